@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { hasWechatCredentials, loadConfig } from './config.js';
+
+const valid = {
+  WECHAT_APPID: 'wx1234567890abcdef',
+  WECHAT_SECRET: 'appsecret-0123456789abcdef012345',
+  WECHAT_MCHID: '1900000109',
+  WECHAT_MCH_KEY: 'SimulatorTestKey0123456789abcdef',
+  WECHAT_NOTIFY_URL: 'https://shop.example.com/payment/wxnotify',
+};
+
+describe('configuration', () => {
+  it('accepts a complete environment and applies the documented defaults', () => {
+    const result = loadConfig(valid);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.port).toBe(3000);
+    expect(result.config.databaseUrl).toBe('sqlite:./data/weapp-pay.db');
+    expect(result.config.wechat.payBaseUrl).toBe('https://api.mch.weixin.qq.com');
+    expect(result.config.wechat.apiBaseUrl).toBe('https://api.weixin.qq.com');
+    expect(result.config.wechat.signType).toBe('HMAC-SHA256');
+    expect(Object.isFrozen(result.config.wechat)).toBe(true);
+  });
+
+  it('lists every problem at once, with what to do about each', () => {
+    const result = loadConfig({
+      WECHAT_APPID: 'wx123',
+      WECHAT_MCHID: 'abc',
+      WECHAT_MCH_KEY: 'SimulatorTestKey0123456789abcde',
+      WECHAT_NOTIFY_URL: 'https://shop.example.com/notify?x=1',
+      PORT: '70000',
+      WECHAT_MCH_KY: 'typo',
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        'WECHAT_MCH_KY is not a setting weapp-pay knows (did you mean WECHAT_MCH_KEY?)',
+        'WECHAT_APPID must be "wx" followed by 16 letters or digits (it is 5 characters)',
+        'WECHAT_SECRET is required',
+        'WECHAT_MCHID must be 8 to 10 digits',
+        'WECHAT_MCH_KEY must be 32 printable ASCII characters (it is 31)',
+        'WECHAT_NOTIFY_URL must not have a query string (WeChat drops it)',
+        'PORT must be a whole number from 0 to 65535 (it is "70000")',
+      ]),
+    );
+    expect(result.problems).toHaveLength(7);
+  });
+
+  it('never echoes a secret value in a problem', () => {
+    const result = loadConfig({ ...valid, WECHAT_MCH_KEY: 'short-secret-value' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.join('\n')).not.toContain('short-secret-value');
+  });
+
+  it('refuses API v3 until it is implemented rather than running half-configured', () => {
+    const result = loadConfig({ ...valid, WECHAT_API_VERSION: 'v3' });
+    expect(result.ok).toBe(false);
+  });
+
+  it('detects demo mode by the absence of WeChat credentials', () => {
+    expect(hasWechatCredentials({})).toBe(false);
+    expect(hasWechatCredentials({ WECHAT_APPID: 'wx1234567890abcdef' })).toBe(true);
+  });
+});

@@ -1,0 +1,243 @@
+import type { V2SignType } from './wechat/v2/sign.js';
+
+/**
+ * The service's configuration, read once from the environment by src/main.ts, validated with
+ * every problem listed at once, then frozen. Nothing else reads process.env.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  wechat: WechatConfig;
+  /** Bearer token for /admin routes; admin routes answer 401 to everyone when unset. */
+  adminToken: string | undefined;
+  cataloguePath: string;
+  sessionTtlMs: number;
+  /** How long a pending order may be paid; becomes the unifiedorder `time_expire`. */
+  orderTtlMs: number;
+  reconcile: { afterMs: number; intervalMs: number; batch: number };
+  maxOrderAmount: number;
+  loginRatePerMinute: number;
+  trustProxy: boolean;
+}
+
+export interface WechatConfig {
+  appid: string;
+  secret: string;
+  mchId: string;
+  mchKey: string;
+  signType: V2SignType;
+  notifyUrl: string;
+  payBaseUrl: string;
+  apiBaseUrl: string;
+  timeoutMs: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Every variable the service understands; a WECHAT_* or WEAPP_PAY_* name outside this list is a typo. */
+export const KNOWN_VARIABLES = [
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'LOG_LEVEL',
+  'WECHAT_APPID',
+  'WECHAT_SECRET',
+  'WECHAT_MCHID',
+  'WECHAT_MCH_KEY',
+  'WECHAT_SIGN_TYPE',
+  'WECHAT_NOTIFY_URL',
+  'WECHAT_PAY_BASE_URL',
+  'WECHAT_API_BASE_URL',
+  'WECHAT_API_VERSION',
+  'WECHAT_TIMEOUT_MS',
+  'WECHAT_MCH_CERT',
+  'WECHAT_MCH_CERT_KEY',
+  'ADMIN_TOKEN',
+  'CATALOGUE_FILE',
+  'SESSION_TTL_SECONDS',
+  'ORDER_TTL_SECONDS',
+  'RECONCILE_AFTER_SECONDS',
+  'RECONCILE_INTERVAL_SECONDS',
+  'RECONCILE_BATCH',
+  'MAX_ORDER_AMOUNT_FEN',
+  'LOGIN_RATE_PER_MINUTE',
+  'TRUST_PROXY',
+] as const;
+
+const WATCHED_PREFIXES = ['WECHAT_', 'WEAPP_PAY_'];
+// Test-harness switches that live in the same namespace but are not service configuration.
+const HARNESS_VARIABLES = new Set(['WEAPP_PAY_REQUIRE_POSTGRES', 'WEAPP_PAY_TEST_DATABASE_URL']);
+
+export const DEFAULTS = {
+  port: 3000,
+  host: '0.0.0.0',
+  databaseUrl: 'sqlite:./data/weapp-pay.db',
+  payBaseUrl: 'https://api.mch.weixin.qq.com',
+  apiBaseUrl: 'https://api.weixin.qq.com',
+  cataloguePath: './catalogue.json',
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  text(name: string, fallback?: string): string {
+    const value = this.env[name]?.trim();
+    if (value) return value;
+    if (fallback !== undefined) return fallback;
+    this.problems.push(`${name} is required`);
+    return '';
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      this.problems.push(
+        `${name} must be a whole number from ${min} to ${max} (it is ${JSON.stringify(raw)})`,
+      );
+      return fallback;
+    }
+    return Number(raw);
+  }
+
+  url(name: string, fallback?: string, { noQuery = false } = {}): string {
+    const value = this.text(name, fallback);
+    if (value === '') return value;
+    try {
+      const url = new URL(value);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+      if (noQuery && url.search !== '')
+        this.problems.push(`${name} must not have a query string (WeChat drops it)`);
+    } catch {
+      this.problems.push(`${name} must be an http(s) URL (it is ${JSON.stringify(value)})`);
+    }
+    return value.replace(/\/+$/, '');
+  }
+}
+
+function suggest(name: string): string {
+  const close = KNOWN_VARIABLES.find((known) => distance(known, name) <= 2);
+  return close ? ` (did you mean ${close}?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = row[j]!;
+      row[j] = next;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** True when the environment carries no WeChat credentials at all: `weapp-pay start` then runs the demo. */
+export function hasWechatCredentials(env: Env): boolean {
+  return ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_MCHID', 'WECHAT_MCH_KEY'].some((n) => env[n]?.trim());
+}
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @example
+ * const result = loadConfig(process.env);
+ * if (!result.ok) { console.error(result.problems.join('\n')); process.exit(1); }
+ */
+export function loadConfig(
+  env: Env,
+): { ok: true; config: Readonly<Config> } | { ok: false; problems: string[] } {
+  const read = new Reader(env);
+  const known = new Set<string>(KNOWN_VARIABLES);
+  for (const name of Object.keys(env)) {
+    if (
+      WATCHED_PREFIXES.some((p) => name.startsWith(p)) &&
+      !known.has(name) &&
+      !HARNESS_VARIABLES.has(name)
+    ) {
+      read.problems.push(`${name} is not a setting weapp-pay knows${suggest(name)}`);
+    }
+  }
+  const apiVersion = read.text('WECHAT_API_VERSION', 'v2');
+  if (apiVersion !== 'v2')
+    read.problems.push(`WECHAT_API_VERSION must be v2 (API v3 is not supported yet; it is ${apiVersion})`);
+  const appid = read.text('WECHAT_APPID');
+  if (appid && !/^wx[0-9a-zA-Z]{16}$/.test(appid)) {
+    read.problems.push(
+      `WECHAT_APPID must be "wx" followed by 16 letters or digits (it is ${appid.length} characters)`,
+    );
+  }
+  const secret = read.text('WECHAT_SECRET');
+  const mchId = read.text('WECHAT_MCHID');
+  if (mchId && !/^[0-9]{8,10}$/.test(mchId)) read.problems.push('WECHAT_MCHID must be 8 to 10 digits');
+  const mchKey = read.text('WECHAT_MCH_KEY');
+  if (mchKey && !/^[\x21-\x7e]{32}$/.test(mchKey)) {
+    read.problems.push(`WECHAT_MCH_KEY must be 32 printable ASCII characters (it is ${mchKey.length})`);
+  }
+  const signType = read.text('WECHAT_SIGN_TYPE', 'HMAC-SHA256');
+  if (signType !== 'MD5' && signType !== 'HMAC-SHA256') {
+    read.problems.push(`WECHAT_SIGN_TYPE must be MD5 or HMAC-SHA256 (it is ${signType})`);
+  }
+  const logLevel = read.text('LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const databaseUrl = read.text('DATABASE_URL', DEFAULTS.databaseUrl);
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    read.problems.push('DATABASE_URL must start with sqlite: or postgres://');
+  }
+  const adminToken = env.ADMIN_TOKEN?.trim() || undefined;
+  if (adminToken !== undefined && adminToken.length < 32) {
+    read.problems.push(`ADMIN_TOKEN must be at least 32 characters (it is ${adminToken.length})`);
+  }
+  const trustProxy = read.text('TRUST_PROXY', 'false');
+  if (trustProxy !== 'true' && trustProxy !== 'false')
+    read.problems.push('TRUST_PROXY must be true or false');
+
+  const config: Config = {
+    port: read.integer('PORT', DEFAULTS.port, 0, 65535),
+    host: read.text('HOST', DEFAULTS.host),
+    databaseUrl,
+    logLevel: logLevel as Config['logLevel'],
+    wechat: {
+      appid,
+      secret,
+      mchId,
+      mchKey,
+      signType: signType as V2SignType,
+      notifyUrl: read.url('WECHAT_NOTIFY_URL', undefined, { noQuery: true }),
+      payBaseUrl: read.url('WECHAT_PAY_BASE_URL', DEFAULTS.payBaseUrl),
+      apiBaseUrl: read.url('WECHAT_API_BASE_URL', DEFAULTS.apiBaseUrl),
+      timeoutMs: read.integer('WECHAT_TIMEOUT_MS', 5000, 100, 60_000),
+    },
+    adminToken,
+    cataloguePath: read.text('CATALOGUE_FILE', DEFAULTS.cataloguePath),
+    sessionTtlMs: read.integer('SESSION_TTL_SECONDS', 7200, 60, 30 * 86400) * 1000,
+    orderTtlMs: read.integer('ORDER_TTL_SECONDS', 1800, 60, 7 * 86400) * 1000,
+    reconcile: {
+      afterMs: read.integer('RECONCILE_AFTER_SECONDS', 60, 1, 3600) * 1000,
+      intervalMs: read.integer('RECONCILE_INTERVAL_SECONDS', 15, 1, 3600) * 1000,
+      batch: read.integer('RECONCILE_BATCH', 50, 1, 1000),
+    },
+    maxOrderAmount: read.integer('MAX_ORDER_AMOUNT_FEN', 1_000_000, 1, 2 ** 31 - 1),
+    loginRatePerMinute: read.integer('LOGIN_RATE_PER_MINUTE', 30, 1, 100_000),
+    trustProxy: trustProxy === 'true',
+  };
+  if (read.problems.length > 0) return { ok: false, problems: read.problems };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+export function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,41 @@
+/**
+ * The service's own error codes. Domain code throws {@link AppError} with a code; only
+ * src/http/error-handler.ts turns a code into an HTTP status. docs/errors.md lists every code,
+ * and a test checks that the list and this table agree.
+ */
+export const ERROR_STATUS = {
+  VALIDATION_ERROR: 400,
+  UNKNOWN_PRODUCT: 400,
+  AMOUNT_OUT_OF_RANGE: 400,
+  IDEMPOTENCY_KEY_INVALID: 400,
+  UNAUTHORIZED: 401,
+  INVALID_LOGIN_CODE: 401,
+  FORBIDDEN: 403,
+  LOGIN_BLOCKED: 403,
+  NOT_FOUND: 404,
+  ORDER_NOT_FOUND: 404,
+  IDEMPOTENCY_KEY_IN_FLIGHT: 409,
+  ORDER_NOT_PENDING: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  PAYMENT_REJECTED: 502,
+  UPSTREAM_UNAVAILABLE: 503,
+  PAYMENT_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** Seconds a client should wait before retrying, for 429 and 503 answers. */
+  readonly retryAfter: number | undefined;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfter?: number }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.retryAfter = options?.retryAfter;
+  }
+}
