@@ -1,0 +1,94 @@
+import type { Generated, Kysely } from 'kysely';
+
+/**
+ * The schema as Kysely sees it. Column names are the SQL names (snake_case); stores map rows to
+ * the camelCase domain types. Times are epoch milliseconds stored as BIGINT and read back as
+ * `number` on both dialects (PostgreSQL's int8 parser is set to Number in open.ts; every value
+ * we store stays far below 2^53). JSON columns are TEXT holding JSON, the same on both dialects.
+ */
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  orders: OrdersTable;
+  order_events: OrderEventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  anomalies: AnomaliesTable;
+}
+
+export type Db = Kysely<Database>;
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+export interface UsersTable {
+  id: string;
+  openid: string;
+  unionid: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  /** sha256 hex of the token: a leaked table does not hand out live sessions. */
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface OrdersTable {
+  id: string;
+  user_id: string;
+  openid: string;
+  out_trade_no: string;
+  sku: string;
+  quantity: number;
+  description: string;
+  amount: number;
+  currency: string;
+  status: string;
+  /** JSON object of the unifiedorder fields, written once and reused byte for byte on retry. */
+  prepay_request: string | null;
+  prepay_id: string | null;
+  prepay_expires_at: number | null;
+  transaction_id: string | null;
+  paid_at: number | null;
+  paid_source: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+  last_queried_at: number | null;
+  lease_until: number | null;
+  lease_owner: string | null;
+}
+
+export interface OrderEventsTable {
+  id: Generated<number>;
+  order_id: string;
+  type: string;
+  /** JSON. */
+  data: string;
+  created_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  state: 'in_flight' | 'done';
+  response_status: number | null;
+  response_body: string | null;
+  order_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AnomaliesTable {
+  id: Generated<number>;
+  kind: string;
+  ref: string;
+  order_id: string | null;
+  /** JSON. */
+  data: string;
+  created_at: number;
+}

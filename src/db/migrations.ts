@@ -1,0 +1,180 @@
+import {
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from 'kysely';
+import type { SqlDialect } from './database.js';
+import type { DbHandle } from './open.js';
+import { migrationHandle } from './open-postgres.js';
+
+/**
+ * Migrations live in code, in order, and are never edited once released: a new change is a new
+ * entry. Each receives the dialect for the few types that differ (auto-increment ids).
+ */
+type MigrationFactory = (dialect: SqlDialect) => Migration;
+
+// Kysely migrations work on an untyped database: the schema is what they are creating.
+// biome-ignore lint/suspicious/noExplicitAny: Kysely's Migration interface is declared over Kysely<any>.
+type AnyDb = Kysely<any>;
+
+const MIGRATIONS: Record<string, MigrationFactory> = {
+  '0001_initial': (dialect) => ({
+    up: async (db: AnyDb) => {
+      const autoId = dialect === 'postgres' ? 'bigserial' : 'integer';
+      const autoIdColumn = (c: ColumnDefinitionBuilder) =>
+        dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement();
+
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('openid', 'text', (c) => c.notNull().unique())
+        .addColumn('unionid', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('sessions')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('sessions_user_id_idx').on('sessions').column('user_id').execute();
+
+      await db.schema
+        .createTable('orders')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('openid', 'text', (c) => c.notNull())
+        .addColumn('out_trade_no', 'text', (c) => c.notNull())
+        .addColumn('sku', 'text', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('amount', 'integer', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('prepay_request', 'text')
+        .addColumn('prepay_id', 'text')
+        .addColumn('prepay_expires_at', 'bigint')
+        .addColumn('transaction_id', 'text')
+        .addColumn('paid_at', 'bigint')
+        .addColumn('paid_source', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_queried_at', 'bigint')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('lease_owner', 'text')
+        // Named, so a violation can be told apart from any other (see src/db/errors.ts).
+        .addUniqueConstraint('orders_out_trade_no_key', ['out_trade_no'])
+        .addUniqueConstraint('orders_transaction_id_key', ['transaction_id'])
+        .addCheckConstraint('orders_amount_positive', sql`amount > 0`)
+        .addCheckConstraint('orders_quantity_positive', sql`quantity > 0`)
+        .execute();
+      await db.schema
+        .createIndex('orders_status_created_at_idx')
+        .on('orders')
+        .columns(['status', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('orders_user_id_created_at_idx')
+        .on('orders')
+        .columns(['user_id', 'created_at'])
+        .execute();
+
+      await db.schema
+        .createTable('order_events')
+        .addColumn('id', autoId, autoIdColumn)
+        .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id'))
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('order_events_order_id_idx')
+        .on('order_events')
+        .columns(['order_id', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull().check(sql`length(key) between 1 and 255`))
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('in_flight', 'done')`))
+        .addColumn('response_status', 'integer')
+        .addColumn('response_body', 'text')
+        .addColumn('order_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pkey', ['user_id', 'key'])
+        .execute();
+      await db.schema
+        .createIndex('idempotency_keys_expires_at_idx')
+        .on('idempotency_keys')
+        .column('expires_at')
+        .execute();
+
+      await db.schema
+        .createTable('anomalies')
+        .addColumn('id', autoId, autoIdColumn)
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('ref', 'text', (c) => c.notNull())
+        .addColumn('order_id', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('anomalies_kind_ref_key', ['kind', 'ref'])
+        .execute();
+    },
+  }),
+};
+
+/** The names of every migration this build knows, in order. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
+
+/**
+ * Brings the schema up to date and returns the names applied now (empty when it already was).
+ * Safe to run at every start-up and from several processes at once: on PostgreSQL Kysely holds an
+ * advisory lock; on SQLite the migration transaction is BEGIN IMMEDIATE.
+ *
+ * @example
+ * const applied = await migrateToLatest(handle); // ['0001_initial'] the first time, [] after
+ */
+export async function migrateToLatest(handle: DbHandle): Promise<string[]> {
+  const target = migrationHandle(handle);
+  try {
+    const provider: MigrationProvider = {
+      getMigrations: async () =>
+        Object.fromEntries(Object.entries(MIGRATIONS).map(([name, make]) => [name, make(handle.dialect)])),
+    };
+    const migrator = new Migrator({
+      db: target.db,
+      provider,
+      // Kysely looks for its bookkeeping tables across all schemas unless told which one; with
+      // one schema per test run (or per tenant) that would find another schema's table.
+      ...(handle.dialect === 'postgres' ? { migrationTableSchema: await currentSchema(target.db) } : {}),
+    });
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`database migration ${failed} failed: ${String((error as Error).message ?? error)}`, {
+        cause: error,
+      });
+    }
+    return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  } finally {
+    await target.close();
+  }
+}
+
+async function currentSchema<T>(db: Kysely<T>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('PostgreSQL has no current schema: check search_path in DATABASE_URL');
+  return schema;
+}

@@ -1,0 +1,62 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../db/database.js';
+
+export type SessionStore = ReturnType<typeof createSessionStore>;
+
+/** 32 random bytes: 256 bits, well past the 128 the checklist asks for (D7). */
+const TOKEN_BYTES = 32;
+
+/**
+ * Opaque bearer tokens. Only their sha256 is stored, so reading the sessions table (a backup, a
+ * SQL console) does not let anyone act as a user. A lookup by hash is an index probe on a value
+ * the attacker cannot choose, so it leaks nothing useful through timing.
+ */
+export function createSessionStore(db: Db) {
+  return {
+    async create(
+      userId: string,
+      opts: { now: number; ttlMs: number },
+    ): Promise<{ token: string; expiresAt: number }> {
+      if (!(opts.ttlMs > 0)) throw new RangeError(`session ttlMs must be positive (got ${opts.ttlMs})`);
+      const token = randomBytes(TOKEN_BYTES).toString('base64url');
+      const expiresAt = opts.now + opts.ttlMs;
+      await db
+        .insertInto('sessions')
+        .values({
+          token_hash: hashToken(token),
+          user_id: userId,
+          created_at: opts.now,
+          expires_at: expiresAt,
+          revoked_at: null,
+        })
+        .execute();
+      return { token, expiresAt };
+    },
+
+    /** The session behind a token, or null when it is unknown, expired or revoked. */
+    async resolve(token: string, now: number): Promise<{ userId: string; expiresAt: number } | null> {
+      const row = await db
+        .selectFrom('sessions')
+        .select(['user_id', 'expires_at'])
+        .where('token_hash', '=', hashToken(token))
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row ? { userId: row.user_id, expiresAt: row.expires_at } : null;
+    },
+
+    /** Revokes a live session; revoking twice keeps the first revocation time. */
+    async revoke(token: string, now: number): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ revoked_at: now })
+        .where('token_hash', '=', hashToken(token))
+        .where('revoked_at', 'is', null)
+        .execute();
+    },
+  };
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
