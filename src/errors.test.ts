@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ERROR_STATUS } from './errors.js';
+
+describe('error codes', () => {
+  it('documents every code with its status in docs/errors.md', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    const documented = new Map(
+      [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])] as const),
+    );
+    expect(Object.fromEntries(documented)).toEqual(ERROR_STATUS);
+  });
+});
