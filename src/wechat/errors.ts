@@ -107,3 +107,39 @@ export class WechatLoginError extends WechatError {
     this.errcode = errcode;
   }
 }
+
+/** Why an incoming notification (payment or refund) was refused. */
+export type NotificationErrorCode =
+  | XmlErrorCode
+  | 'SIGN_ERROR'
+  | 'MISSING_FIELD'
+  | 'INVALID_FIELD'
+  | 'NOT_SUCCESS'
+  | 'DECRYPT_ERROR';
+
+/**
+ * A notification we refuse to act on. The handler replies FAIL (so WeChat retries a genuine
+ * one) and changes nothing. `field` names the offending field for MISSING_FIELD/INVALID_FIELD.
+ */
+export class NotificationError extends WechatError {
+  declare readonly code: NotificationErrorCode;
+  readonly field: string | undefined;
+  constructor(code: NotificationErrorCode, message: string, options?: { field?: string; cause?: unknown }) {
+    super(code, message, options);
+    this.field = options?.field;
+  }
+}
+
+/**
+ * May the caller repeat the call with byte-identical parameters (same `out_trade_no`,
+ * same `out_refund_no`)? True for WeChat's "try again" answers and for unknown outcomes (a
+ * repeat is how an unknown outcome is settled, and WeChat deduplicates by merchant number);
+ * false for refusals, which would fail the same way again.
+ *
+ * @example
+ * try { await client.unifiedOrder(input) } catch (err) { if (isRetryable(err)) retryLater(input) }
+ */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof WechatRetryableError || err instanceof WechatUnknownOutcomeError) return true;
+  return err instanceof WechatLoginError && err.code === 'UPSTREAM_RETRYABLE';
+}

@@ -220,6 +220,14 @@ function readValue(s: string, from: number, name: string): [string, number] {
 const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const BARE_VALUE = /^[0-9A-Za-z_.-]*$/;
 
+export interface BuildXmlOptions {
+  /**
+   * `auto` (default): plain tokens bare, everything else in CDATA. `always`: every value in
+   * CDATA, the way WeChat writes its replies and the refund `req_info` plaintext.
+   */
+  cdata?: 'auto' | 'always';
+}
+
 /**
  * Builds a flat v2 document. Values that are not plain tokens go in CDATA; a value containing
  * `]]>` is split across two CDATA sections so it round-trips exactly.
@@ -229,7 +237,12 @@ const BARE_VALUE = /^[0-9A-Za-z_.-]*$/;
  * buildXml({ return_code: 'SUCCESS', return_msg: 'OK' })
  * // '<xml><return_code>SUCCESS</return_code><return_msg>OK</return_msg></xml>'
  */
-export function buildXml(fields: Readonly<Record<string, string>>, root = 'xml'): string {
+export function buildXml(
+  fields: Readonly<Record<string, string>>,
+  root = 'xml',
+  options: BuildXmlOptions = {},
+): string {
+  const always = options.cdata === 'always';
   let out = `<${root}>`;
   for (const name in fields) {
     const value = fields[name];
@@ -239,7 +252,8 @@ export function buildXml(fields: Readonly<Record<string, string>>, root = 'xml')
     if (FORBIDDEN_CHARS.test(value)) {
       throw new TypeError(`field ${name} holds a character that XML cannot carry`);
     }
-    const body = BARE_VALUE.test(value) ? value : `<![CDATA[${value.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
+    const body =
+      !always && BARE_VALUE.test(value) ? value : `<![CDATA[${value.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
     out += `<${name}>${body}</${name}>`;
   }
   return `${out}</${root}>`;

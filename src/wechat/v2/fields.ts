@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Formats of v2 field values (protocol doc §2.6): Beijing-time timestamps, UTF-8 byte limits,
+ * merchant order and refund numbers, amounts in fen, nonces. Parsers here are strict and return
+ * `undefined` on anything doubtful, so a caller cannot mistake a rejected value for a default.
+ */
+
+/** Beijing time is UTC+8 all year: China has no daylight saving time. */
+const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/**
+ * Epoch milliseconds → `yyyyMMddHHmmss` in Beijing time, the format of `time_start`,
+ * `time_expire` and `time_end`.
+ *
+ * @example
+ * formatWechatTime(Date.UTC(2024, 0, 1, 4, 5, 30)) // '20240101120530'
+ */
+export function formatWechatTime(epochMs: number): string {
+  const d = new Date(epochMs + BEIJING_OFFSET_MS);
+  return (
+    pad(d.getUTCFullYear(), 4) +
+    pad(d.getUTCMonth() + 1) +
+    pad(d.getUTCDate()) +
+    pad(d.getUTCHours()) +
+    pad(d.getUTCMinutes()) +
+    pad(d.getUTCSeconds())
+  );
+}
+
+const WECHAT_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
+
+/**
+ * `yyyyMMddHHmmss` (Beijing time) → epoch milliseconds; `undefined` for anything that is not
+ * exactly 14 digits naming a real instant (month 13, 30 February and 24:00 are refused, not
+ * rolled over).
+ *
+ * @example
+ * parseWechatTime('20240101120530') // Date.UTC(2024, 0, 1, 4, 5, 30)
+ * parseWechatTime('20240230120000') // undefined
+ */
+export function parseWechatTime(text: string): number | undefined {
+  const m = WECHAT_TIME.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s) - BEIJING_OFFSET_MS;
+  // Date.UTC rolls 30 February over into March; a value that does not format back is not a real time.
+  return formatWechatTime(ms) === text ? ms : undefined;
+}
+
+/**
+ * Bytes of `text` in UTF-8. v2 length limits (`body` String(127), `attach` …) count bytes, so a
+ * Chinese character costs 3 (protocol doc pitfall P12).
+ *
+ * @example
+ * utf8ByteLength('咖啡') // 6
+ */
+export function utf8ByteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * Cuts `text` to at most `maxBytes` UTF-8 bytes without ever splitting a character (reliability
+ * checklist A9): a surrogate pair counts as one 4-byte character and is kept or dropped whole.
+ *
+ * @example
+ * truncateUtf8('测'.repeat(43), 127) // '测'.repeat(42), 126 bytes
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (utf8ByteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0;
+    // A lone surrogate is encoded as U+FFFD (3 bytes) by Buffer, so count it as such.
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += ch.length;
+  }
+  return text.slice(0, end);
+}
+
+/** `out_trade_no`: 6–32 characters of `[0-9A-Za-z_-|*]` (protocol doc §2.6; `@` deliberately left out). */
+export const OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
+
+/** `out_refund_no`: 1–64 characters of `[0-9A-Za-z_-|*@]`. */
+export const OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
+
+/**
+ * @example
+ * isValidOutTradeNo('ORDER_20240101_0001') // true
+ * isValidOutTradeNo('A1@B2C3') // false
+ */
+export function isValidOutTradeNo(value: string): boolean {
+  return OUT_TRADE_NO_PATTERN.test(value);
+}
+
+/**
+ * @example
+ * isValidOutRefundNo('R20240101000001') // true
+ */
+export function isValidOutRefundNo(value: string): boolean {
+  return OUT_REFUND_NO_PATTERN.test(value);
+}
+
+/** The largest amount a v2 `Int` field carries. */
+export const MAX_FEN = 2 ** 31 - 1;
+
+const FEN = /^[1-9][0-9]{0,9}$/;
+
+/**
+ * An amount in fen, strictly: 1 to 2^31−1 written as plain ASCII digits with no sign, no
+ * leading zero, no space, no decimal point or exponent (reliability checklist A7). Everything
+ * else is `undefined`, because a lenient `Number()` turns `100.0`, `1e2` and `0x64` into 100.
+ *
+ * @example
+ * parseFen('100') // 100
+ * parseFen('100.0') // undefined
+ */
+export function parseFen(text: string): number | undefined {
+  if (!FEN.test(text)) return undefined;
+  const value = Number(text);
+  return value <= MAX_FEN ? value : undefined;
+}
+
+/**
+ * Is `value` a whole number of fen we can send (1 to 2^31−1)?
+ *
+ * @example
+ * isValidFen(1) // true
+ * isValidFen(0.5) // false
+ */
+export function isValidFen(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 1 && value <= MAX_FEN;
+}
+
+const NONCE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+// 248 = 4 × 62: bytes at or above it are dropped so every character is equally likely.
+const NONCE_BYTE_LIMIT = 248;
+
+/**
+ * A cryptographically random `nonce_str` of `[A-Za-z0-9]` (WeChat allows at most 32).
+ *
+ * @example
+ * createNonce() // e.g. 'q3ZsV0xk9XhB2mT1aR7cY4pL8nW6eJ5d'
+ */
+export function createNonce(length = 32): string {
+  if (!Number.isInteger(length) || length < 1)
+    throw new RangeError(`nonce length must be ≥ 1 (got ${length})`);
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < NONCE_BYTE_LIMIT) out += NONCE_ALPHABET[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
