@@ -1,0 +1,70 @@
+import type { OrdersTable } from '../db/database.js';
+import type { Order, OrderStatus, PaidSource } from './order.js';
+
+/** What the service decides before the first save; the store adds status, times and the rest. */
+export interface NewOrder {
+  id: string;
+  userId: string;
+  openid: string;
+  outTradeNo: string;
+  sku: string;
+  quantity: number;
+  description: string;
+  amount: number;
+  currency: 'CNY';
+  expiresAt: number;
+}
+
+/** The row for a new order: PENDING, nothing sent to WeChat yet, no lease. */
+export function newOrderRow(row: NewOrder, now: number): OrdersTable {
+  return {
+    id: row.id,
+    user_id: row.userId,
+    openid: row.openid,
+    out_trade_no: row.outTradeNo,
+    sku: row.sku,
+    quantity: row.quantity,
+    description: row.description,
+    amount: row.amount,
+    currency: row.currency,
+    status: 'PENDING',
+    prepay_request: null,
+    prepay_id: null,
+    prepay_expires_at: null,
+    transaction_id: null,
+    paid_at: null,
+    paid_source: null,
+    created_at: now,
+    updated_at: now,
+    expires_at: row.expiresAt,
+    last_queried_at: null,
+    lease_until: null,
+    lease_owner: null,
+  };
+}
+
+/** A row of the orders table as the domain sees it. The lease columns stay inside the store. */
+export function toOrder(row: OrdersTable): Order {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    openid: row.openid,
+    outTradeNo: row.out_trade_no,
+    sku: row.sku,
+    quantity: row.quantity,
+    description: row.description,
+    amount: row.amount,
+    currency: row.currency as 'CNY',
+    status: row.status as OrderStatus,
+    prepayRequest: row.prepay_request === null ? null : JSON.parse(row.prepay_request),
+    prepayId: row.prepay_id,
+    prepayExpiresAt: row.prepay_expires_at,
+    transactionId: row.transaction_id,
+    paidAt: row.paid_at,
+    paidSource: row.paid_source as PaidSource | null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+    lastQueriedAt: row.last_queried_at,
+  };
+}

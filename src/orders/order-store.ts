@@ -1,0 +1,297 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database, Db, OrdersTable } from '../db/database.js';
+import { dialectOf } from '../db/dialect-of.js';
+import { isUniqueViolation } from '../db/errors.js';
+import {
+  ORDER_STATUSES,
+  type Order,
+  type OrderEvent,
+  type OrderStatus,
+  type PaidSource,
+  statusesAllowing,
+} from './order.js';
+import { type NewOrder, newOrderRow, toOrder } from './order-row.js';
+import {
+  OrderNotFoundError,
+  OrderStateConflictError,
+  TransactionIdConflictError,
+} from './order-store-errors.js';
+
+export type { NewOrder };
+
+export interface OrderChange {
+  from: OrderStatus[];
+  to: OrderStatus;
+  patch?: Partial<{ transactionId: string; paidAt: number; paidSource: PaidSource; lastQueriedAt: number }>;
+  event: { type: OrderEvent; data: object };
+}
+
+export interface StoredOrderEvent {
+  id: number;
+  type: string;
+  data: unknown;
+  createdAt: number;
+}
+
+export { OrderNotFoundError, OrderStateConflictError, TransactionIdConflictError };
+
+export type OrderStore = ReturnType<typeof createOrderStore>;
+
+type Tx = Transaction<Database>;
+
+const TRANSACTION_ID_KEY = { postgres: 'orders_transaction_id_key', sqlite: 'orders.transaction_id' };
+const PAY_FROM = statusesAllowing('pay');
+
+/**
+ * Orders and their event log. Every state change is one conditional UPDATE naming the expected
+ * old states, in the same transaction as its events; the database has the last word on who won.
+ */
+export function createOrderStore(db: Db) {
+  const postgres = dialectOf(db) === 'postgres';
+
+  /**
+   * Reads the row inside the transaction, locked on PostgreSQL (SQLite's BEGIN IMMEDIATE already
+   * holds the write lock), so the `from` recorded in the state_changed event is exact.
+   */
+  async function lockRow(trx: Tx, id: string): Promise<OrdersTable | undefined> {
+    const query = trx.selectFrom('orders').selectAll().where('id', '=', id);
+    return (postgres ? query.forUpdate() : query).executeTakeFirst();
+  }
+
+  async function changeState(trx: Tx, current: OrdersTable, change: Omit<OrderChange, 'event'>, now: number) {
+    const patch = change.patch ?? {};
+    const updated = await trx
+      .updateTable('orders')
+      .set({
+        status: change.to,
+        updated_at: now,
+        ...(patch.transactionId !== undefined && { transaction_id: patch.transactionId }),
+        ...(patch.paidAt !== undefined && { paid_at: patch.paidAt }),
+        ...(patch.paidSource !== undefined && { paid_source: patch.paidSource }),
+        ...(patch.lastQueriedAt !== undefined && { last_queried_at: patch.lastQueriedAt }),
+      })
+      .where('id', '=', current.id)
+      .where('status', 'in', change.from)
+      .returningAll()
+      .executeTakeFirst();
+    return updated && toOrder(updated);
+  }
+
+  async function insertEvent(trx: Tx | Db, orderId: string, type: OrderEvent, data: object, now: number) {
+    await trx
+      .insertInto('order_events')
+      .values({ order_id: orderId, type, data: JSON.stringify(data), created_at: now })
+      .execute();
+  }
+
+  return {
+    /** Saves a new PENDING order and its 'created' event. Its out_trade_no is fixed from here on. */
+    async insert(row: NewOrder, now: number): Promise<Order> {
+      return db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('orders')
+          .values(newOrderRow(row, now))
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const { outTradeNo, sku, quantity, amount, currency } = row;
+        await insertEvent(trx, row.id, 'created', { outTradeNo, sku, quantity, amount, currency }, now);
+        return toOrder(inserted);
+      });
+    },
+
+    async findById(id: string): Promise<Order | undefined> {
+      const row = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toOrder(row);
+    },
+
+    /** The order only if it belongs to `userId`: someone else's order looks exactly like a missing one. */
+    async findByIdForUser(id: string, userId: string): Promise<Order | undefined> {
+      const row = await db
+        .selectFrom('orders')
+        .selectAll()
+        .where('id', '=', id)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return row && toOrder(row);
+    },
+
+    async findByOutTradeNo(outTradeNo: string): Promise<Order | undefined> {
+      const row = await db
+        .selectFrom('orders')
+        .selectAll()
+        .where('out_trade_no', '=', outTradeNo)
+        .executeTakeFirst();
+      return row && toOrder(row);
+    },
+
+    /**
+     * Stores the unifiedorder fields once. Later calls change nothing, so every retry (after
+     * SYSTEMERROR, a timeout or a crash) must re-read `order.prepayRequest` and send exactly that.
+     */
+    async savePrepayRequest(id: string, fields: Record<string, string>, now: number): Promise<void> {
+      await db
+        .updateTable('orders')
+        .set({ prepay_request: JSON.stringify(fields), updated_at: now })
+        .where('id', '=', id)
+        .where('prepay_request', 'is', null)
+        .execute();
+    },
+
+    async savePrepay(
+      id: string,
+      prepay: { prepayId: string; prepayExpiresAt: number },
+      now: number,
+    ): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const { numUpdatedRows } = await trx
+          .updateTable('orders')
+          .set({ prepay_id: prepay.prepayId, prepay_expires_at: prepay.prepayExpiresAt, updated_at: now })
+          .where('id', '=', id)
+          .executeTakeFirst();
+        if (numUpdatedRows === 0n) throw new OrderNotFoundError(id);
+        await insertEvent(trx, id, 'prepaid', prepay, now);
+      });
+    },
+
+    /**
+     * Moves the order from one of `from` to `to`, with `event` and a 'state_changed' event, in one
+     * transaction. `undefined` when the order is missing or in another state (someone else won).
+     */
+    async transition(id: string, change: OrderChange, now: number): Promise<Order | undefined> {
+      if (change.from.length === 0) return undefined;
+      return db.transaction().execute(async (trx) => {
+        const current = await lockRow(trx, id);
+        if (!current || !change.from.includes(current.status as OrderStatus)) return undefined;
+        const order = await changeState(trx, current, change, now);
+        if (!order) return undefined;
+        await insertEvent(trx, id, change.event.type, change.event.data, now);
+        await insertEvent(
+          trx,
+          id,
+          'state_changed',
+          { from: current.status, to: change.to, ...change.patch },
+          now,
+        );
+        return order;
+      });
+    },
+
+    /**
+     * Records a confirmed payment. `changed: true` exactly once per order, however many
+     * notifications and queries race; a repeat of the same transaction_id is `changed: false`,
+     * as is a payment for an order under REVIEW (a person decides). Throws
+     * TransactionIdConflictError if the transaction_id belongs to another order, and
+     * OrderStateConflictError if this order was paid by a different transaction.
+     */
+    async markPaid(
+      id: string,
+      paid: { transactionId: string; paidAt: number; source: PaidSource },
+      now: number,
+    ): Promise<{ changed: boolean; order: Order }> {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const current = await lockRow(trx, id);
+          if (!current) throw new OrderNotFoundError(id);
+          const status = current.status as OrderStatus;
+          if (PAY_FROM.includes(status)) {
+            const patch = { transactionId: paid.transactionId, paidAt: paid.paidAt, paidSource: paid.source };
+            const order = await changeState(trx, current, { from: PAY_FROM, to: 'PAID', patch }, now);
+            if (!order) throw new Error(`order ${id} changed while locked`); // the lock makes this impossible
+            await insertEvent(trx, id, 'state_changed', { from: status, to: 'PAID', ...patch }, now);
+            return { changed: true, order };
+          }
+          const order = toOrder(current);
+          const samePayment =
+            (status === 'PAID' || status === 'REFUNDED') && current.transaction_id === paid.transactionId;
+          if (samePayment || status === 'REVIEW') return { changed: false, order };
+          throw new OrderStateConflictError(order, paid.transactionId);
+        });
+      } catch (err) {
+        if (isUniqueViolation(err, TRANSACTION_ID_KEY)) {
+          throw new TransactionIdConflictError(id, paid.transactionId, { cause: err });
+        }
+        throw err;
+      }
+    },
+
+    async addEvent(orderId: string, type: OrderEvent, data: object, now: number): Promise<void> {
+      await insertEvent(db, orderId, type, data, now);
+    },
+
+    /** The order's events, oldest first. */
+    async events(orderId: string): Promise<StoredOrderEvent[]> {
+      const rows = await db
+        .selectFrom('order_events')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ id: r.id, type: r.type, data: JSON.parse(r.data), createdAt: r.created_at }));
+    },
+
+    /**
+     * Leases up to `limit` PENDING orders created before `createdBefore` whose lease is free, for
+     * one reconciler cycle. Orders never queried come first, then the least recently queried, so
+     * a few stubborn orders cannot starve the rest. On PostgreSQL, FOR UPDATE SKIP LOCKED lets
+     * two instances claim at once without waiting on or taking each other's rows.
+     */
+    async claimForReconcile(claim: {
+      now: number;
+      createdBefore: number;
+      limit: number;
+      leaseMs: number;
+      owner: string;
+    }): Promise<Order[]> {
+      if (claim.limit <= 0) return [];
+      return db.transaction().execute(async (trx) => {
+        const candidates = trx
+          .selectFrom('orders')
+          .select('id')
+          .where('status', '=', 'PENDING')
+          .where('created_at', '<', claim.createdBefore)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.now)]))
+          .orderBy(sql`coalesce(last_queried_at, 0)`)
+          .orderBy('created_at')
+          .orderBy('id')
+          .limit(claim.limit);
+        const ids = (await (postgres ? candidates.forUpdate().skipLocked() : candidates).execute()).map(
+          (r) => r.id,
+        );
+        if (ids.length === 0) return [];
+        const rows = await trx
+          .updateTable('orders')
+          .set({ lease_until: claim.now + claim.leaseMs, lease_owner: claim.owner })
+          .where('id', 'in', ids)
+          .returningAll()
+          .execute();
+        const byId = new Map(rows.map((r) => [r.id, toOrder(r)]));
+        return ids.flatMap((oid) => byId.get(oid) ?? []);
+      });
+    },
+
+    /** Gives the lease back early, so the next cycle (any instance) may take the order. */
+    async release(id: string): Promise<void> {
+      await db
+        .updateTable('orders')
+        .set({ lease_until: null, lease_owner: null })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async touchQueried(id: string, now: number): Promise<void> {
+      await db.updateTable('orders').set({ last_queried_at: now }).where('id', '=', id).execute();
+    },
+
+    /** Orders per state, every state present (zero when none), for /metrics. */
+    async countByStatus(): Promise<Record<OrderStatus, number>> {
+      const rows = await db
+        .selectFrom('orders')
+        .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+        .groupBy('status')
+        .execute();
+      const counts = Object.fromEntries(ORDER_STATUSES.map((s) => [s, 0])) as Record<OrderStatus, number>;
+      for (const row of rows) counts[row.status as OrderStatus] = Number(row.n);
+      return counts;
+    },
+  };
+}
