@@ -180,7 +180,8 @@ function scan(s: string, root: string): Record<string, string> {
   }
   i = skipSpace(s, i);
   if (i < s.length) {
-    if (s.charCodeAt(i) === 0x3c) throw markupError(s, i);
+    const next = s.charCodeAt(i + 1);
+    if (s.charCodeAt(i) === 0x3c && (next === 0x21 || next === 0x3f)) throw markupError(s, i);
     throw new XmlError('XML_MALFORMED', `content after ${close}`, i);
   }
   return fields;
@@ -218,6 +219,9 @@ function readValue(s: string, from: number, name: string): [string, number] {
 // Characters XML 1.0 cannot carry at all, even in CDATA.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+// In `u` mode this matches only a surrogate that is not half of a pair: UTF-8 cannot encode it,
+// and Buffer would silently turn it into U+FFFD, so the signed value and the sent value would differ.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const BARE_VALUE = /^[0-9A-Za-z_.-]*$/;
 
 export interface BuildXmlOptions {
@@ -247,9 +251,9 @@ export function buildXml(
   for (const name in fields) {
     const value = fields[name];
     if (value === undefined) continue;
-    if (readName(name, 0) !== name.length)
+    if (name === '' || readName(name, 0) !== name.length)
       throw new TypeError(`invalid XML field name ${JSON.stringify(name)}`);
-    if (FORBIDDEN_CHARS.test(value)) {
+    if (FORBIDDEN_CHARS.test(value) || LONE_SURROGATE.test(value)) {
       throw new TypeError(`field ${name} holds a character that XML cannot carry`);
     }
     const body =
