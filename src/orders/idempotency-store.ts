@@ -1,0 +1,115 @@
+import type { Db } from '../db/database.js';
+
+export type IdempotencyBegin =
+  | { kind: 'new' }
+  | { kind: 'in_flight' }
+  | { kind: 'mismatch' }
+  | { kind: 'done'; status: number; body: string };
+
+export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;
+
+/** Keys longer than this are refused before they reach the database (the column is checked too). */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+
+/**
+ * Idempotency-Key bookkeeping, per user. `begin` claims a key atomically: exactly one of any
+ * number of concurrent requests with the same key gets `new` and does the work; the others see
+ * it in flight, or its stored reply once `complete` has run.
+ */
+export function createIdempotencyStore(db: Db) {
+  /**
+   * One statement: insert the key, or take over a row whose time is up. A live row is left alone
+   * (the WHERE on DO UPDATE), and RETURNING then yields nothing.
+   */
+  async function claim(a: BeginArgs): Promise<boolean> {
+    const fresh = {
+      request_hash: a.requestHash,
+      state: 'in_flight' as const,
+      response_status: null,
+      response_body: null,
+      order_id: null,
+      created_at: a.now,
+      expires_at: a.now + a.ttlMs,
+    };
+    const row = await db
+      .insertInto('idempotency_keys')
+      .values({ user_id: a.userId, key: a.key, ...fresh })
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'key']).doUpdateSet(fresh).where('idempotency_keys.expires_at', '<=', a.now),
+      )
+      .returning('key')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  return {
+    async begin(a: BeginArgs): Promise<IdempotencyBegin> {
+      if (a.key.length === 0 || a.key.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
+        throw new RangeError(
+          `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters (got ${a.key.length})`,
+        );
+      }
+      // A row can vanish between the claim and the read (abandoned by its owner); then claim again.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        if (await claim(a)) return { kind: 'new' };
+        const row = await db
+          .selectFrom('idempotency_keys')
+          .select(['request_hash', 'state', 'response_status', 'response_body', 'expires_at'])
+          .where('user_id', '=', a.userId)
+          .where('key', '=', a.key)
+          .executeTakeFirst();
+        if (!row || row.expires_at <= a.now) continue;
+        // A different body is a client bug whatever the state: say so rather than "try later".
+        if (row.request_hash !== a.requestHash) return { kind: 'mismatch' };
+        if (row.state === 'in_flight') return { kind: 'in_flight' };
+        return { kind: 'done', status: row.response_status ?? 500, body: row.response_body ?? '' };
+      }
+      // Only a key abandoned and re-claimed over and over by others gets here: it is busy.
+      return { kind: 'in_flight' };
+    },
+
+    /** Stores the reply to replay for this key; only the in-flight claim can be completed. */
+    async complete(a: {
+      userId: string;
+      key: string;
+      status: number;
+      body: string;
+      orderId?: string;
+    }): Promise<void> {
+      await db
+        .updateTable('idempotency_keys')
+        .set({ state: 'done', response_status: a.status, response_body: a.body, order_id: a.orderId ?? null })
+        .where('user_id', '=', a.userId)
+        .where('key', '=', a.key)
+        .where('state', '=', 'in_flight')
+        .execute();
+    },
+
+    /** Forgets an in-flight claim whose work failed before anything lasting happened, so a retry may run. */
+    async abandon(a: { userId: string; key: string }): Promise<void> {
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('user_id', '=', a.userId)
+        .where('key', '=', a.key)
+        .where('state', '=', 'in_flight')
+        .execute();
+    },
+
+    /** Deletes expired keys; returns how many. */
+    async purgeExpired(now: number): Promise<number> {
+      const { numDeletedRows } = await db
+        .deleteFrom('idempotency_keys')
+        .where('expires_at', '<=', now)
+        .executeTakeFirst();
+      return Number(numDeletedRows);
+    },
+  };
+}
+
+interface BeginArgs {
+  userId: string;
+  key: string;
+  requestHash: string;
+  now: number;
+  ttlMs: number;
+}
