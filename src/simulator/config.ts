@@ -1,0 +1,165 @@
+import type { V2SignType } from '../wechat/v2/sign.js';
+import type { SimClock } from './sim-clock.js';
+
+/** A mini program bound to a merchant. */
+export interface SimAppConfig {
+  appid: string;
+  /** AppSecret, checked by /sns/jscode2session. Never shown by the simulator. */
+  secret: string;
+}
+
+/** A merchant account the simulator plays WeChat for. */
+export interface MerchantConfig {
+  mchId: string;
+  /** API v2 key, 32 ASCII characters. Never shown by the simulator. */
+  key: string;
+  appids: SimAppConfig[];
+  /** When set, the only algorithm this merchant accepts; by default both MD5 and HMAC-SHA256. */
+  signType?: V2SignType;
+  /** Shown on the cashier sheet. Default `商户<mchId>`. */
+  name?: string;
+  /**
+   * The merchant's API client certificate (PEM). When set, a refund over mTLS presenting exactly
+   * this certificate is accepted even if it does not chain to the simulator's CA.
+   */
+  cert?: string;
+  /** The refund notification URL configured "in the merchant platform", used when a refund names none. */
+  refundNotifyUrl?: string;
+}
+
+/** The protocol doc §5 knobs (S1–S13), with the defaults shown there. */
+export interface SimBehaviour {
+  /** S1: a login code lives this long. */
+  codeLifetimeSeconds: number;
+  /** S1: a code can be exchanged once. */
+  codeSingleUse: boolean;
+  /** code2Session calls per openid per minute before 45011. */
+  loginRateLimitPerMinute: number;
+  /** S2: `prepay_id` lifetime. */
+  prepayLifetimeSeconds: number;
+  /** S3: re-entry with identical parameters issues a new prepay_id, or returns the same one. */
+  reentryPrepayId: 'new' | 'same';
+  /** S4: the err_code for re-entry with different parameters. */
+  reentryConflictCode: 'INVALID_REQUEST' | 'OUT_TRADE_NO_USED';
+  /** Re-entry that changes only `time_expire` is accepted and the new value wins (doc §2.7). */
+  allowTimeExpireChange: boolean;
+  /** S5: the earliest `time_expire`, in seconds after the call. */
+  minTimeExpireSeconds: number;
+  /** S5: a sooner `time_expire` is raised to the minimum, or refused. */
+  timeExpireTooSoon: 'clamp' | 'reject';
+  /** S6: closing within this many seconds of creation triggers `closeOrderRule`. */
+  closeOrderMinAgeSeconds: number;
+  /** S6: 'off' (not enforced), 'systemerror' (answer SYSTEMERROR), 'noop' (SUCCESS but stays NOTPAY). */
+  closeOrderRule: 'off' | 'systemerror' | 'noop';
+  /** S7: an expired unpaid order stays NOTPAY (payment refused), or is reported CLOSED. */
+  expiredOrderState: 'NOTPAY' | 'CLOSED';
+  /** S8: seconds to wait before each retry (15 retries; 24h04m in total). */
+  notifyRetrySchedule: number[];
+  /** S9: copies of every notification attempt, sent concurrently. */
+  notifyCopies: number;
+  /** HTTP timeout of one delivery attempt (WeChat wants a reply within 5 s). */
+  notifyTimeoutMs: number;
+  /** Refuse a notify_url that is not https. Off by default so http://127.0.0.1 works. */
+  requireHttpsNotifyUrl: boolean;
+  /** JSAPI openids must come from /sim/login for the same appid. */
+  strictOpenid: boolean;
+  /** S10: a refund stays PROCESSING this long, then becomes SUCCESS. */
+  refundDelaySeconds: number;
+  /** At most this many refunds per order. */
+  maxRefundsPerOrder: number;
+  /** The first refund moves the order to REFUND, even a partial one (doc §2.15). */
+  refundMarksOrder: boolean;
+  /** Refunds only over mTLS with the merchant's client certificate. Default: on when TLS is configured. */
+  refundRequiresClientCert: boolean;
+  /** S12: `return_msg` of a signature failure. */
+  signFailureMessage: string;
+  /** A day's bill can be downloaded from this many hours after the day ends (Beijing time). */
+  billDelayHours: number;
+  /** Prefix the bill text with a UTF-8 byte-order mark, as WeChat sometimes does. */
+  billBom: boolean;
+}
+
+/** 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h (protocol doc §2.13). */
+export const WECHAT_RETRY_SCHEDULE_SECONDS: readonly number[] = [
+  15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+];
+
+export const DEFAULT_BEHAVIOUR: Readonly<Omit<SimBehaviour, 'refundRequiresClientCert'>> = {
+  codeLifetimeSeconds: 300,
+  codeSingleUse: true,
+  loginRateLimitPerMinute: 100,
+  prepayLifetimeSeconds: 7200,
+  reentryPrepayId: 'new',
+  reentryConflictCode: 'INVALID_REQUEST',
+  allowTimeExpireChange: true,
+  minTimeExpireSeconds: 60,
+  timeExpireTooSoon: 'clamp',
+  closeOrderMinAgeSeconds: 300,
+  closeOrderRule: 'off',
+  expiredOrderState: 'NOTPAY',
+  notifyRetrySchedule: [...WECHAT_RETRY_SCHEDULE_SECONDS],
+  notifyCopies: 1,
+  notifyTimeoutMs: 5000,
+  requireHttpsNotifyUrl: false,
+  strictOpenid: true,
+  refundDelaySeconds: 60,
+  maxRefundsPerOrder: 50,
+  refundMarksOrder: true,
+  signFailureMessage: '签名错误',
+  billDelayHours: 10,
+  billBom: false,
+};
+
+/** PEM material for the HTTPS listener that serves `/secapi/pay/refund` with client certificates. */
+export interface SimTlsOptions {
+  cert: string;
+  key: string;
+  /** The CA that issued merchants' client certificates. */
+  ca: string;
+}
+
+export interface SimLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface SimulatorOptions {
+  merchants: MerchantConfig[];
+  /** Default: real time, not frozen. Tests pass `createSimClock({ frozen: true })`. */
+  clock?: SimClock;
+  /** Divides notification waits (retries and NOTIFY_DELAY): 60 turns 15 s into 0.25 s. Default 1. */
+  timeScale?: number;
+  behaviour?: Partial<SimBehaviour>;
+  tls?: SimTlsOptions;
+  /** Where the simulator reports notification failures and the like. Default: silent. */
+  log?: SimLogger;
+}
+
+/** Merges knobs over the defaults and checks them, listing every problem at once. */
+export function resolveBehaviour(partial: Partial<SimBehaviour> | undefined, tls: boolean): SimBehaviour {
+  const b: SimBehaviour = { ...DEFAULT_BEHAVIOUR, refundRequiresClientCert: tls, ...partial };
+  const problems: string[] = [];
+  const nonNegative: (keyof SimBehaviour)[] = [
+    'codeLifetimeSeconds',
+    'loginRateLimitPerMinute',
+    'prepayLifetimeSeconds',
+    'minTimeExpireSeconds',
+    'closeOrderMinAgeSeconds',
+    'notifyTimeoutMs',
+    'refundDelaySeconds',
+    'maxRefundsPerOrder',
+    'billDelayHours',
+  ];
+  for (const k of nonNegative) {
+    const v = b[k];
+    if (typeof v !== 'number' || !(v >= 0)) problems.push(`behaviour.${k} must be a number ≥ 0 (got ${v})`);
+  }
+  if (!Number.isInteger(b.notifyCopies) || b.notifyCopies < 1) {
+    problems.push(`behaviour.notifyCopies must be an integer ≥ 1 (got ${b.notifyCopies})`);
+  }
+  if (!b.notifyRetrySchedule.every((s) => s >= 0)) {
+    problems.push('behaviour.notifyRetrySchedule must hold seconds ≥ 0');
+  }
+  if (problems.length > 0) throw new RangeError(`Invalid simulator behaviour:\n- ${problems.join('\n- ')}`);
+  return b;
+}

@@ -1,0 +1,69 @@
+import type { SimBehaviour } from './config.js';
+import type { SimOrder, TradeState } from './state.js';
+
+/** WeChat's `trade_state_desc` texts. */
+export const TRADE_STATE_DESC: Readonly<Record<TradeState, string>> = {
+  NOTPAY: '订单未支付',
+  USERPAYING: '需要用户输入支付密码',
+  SUCCESS: '支付成功',
+  REFUND: '订单发生过退款',
+  CLOSED: '订单已关闭',
+  PAYERROR: '支付失败，请重新下单支付',
+};
+
+/** Has the order's `time_expire` passed? */
+export function isExpired(order: SimOrder, now: number): boolean {
+  return order.timeExpire !== undefined && now >= order.timeExpire;
+}
+
+/**
+ * The order's state as WeChat would report it now. An unpaid order past `time_expire` stays
+ * NOTPAY by default (S7: it just cannot be paid any more); with `expiredOrderState: 'CLOSED'` it
+ * is closed the first time anyone looks.
+ */
+export function currentState(order: SimOrder, now: number, behaviour: SimBehaviour): TradeState {
+  if (
+    behaviour.expiredOrderState === 'CLOSED' &&
+    (order.state === 'NOTPAY' || order.state === 'USERPAYING') &&
+    isExpired(order, now)
+  ) {
+    order.state = 'CLOSED';
+  }
+  return order.state;
+}
+
+/** Is the prepay_id issued at `issuedAt` still usable? (S2: 2 hours.) */
+export function isPrepayLive(issuedAt: number, now: number, behaviour: SimBehaviour): boolean {
+  return now < issuedAt + behaviour.prepayLifetimeSeconds * 1000;
+}
+
+/** Fields that may differ between two calls for the same order: fresh per call by nature. */
+const VOLATILE = new Set(['nonce_str', 'sign', 'sign_type']);
+
+/**
+ * The part of a unifiedorder request that re-entry must repeat exactly. `sign_type` is
+ * normalised (absent = MD5); `time_expire` is left out when a change to it is allowed.
+ */
+export function reentryParams(
+  fields: Readonly<Record<string, string>>,
+  signType: string,
+  behaviour: SimBehaviour,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (VOLATILE.has(k) || v === '') continue;
+    if (k === 'time_expire' && behaviour.allowTimeExpireChange) continue;
+    out[k] = v;
+  }
+  out.sign_type = signType;
+  return out;
+}
+
+/** Names of the fields that differ, for the error message. */
+export function changedFields(
+  a: Readonly<Record<string, string>>,
+  b: Readonly<Record<string, string>>,
+): string[] {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...names].filter((k) => a[k] !== b[k]).sort();
+}

@@ -1,0 +1,149 @@
+import { parseFen, parseWechatTime } from '../wechat/v2/fields.js';
+import * as ids from './ids.js';
+import { changedFields, currentState, isExpired, isPrepayLive, reentryParams } from './order-rules.js';
+import type { SimContext } from './sim-context.js';
+import type { SimOrder } from './state.js';
+import { fail, ok, refuse, type V2Api, type V2Outcome, type V2Request } from './v2-endpoint.js';
+import { checkFields, type FieldSpecs, OUT_TRADE_NO } from './validation.js';
+
+/** `POST /pay/unifiedorder` (doc §2.7): create or re-enter an order, answer a prepay_id. */
+
+const SPECS: FieldSpecs = {
+  body: { required: true, maxBytes: 127 },
+  out_trade_no: { required: true, ...OUT_TRADE_NO },
+  total_fee: { required: true, fen: true },
+  spbill_create_ip: { required: true, maxBytes: 64, ip: true },
+  notify_url: { required: true, maxBytes: 256, notifyUrl: true },
+  trade_type: { required: true, oneOf: ['JSAPI', 'NATIVE', 'APP', 'MWEB'] },
+  device_info: { maxBytes: 32 },
+  detail: { maxBytes: 6000 },
+  attach: { maxBytes: 127 },
+  fee_type: { oneOf: ['CNY'] },
+  time_start: { wechatTime: true },
+  time_expire: { wechatTime: true },
+  goods_tag: { maxBytes: 32 },
+  product_id: { maxBytes: 32 },
+  limit_pay: { oneOf: ['no_credit'] },
+  openid: { maxBytes: 128 },
+  receipt: { oneOf: ['Y'] },
+  profit_sharing: { oneOf: ['Y', 'N'] },
+  scene_info: { maxBytes: 256 },
+};
+
+function issuePrepay(ctx: SimContext, order: SimOrder, now: number): string {
+  const prepayId = ids.prepayId(now, ctx.state.nextSerial());
+  order.prepayId = prepayId;
+  order.prepayIssuedAt = now;
+  ctx.state.prepays.set(prepayId, { mchId: order.mchId, outTradeNo: order.outTradeNo, issuedAt: now });
+  return prepayId;
+}
+
+function prepayAnswer(order: SimOrder): V2Outcome {
+  const fields: Record<string, string> = { trade_type: order.tradeType, prepay_id: order.prepayId };
+  if (order.tradeType === 'NATIVE')
+    fields.code_url = `weixin://wxpay/bizpayurl?pr=${order.prepayId.slice(-7)}`;
+  return ok(fields);
+}
+
+/** S5: a `time_expire` sooner than the minimum is raised to it, or refused. */
+function resolveTimeExpire(
+  ctx: SimContext,
+  raw: string | undefined,
+  now: number,
+): number | V2Outcome | undefined {
+  if (!raw) return undefined;
+  const at = parseWechatTime(raw)!;
+  const earliest = now + ctx.behaviour.minTimeExpireSeconds * 1000;
+  if (at >= earliest) return at;
+  if (ctx.behaviour.timeExpireTooSoon === 'reject') {
+    return refuse(
+      'INVALID_REQUEST',
+      `time_expire时间过短，至少为下单后${ctx.behaviour.minTimeExpireSeconds}秒`,
+    );
+  }
+  return earliest;
+}
+
+function reenter(
+  ctx: SimContext,
+  order: SimOrder,
+  params: Record<string, string>,
+  timeExpire: number | undefined,
+  now: number,
+): V2Outcome {
+  const changed = changedFields(order.params, params);
+  if (changed.length > 0) {
+    const code = ctx.behaviour.reentryConflictCode;
+    const des = code === 'INVALID_REQUEST' ? '201 商户订单号重复' : '同一笔交易不能多次提交';
+    return refuse(code, des);
+  }
+  const state = currentState(order, now, ctx.behaviour);
+  if (state === 'SUCCESS' || state === 'REFUND') return refuse('ORDERPAID', '该订单已支付');
+  if (state === 'CLOSED') return refuse('ORDERCLOSED', '该订单已关闭');
+  if (state === 'PAYERROR') return refuse('INVALID_REQUEST', '该订单支付失败，请使用新的商户订单号重新下单');
+  // Doc §2.7: a WeChat staffer says re-entry with only time_expire changed is accepted, new value wins.
+  if (timeExpire !== undefined) order.timeExpire = timeExpire;
+  if (isExpired(order, now)) return refuse('ORDERCLOSED', '订单已过期，请使用新的商户订单号重新下单');
+  const reuse =
+    ctx.behaviour.reentryPrepayId === 'same' && isPrepayLive(order.prepayIssuedAt, now, ctx.behaviour);
+  if (!reuse) issuePrepay(ctx, order, now);
+  return prepayAnswer(order);
+}
+
+export function createUnifiedOrderApi(ctx: SimContext): V2Api {
+  return {
+    api: 'unifiedorder',
+    path: '/pay/unifiedorder',
+    handle({ fields, merchant, signType, now }: V2Request): V2Outcome {
+      const problem = checkFields(fields, SPECS, { requireHttps: ctx.behaviour.requireHttpsNotifyUrl });
+      if (problem?.kind === 'missing') return refuse('LACK_PARAMS', `缺少参数${problem.field}`);
+      if (problem) return fail(problem.message);
+      const tradeType = fields.trade_type!;
+      const openid = fields.openid || undefined;
+      if (tradeType === 'JSAPI' && !openid)
+        return refuse('LACK_PARAMS', '缺少参数openid，JSAPI支付必须传openid');
+      if (tradeType === 'NATIVE' && !fields.product_id) return refuse('LACK_PARAMS', '缺少参数product_id');
+      if (
+        openid &&
+        tradeType === 'JSAPI' &&
+        ctx.behaviour.strictOpenid &&
+        ctx.state.openids.get(openid) !== fields.appid
+      ) {
+        return refuse('PARAM_ERROR', 'appid和openid不匹配');
+      }
+      const timeExpire = resolveTimeExpire(ctx, fields.time_expire, now);
+      if (typeof timeExpire === 'object') return timeExpire;
+      const params = reentryParams(fields, signType, ctx.behaviour);
+      const existing = ctx.state.order(merchant.mchId, fields.out_trade_no!);
+      if (existing) return reenter(ctx, existing, params, timeExpire, now);
+      const order: SimOrder = {
+        mchId: merchant.mchId,
+        appid: fields.appid!,
+        outTradeNo: fields.out_trade_no!,
+        params,
+        signType,
+        body: fields.body!,
+        totalFee: parseFen(fields.total_fee!)!,
+        openid,
+        tradeType,
+        notifyUrl: fields.notify_url!,
+        attach: fields.attach || undefined,
+        deviceInfo: fields.device_info || undefined,
+        state: 'NOTPAY',
+        createdAt: now,
+        timeExpire,
+        prepayId: '',
+        prepayIssuedAt: now,
+        transactionId: undefined,
+        timeEnd: undefined,
+        cashFee: undefined,
+        couponFee: 0,
+        bankType: 'OTHERS',
+        refunds: [],
+      };
+      issuePrepay(ctx, order, now);
+      ctx.state.putOrder(order);
+      return prepayAnswer(order);
+    },
+  };
+}
