@@ -1,8 +1,18 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import type { MerchantConfig, SimBehaviour, SimTlsOptions } from '../../src/simulator/index.js';
-import { createSimClock, createSimulator, type NotificationAttempt } from '../../src/simulator/index.js';
+import type {
+  MerchantConfig,
+  SimBehaviour,
+  SimTlsOptions,
+  TestCertificates,
+} from '../../src/simulator/index.js';
+import {
+  createSimClock,
+  createSimulator,
+  generateTestCertificates,
+  type NotificationAttempt,
+} from '../../src/simulator/index.js';
 import { createLoginClient } from '../../src/wechat/login/code2session.js';
 import { createV2Client, type V2ClientOptions } from '../../src/wechat/v2/client.js';
 import { type V2SignType, withSignV2 } from '../../src/wechat/v2/sign.js';
@@ -99,6 +109,37 @@ export async function startSim(options: SimOptions = {}) {
 }
 
 export type SimHarness = Awaited<ReturnType<typeof startSim>>;
+
+let certificates: Promise<TestCertificates> | undefined;
+
+/** Throwaway certificates for MCH_ID, made once per test file (openssl takes a few hundred ms). */
+export function testCertificates(): Promise<TestCertificates> {
+  certificates ??= generateTestCertificates({ mchId: MCH_ID });
+  return certificates;
+}
+
+/** A simulator with its HTTPS (mTLS) port, and a client that calls it with the merchant certificate. */
+export async function startTlsSim(options: SimOptions = {}) {
+  const certs = await testCertificates();
+  const h = await startSim({
+    ...options,
+    tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca },
+  });
+  const tlsUrl = h.tlsUrl!;
+  return {
+    ...h,
+    certs,
+    /** The merchant's client over HTTPS: all calls, refunds with the client certificate. */
+    tlsClient(overrides: Partial<V2ClientOptions> = {}) {
+      return h.client({
+        baseUrl: tlsUrl,
+        ca: certs.ca,
+        clientCert: { cert: certs.clientCert, key: certs.clientKey, ca: certs.ca },
+        ...overrides,
+      });
+    },
+  };
+}
 
 /** A merchant notify endpoint answering from a script: reply n goes to the n-th request. */
 export async function startReceiver(
