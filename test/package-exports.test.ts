@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * A user who wants only the protocol layer imports `weapp-pay/wechat`. This runs a separate
+ * Node process from the repository root, so the import resolves through package.json
+ * "exports" (self-reference) exactly as it would for a user, against the built dist/.
+ * `npm test` builds first; run `npm run build` before running this file alone.
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const probe = `
+const m = await import('weapp-pay/wechat');
+const fields = { appid: 'wxd930ea5d5a258f4f', mch_id: '10000100', device_info: '1000', body: 'test', nonce_str: 'ibuaiVcKdpRxkhJA' };
+console.log(JSON.stringify({
+  md5: m.signV2(fields, '192006250b4c09247ec02edce69f6a2d'),
+  sameInNamespace: m.v2.signV2 === m.signV2,
+  functions: ['signV2', 'verifyV2', 'parseXml', 'buildXml', 'createV2Client', 'createLoginClient', 'createTransport',
+    'verifyPaymentNotification', 'notifyReply', 'requestPaymentParams', 'decryptRefundReqInfo', 'isRetryable',
+    'parseFen', 'formatWechatTime'].filter((name) => typeof m[name] !== 'function'),
+  errors: typeof m.WechatRejectedError === 'function' && new m.WechatRetryableError({ layer: 'result', errCode: 'SYSTEMERROR', message: '' }) instanceof m.WechatError,
+}));
+`;
+
+describe('package export weapp-pay/wechat', () => {
+  it('is built (npm test builds before running the suite)', () => {
+    expect(existsSync(join(root, 'dist/wechat/index.js')), 'run `npm run build` first').toBe(true);
+  });
+
+  it('imports on its own in a fresh Node process and signs the official vector', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({
+      md5: '9A0A8659F005D6984697E2CA0A9CF3B7',
+      sameInNamespace: true,
+      functions: [],
+      errors: true,
+    });
+  });
+
+  it('ships type declarations for the entry and the v2 client', () => {
+    const types = readFileSync(join(root, 'dist/wechat/index.d.ts'), 'utf8');
+    expect(types).toContain("export * as v2 from './v2/index.js'");
+    const client = readFileSync(join(root, 'dist/wechat/v2/client.d.ts'), 'utf8');
+    expect(client).toContain('export declare function createV2Client(options: V2ClientOptions): V2Client;');
+  });
+});
