@@ -96,8 +96,8 @@ function orderSummary(order, t, locale) {
   const rows = [
     [t('result.item'), `${order.description} × ${order.quantity}`],
     [t('result.amount'), formatFen(order.amount)],
-    ['out_trade_no', order.outTradeNo],
-    order.transactionId && [t('result.transaction'), order.transactionId],
+    ['out_trade_no', order.outTradeNo, 'out-trade-no'],
+    order.transactionId && [t('result.transaction'), order.transactionId, 'transaction-id'],
     order.paidAt && [t('result.paidAt'), new Date(order.paidAt).toLocaleString(locale)],
   ].filter(Boolean);
   return h(
@@ -116,7 +116,7 @@ function orderSummary(order, t, locale) {
     h(
       'dl',
       { class: 'kv' },
-      rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+      rows.map(([k, v, testid]) => [h('dt', {}, k), h('dd', { 'data-testid': testid }, v)]),
     ),
   );
 }

@@ -51,11 +51,8 @@ export function createServiceApi({ wx, baseUrl, trace = () => {} }) {
 
   return {
     login,
-    async products() {
-      const res = await call('GET', '/api/products');
-      if (res.statusCode !== 200) throw errorFrom(res);
-      return res.data.products;
-    },
+    // Every route but the notification needs a login (checklist D4), the catalogue included.
+    products: () => authed('GET', '/api/products').then((r) => r.products),
     createOrder({ sku, quantity }, idempotencyKey = newIdempotencyKey()) {
       return authed('POST', '/api/orders', {
         data: { sku, quantity },

@@ -25,7 +25,8 @@ export function createSimControls({ root, simulatorUrl, i18n, timeline, onExpire
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw Object.assign(new Error(data.message ?? `HTTP ${res.status}`), { code: data.code });
+    if (!res.ok)
+      throw Object.assign(new Error(data.message ?? data.error ?? `HTTP ${res.status}`), { code: data.code });
     return data;
   }
 
@@ -123,6 +124,6 @@ function describe(f) {
     f.out_trade_no && `out_trade_no=${f.out_trade_no}`,
     f.times && `×${f.times}`,
   ];
-  const params = f.params ? ` ${JSON.stringify(f.params)}` : '';
+  const params = f.params && Object.keys(f.params).length > 0 ? ` ${JSON.stringify(f.params)}` : '';
   return `${f.fault ?? JSON.stringify(f)} ${scope.filter(Boolean).join(' ')}${params}`.trim();
 }

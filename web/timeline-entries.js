@@ -90,7 +90,8 @@ export function serviceEventEntry(orderId, index, event) {
 
 /** A delivery attempt is shown when scheduled and redrawn when the service's reply is in. */
 export function notificationEntry(attempt) {
-  const tone = attempt.ok === true ? 'ok' : attempt.status === 'pending' ? 'info' : 'bad';
+  const waiting = attempt.status === 'pending' || attempt.status === 'scheduled';
+  const tone = attempt.ok === true ? 'ok' : waiting ? 'info' : 'bad';
   return {
     key: `notify:${attempt.id}`,
     signature: `${attempt.status}|${attempt.reply ?? ''}|${attempt.ok}|${attempt.error ?? ''}`,
@@ -143,10 +144,13 @@ export function errorEntry(what, err) {
 /** Shows an event's data as rows of scalars; nested values are compacted to JSON. */
 function summarise(data) {
   if (data === null || typeof data !== 'object') return data === undefined ? [] : [['data', String(data)]];
-  return Object.entries(data).map(([k, v]) => [
-    k,
-    typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v),
-  ]);
+  return Object.entries(data).map(([k, v]) => [k, showValue(k, v)]);
+}
+
+// Event data carries times as epoch milliseconds (`paidAt: 1795747910000`); show them as times.
+function showValue(key, value) {
+  if (typeof value === 'number' && /At$/.test(key) && value > 1e12) return new Date(value).toISOString();
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 }
 
 /** The service's XML reply to a notification, read for its return_code/return_msg. */

@@ -22,21 +22,26 @@
 export function createWx({ simulatorUrl, appid, mount, observe = () => {}, fetchImpl = fetch }) {
   const simOrigin = new URL(simulatorUrl).origin;
 
+  // One phone, one WeChat user: later logins ask the simulator for the same openid, as
+  // wx.login on a real phone keeps the same user.
+  let openid;
+
   async function login() {
     let res;
     try {
       res = await fetchImpl(`${simOrigin}/sim/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ appid }),
+        body: JSON.stringify(openid ? { appid, openid } : { appid }),
       });
     } catch (err) {
       throw { errMsg: `login:fail ${err.message}` };
     }
     const body = await res.json().catch(() => ({}));
     if (!res.ok || typeof body.code !== 'string') {
-      throw { errMsg: `login:fail ${body.message ?? `HTTP ${res.status}`}` };
+      throw { errMsg: `login:fail ${body.message ?? body.error ?? `HTTP ${res.status}`}` };
     }
+    openid = body.openid;
     observe({ api: 'login', code: body.code, openid: body.openid });
     return { code: body.code, errMsg: 'login:ok' };
   }

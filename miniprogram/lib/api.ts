@@ -110,11 +110,8 @@ export function createApi({ wx, baseUrl, tokens }: ApiDeps) {
 
   return {
     login,
-    async products(): Promise<Product[]> {
-      const res = await call('GET', '/api/products');
-      if (res.statusCode !== 200) throw toApiError(res);
-      return (res.data as { products: Product[] }).products;
-    },
+    // Every route but the notification needs a login (checklist D4), the catalogue included.
+    products: async () => (await authed<{ products: Product[] }>('GET', '/api/products')).products,
     /** The key makes a retried tap safe: the service replays the first response. */
     createOrder(input: { sku: string; quantity: number }, idempotencyKey: string) {
       return authed<{ order: Order; payment: PaymentParams }>('POST', '/api/orders', input, {

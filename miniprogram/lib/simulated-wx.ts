@@ -22,6 +22,7 @@ export interface WxWithModal extends WxPort {
 }
 
 export function createSimulatedWx(wx: WxWithModal, simulatorUrl: string): WxPort {
+  let openid: string | undefined;
   function simPost(path: string, data: Record<string, unknown>): Promise<WxRequestResult> {
     return new Promise((resolve, reject) => {
       wx.request({ url: `${simulatorUrl}${path}`, method: 'POST', data, success: resolve, fail: reject });
@@ -31,12 +32,16 @@ export function createSimulatedWx(wx: WxWithModal, simulatorUrl: string): WxPort
   return {
     request: (options) => wx.request(options),
     login({ success, fail }) {
-      simPost('/sim/login', {}).then(
+      // Later logins keep the same simulated WeChat user, as a real phone does.
+      simPost('/sim/login', openid ? { openid } : {}).then(
         (res) => {
-          const body = res.data as { code?: unknown };
-          if (res.statusCode === 200 && typeof body.code === 'string')
-            success?.({ code: body.code, errMsg: 'login:ok' });
-          else fail?.({ errMsg: `login:fail simulator answered ${res.statusCode}` });
+          const body = res.data as { code?: unknown; openid?: unknown };
+          if (res.statusCode !== 200 || typeof body.code !== 'string') {
+            fail?.({ errMsg: `login:fail simulator answered ${res.statusCode}` });
+            return;
+          }
+          if (typeof body.openid === 'string') openid = body.openid;
+          success?.({ code: body.code, errMsg: 'login:ok' });
         },
         (err: WxError) => fail?.({ errMsg: `login:fail ${err.errMsg}` }),
       );
@@ -48,7 +53,8 @@ export function createSimulatedWx(wx: WxWithModal, simulatorUrl: string): WxPort
         simPost('/sim/pay', { prepay_id: prepayId, result, payment }).then(
           (res) => {
             if (res.statusCode >= 300) {
-              const msg = (res.data as { message?: string }).message ?? res.statusCode;
+              const body = res.data as { message?: string; error?: string };
+              const msg = body.message ?? body.error ?? res.statusCode;
               fail?.({ errMsg: `requestPayment:fail ${msg}` });
             } else if (result === 'SUCCESS') success?.({ errMsg: 'requestPayment:ok' });
             else fail?.({ errMsg: 'requestPayment:fail cancel' });
