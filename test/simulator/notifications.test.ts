@@ -98,7 +98,7 @@ describe('retry schedule', () => {
     expect(first).toMatchObject({
       status: 'failed',
       ok: false,
-      http_status: reply.status ?? 200,
+      http_status: 'status' in reply ? reply.status : 200,
       reply: reply.body,
     });
     expect(h.clock.pending()).toBe(1);

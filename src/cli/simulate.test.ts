@@ -1,0 +1,59 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startSimulateCommand } from './simulate.js';
+
+const ENV = {
+  WECHAT_APPID: 'wx1234567890abcdef',
+  WECHAT_SECRET: 'cli-test-secret-value',
+  WECHAT_MCHID: '1900000109',
+  WECHAT_MCH_KEY: 'SimulatorTestKey0123456789abcdef',
+};
+
+describe('weapp-pay simulate', () => {
+  it('registers the merchant from the environment and prints what it serves, never a secret', async () => {
+    let out = '';
+    const running = await startSimulateCommand(['--port', '0'], ENV, (s) => {
+      out += s;
+    });
+    try {
+      expect(out).toContain(`http   ${running.url}`);
+      expect(out).toContain('merchant 1900000109: appids wx1234567890abcdef');
+      expect(out).toContain('POST /pay/unifiedorder');
+      expect(out).not.toContain(ENV.WECHAT_MCH_KEY);
+      expect(out).not.toContain(ENV.WECHAT_SECRET);
+      const res = await fetch(`${running.url}/sim/clock`);
+      expect((await res.json()).time_scale).toBe(1);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('serves the HTTPS port with fresh test certificates when asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-certs-'));
+    let out = '';
+    const running = await startSimulateCommand(
+      ['--port', '0', '--tls-port', '0', '--cert-dir', dir, '--time-scale', '60'],
+      ENV,
+      (s) => {
+        out += s;
+      },
+    );
+    try {
+      expect(running.tlsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(existsSync(join(dir, 'ca.pem'))).toBe(true);
+      expect(existsSync(join(dir, 'client-1900000109-key.pem'))).toBe(true);
+      expect(out).not.toContain('PRIVATE KEY');
+      expect(running.simulator.timeScale).toBe(60);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('refuses to start without a merchant', async () => {
+    await expect(startSimulateCommand(['--port', '0'], {}, () => undefined)).rejects.toThrow(
+      'no merchant configured',
+    );
+  });
+});
