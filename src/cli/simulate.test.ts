@@ -24,7 +24,7 @@ describe('weapp-pay simulate', () => {
       expect(out).not.toContain(ENV.WECHAT_MCH_KEY);
       expect(out).not.toContain(ENV.WECHAT_SECRET);
       const res = await fetch(`${running.url}/sim/clock`);
-      expect((await res.json()).time_scale).toBe(1);
+      expect(((await res.json()) as { time_scale: number }).time_scale).toBe(1);
     } finally {
       await running.close();
     }
