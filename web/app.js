@@ -98,7 +98,7 @@ async function main() {
     timeline,
     simulatorUrl: config.simulatorUrl,
     view,
-    onOrderCreated: () => controls.orderCreated(),
+    onOrderCreated: (order) => controls.orderCreated(order),
     timing: confirmSeconds > 0 ? { confirmMs: confirmSeconds * 1000 } : {},
   });
 

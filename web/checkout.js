@@ -41,8 +41,8 @@ export function createCheckout({ api, wx, timeline, simulatorUrl, view, onOrderC
       view.show({ phase: 'error', error: err, product, quantity, idempotencyKey });
       return;
     }
-    onOrderCreated?.(created.order);
     timeline.add(orderEntry(created.order));
+    await onOrderCreated?.(created.order);
     timeline.add(paymentEntry(created.payment));
     const watch = createOrderWatch({
       api,

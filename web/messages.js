@@ -87,6 +87,8 @@ export const MESSAGES = {
     'tl.notifyStatus': '投递状态',
     'tl.notifyReply': '服务端回复',
     'tl.error': '错误',
+    'tl.systemErrorUsed': '统一下单返回了一次 SYSTEMERROR（故障已用掉）',
+    'tl.systemErrorUsedNote': '服务端用同一个 out_trade_no、完全相同的参数重试，下单成功。',
     'tl.sync': 'POST /sync → 服务端向微信查询订单 → {status}',
     'tl.syncNote': '“我已支付”只会触发查询，绝不会直接把订单标记为已支付。',
 
@@ -190,6 +192,9 @@ export const MESSAGES = {
     'tl.notifyStatus': 'delivery',
     'tl.notifyReply': 'service replied',
     'tl.error': 'error',
+    'tl.systemErrorUsed': 'unifiedorder answered SYSTEMERROR once (the fault is used up)',
+    'tl.systemErrorUsedNote':
+      'The service retried with the same out_trade_no and identical fields, and the order went through.',
     'tl.sync': 'POST /sync → the service queries WeChat → {status}',
     'tl.syncNote': '"I paid" only triggers a query; it never marks the order paid by itself.',
 

@@ -5,7 +5,7 @@
  * switching one fault off clears them all and sets the remaining ones again.
  */
 import { h, replaceChildren } from './dom.js';
-import { errorEntry, faultEntry } from './timeline-entries.js';
+import { errorEntry, faultEntry, systemErrorUsedEntry } from './timeline-entries.js';
 
 const TOGGLES = {
   drop: { fault: 'NOTIFY_DROP' },
@@ -46,8 +46,10 @@ export function createSimControls({ root, simulatorUrl, i18n, timeline, onExpire
           : faults.map((f) => h('li', {}, describe(f))),
       );
       i18n.apply(activeList);
+      return faults;
     } catch {
       // The list is informative only; the switches stay usable without it.
+      return null;
     }
   }
 
@@ -109,10 +111,17 @@ export function createSimControls({ root, simulatorUrl, i18n, timeline, onExpire
 
   refreshActive();
   return {
-    /** The one-shot SYSTEMERROR is used up by the next unified order. */
-    orderCreated() {
+    /**
+     * The one-shot SYSTEMERROR is used up by the next unified order. The service retries it
+     * inside one request, so the page learns of it from the simulator: the rule is gone.
+     */
+    async orderCreated(order) {
+      const wasArmed = nextOrderFailsArmed;
       nextOrderFailsArmed = false;
-      refreshActive();
+      const faults = await refreshActive();
+      if (wasArmed && faults && !faults.some((f) => f.fault === NEXT_ORDER_FAILS.fault)) {
+        timeline.add(systemErrorUsedEntry(order));
+      }
     },
     refresh: refreshActive,
   };

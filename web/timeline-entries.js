@@ -131,6 +131,17 @@ export function faultEntry(description) {
   return { kind: 'fault', actor: 'simulator', tone: 'warn', title: () => description };
 }
 
+export function systemErrorUsedEntry(order) {
+  return {
+    kind: 'systemerror-used',
+    actor: 'simulator',
+    tone: 'warn',
+    title: (t) => t('tl.systemErrorUsed'),
+    rows: () => [['out_trade_no', order.outTradeNo]],
+    note: (t) => t('tl.systemErrorUsedNote'),
+  };
+}
+
 export function errorEntry(what, err) {
   return {
     kind: 'error',

@@ -94,9 +94,7 @@ export function createWx({ simulatorUrl, appid, mount, observe = () => {}, fetch
       paySign: params.paySign,
     });
     return new Promise((resolve, reject) => {
-      const overlay = openCashier(mount, `${simOrigin}/sim/cashier?${query}`, () =>
-        finish({ result: 'CANCEL', errMsg: 'requestPayment:fail cancel' }),
-      );
+      const overlay = openCashier(mount, `${simOrigin}/sim/cashier?${query}`);
       function onMessage(event) {
         const msg = event.data;
         if (event.origin !== simOrigin || msg?.type !== 'weapp-pay-sim:payment') return;
@@ -125,27 +123,20 @@ export function createWx({ simulatorUrl, appid, mount, observe = () => {}, fetch
   };
 }
 
-/** The cashier sheet slides up over the phone screen, as WeChat's own sheet does. */
-function openCashier(mount, src, onDismiss) {
-  const overlay = document.createElement('div');
-  overlay.className = 'cashier-overlay';
-  overlay.dataset.testid = 'cashier-overlay';
-  const sheet = document.createElement('div');
-  sheet.className = 'cashier-sheet';
-  const close = document.createElement('button');
-  close.type = 'button';
-  close.className = 'cashier-close';
-  close.setAttribute('aria-label', 'close');
-  close.textContent = '×';
-  close.addEventListener('click', onDismiss);
+/**
+ * The simulator's cashier page draws its own dimmed backdrop and bottom sheet (取消 included),
+ * so the shim only lays a transparent frame over the phone screen, as WeChat's native sheet
+ * covers the mini program.
+ */
+function openCashier(mount, src) {
   const frame = document.createElement('iframe');
   frame.id = 'cashier-frame';
+  frame.className = 'cashier-frame';
+  frame.dataset.testid = 'cashier-overlay';
   frame.title = 'WeChat Pay cashier (simulator)';
   frame.src = src;
-  sheet.append(close, frame);
-  overlay.append(sheet);
-  mount.append(overlay);
-  return overlay;
+  mount.append(frame);
+  return frame;
 }
 
 function paymentFailMessage(errMsg) {
