@@ -38,7 +38,8 @@ export function createCheckout({ api, wx, timeline, simulatorUrl, view, onOrderC
       created = await api.createOrder({ sku: product.sku, quantity }, idempotencyKey);
     } catch (err) {
       timeline.add(errorEntry('POST /api/orders', err));
-      view.show({ phase: 'error', error: err, product, quantity, idempotencyKey });
+      const retryKey = sameKeyOnRetry(err) ? idempotencyKey : undefined;
+      view.show({ phase: 'error', error: err, product, quantity, idempotencyKey: retryKey });
       return;
     }
     timeline.add(orderEntry(created.order));
@@ -116,4 +117,13 @@ export function createCheckout({ api, wx, timeline, simulatorUrl, view, onOrderC
       return current;
     },
   };
+}
+
+/**
+ * When the order's fate is unknown or unfinished (no answer, in flight, WeChat unavailable),
+ * the retry must carry the same key so the service completes that order. A refusal needs a
+ * new purchase.
+ */
+function sameKeyOnRetry(err) {
+  return [0, 409, 500, 503].includes(err.status ?? 0);
 }

@@ -50,6 +50,9 @@ export const MESSAGES = {
 
     'err.upstream': '微信支付暂时不可用，请稍后重试。',
     'err.rateLimited': '操作太频繁，请稍后再试。',
+    'err.rejected': '微信支付拒绝了这笔订单，请重新下单。',
+    'err.inFlight': '这笔订单还在处理中，请稍候重试。',
+    'err.network': '网络连接失败，请检查网络后重试。',
 
     'sim.heading': '模拟器控制',
     'sim.hint': '故意让“微信”出错，观察服务端如何恢复。对下一笔订单生效。',
@@ -152,6 +155,9 @@ export const MESSAGES = {
 
     'err.upstream': 'WeChat Pay is unavailable right now. Please try again shortly.',
     'err.rateLimited': 'Too many attempts. Please wait a moment.',
+    'err.rejected': 'WeChat Pay refused this order. Please place a new one.',
+    'err.inFlight': 'This order is still being processed. Try again in a moment.',
+    'err.network': 'Could not reach the server. Check the connection and try again.',
 
     'sim.heading': 'Simulator controls',
     'sim.hint': 'Break "WeChat" on purpose and watch the service recover. Applies to the next order.',

@@ -71,7 +71,14 @@ function pendingView({ phase, errMsg }, t, actions) {
 }
 
 function errorView({ error, product, quantity, idempotencyKey }, t, actions) {
-  const known = { UPSTREAM_UNAVAILABLE: 'err.upstream', RATE_LIMITED: 'err.rateLimited' }[error.code];
+  const known = {
+    PAYMENT_UNAVAILABLE: 'err.upstream',
+    UPSTREAM_UNAVAILABLE: 'err.upstream',
+    RATE_LIMITED: 'err.rateLimited',
+    PAYMENT_REJECTED: 'err.rejected',
+    IDEMPOTENCY_KEY_IN_FLIGHT: 'err.inFlight',
+    NETWORK: 'err.network',
+  }[error.code];
   const detail = known ? t(known) : (error.message ?? '');
   return [
     hero('bad', t('result.orderFailed'), detail),
