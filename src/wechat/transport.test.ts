@@ -20,7 +20,9 @@ async function listen(handler: RequestListener): Promise<{ url: string; server: 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-function transport(timeoutMs = 200, maxResponseBytes?: number): Transport {
+// Generous by default so a loaded machine never fails a test that is not about time; the
+// timeout tests pass their own short deadline.
+function transport(timeoutMs = 5000, maxResponseBytes?: number): Transport {
   const t = createTransport({ timeoutMs, ...(maxResponseBytes ? { maxResponseBytes } : {}) });
   transports.push(t);
   return t;
@@ -104,8 +106,8 @@ describe('createTransport', () => {
 
   it('refuses a response over the size cap, per transport and per request', async () => {
     const { url } = await listen((_, res) => res.end('x'.repeat(10_000)));
-    expect((await failure(transport(1000, 4096).request({ method: 'GET', url }))).reason).toBe('malformed');
-    const big = await transport(1000, 4096).request({ method: 'GET', url, maxResponseBytes: 20_000 });
+    expect((await failure(transport(5000, 4096).request({ method: 'GET', url }))).reason).toBe('malformed');
+    const big = await transport(5000, 4096).request({ method: 'GET', url, maxResponseBytes: 20_000 });
     expect(big.body.length).toBe(10_000);
   });
 

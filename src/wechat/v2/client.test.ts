@@ -71,7 +71,7 @@ afterAll(async () => {
 beforeEach(async () => {
   requests.length = 0;
   await client?.close();
-  client = createV2Client({ baseUrl, appid, mchId, key, timeoutMs: 300, nonce: () => 'Xk3pQ9zT2vLm8RsW' });
+  client = createV2Client({ baseUrl, appid, mchId, key, timeoutMs: 5000, nonce: () => 'Xk3pQ9zT2vLm8RsW' });
 });
 
 const order = {
@@ -250,9 +250,11 @@ describe('unifiedOrder', () => {
 
   it('times out on a server that hangs, and reports a reset as a network failure', async () => {
     reply = () => {};
-    expect(((await rejection(client.unifiedOrder(order))) as WechatUnknownOutcomeError).reason).toBe(
+    const impatient = createV2Client({ baseUrl, appid, mchId, key, timeoutMs: 200 });
+    expect(((await rejection(impatient.unifiedOrder(order))) as WechatUnknownOutcomeError).reason).toBe(
       'timeout',
     );
+    await impatient.close();
     reply = (_, res) => res.socket?.destroy();
     expect(((await rejection(client.unifiedOrder(order))) as WechatUnknownOutcomeError).reason).toBe(
       'network',
