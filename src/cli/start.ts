@@ -1,7 +1,48 @@
+import { hasWechatCredentials } from '../config.js';
+import { startDemo } from '../demo/start-demo.js';
+import { parseArgs, parsePort, untilSignal } from './args.js';
 import type { Env } from './index.js';
+import { runServe } from './serve.js';
 
-// Placeholder until the 'start' command lands (see the open issues).
-export async function runStart(_argv: string[], _env: Env): Promise<number> {
-  process.stderr.write('weapp-pay start: not available in this build yet\n');
-  return 1;
+/**
+ * `npm start`: with WeChat credentials in the environment this is `serve`; without any, it is
+ * the demo (service and simulator together on SQLite, fresh test credentials).
+ */
+export async function runStart(argv: string[], env: Env): Promise<number> {
+  if (hasWechatCredentials(env)) return runServe(argv, env);
+  const args = parseArgs(argv, { values: ['port', 'simulator-port', 'host', 'time-scale'] });
+  if (!args.ok) {
+    process.stderr.write(`weapp-pay start: ${args.problem}\n`);
+    return 1;
+  }
+  const port = parsePort(args.values.port ?? env.PORT, 3000);
+  const simulatorPort = parsePort(args.values['simulator-port'], 3100);
+  const timeScale = Number(args.values['time-scale'] ?? 60);
+  if (port === undefined || simulatorPort === undefined || !(timeScale > 0)) {
+    process.stderr.write('weapp-pay start: ports must be 0 to 65535 and --time-scale a positive number\n');
+    return 1;
+  }
+  const demo = await startDemo({
+    port,
+    simulatorPort,
+    host: args.values.host ?? env.HOST ?? '127.0.0.1',
+    databaseUrl: env.DATABASE_URL ?? 'sqlite:./data/weapp-pay.db',
+    timeScale,
+  });
+  process.stdout.write(
+    [
+      'weapp-pay demo is running (no WeChat credentials configured, so everything is simulated):',
+      '',
+      `  Browser demo     ${demo.serviceUrl}/`,
+      `  Service API      ${demo.serviceUrl}/api   (database: ${demo.database.dialect})`,
+      `  WeChat simulator ${demo.simulatorUrl}   (appid ${demo.appid}; retries ${timeScale}x faster)`,
+      `  Admin token      ${demo.adminToken}   (for /docs, /metrics and /admin; demo only)`,
+      '',
+      'Walk through it with curl: see "Try it with curl" in README.md. Ctrl-C stops both.',
+      '',
+    ].join('\n'),
+  );
+  await untilSignal();
+  await demo.close();
+  return 0;
 }

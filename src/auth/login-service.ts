@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import { maskOpenid } from '../observability/logger.js';
+import { WechatLoginError } from '../wechat/errors.js';
+
+export interface LoginServiceDeps {
+  login: { code2Session(code: string): Promise<{ openid: string; unionid?: string | undefined }> };
+  users: {
+    upsertByOpenid(user: { openid: string; unionid: string | null }, now: number): Promise<{ id: string }>;
+  };
+  sessions: {
+    create(
+      userId: string,
+      options: { now: number; ttlMs: number },
+    ): Promise<{ token: string; expiresAt: number }>;
+  };
+  clock: Clock;
+  log: Logger;
+  sessionTtlMs: number;
+}
+
+/**
+ * wx.login's code → code2Session → our own session token. The session_key stays inside the
+ * login client's result and is never stored, returned or logged; the phone only ever holds
+ * our token.
+ */
+export function createLoginService(deps: LoginServiceDeps) {
+  return async function login(code: string): Promise<{ token: string; expiresIn: number }> {
+    let session: { openid: string; unionid?: string | undefined };
+    try {
+      session = await deps.login.code2Session(code);
+    } catch (err) {
+      if (!(err instanceof WechatLoginError)) throw err;
+      switch (err.code) {
+        case 'INVALID_CODE':
+          throw new AppError(
+            'INVALID_LOGIN_CODE',
+            'The login code is invalid, expired or already used; call wx.login again.',
+          );
+        case 'RATE_LIMITED':
+          throw new AppError('RATE_LIMITED', 'WeChat is rate-limiting logins; try again in a minute.', {
+            retryAfter: 60,
+          });
+        case 'USER_BLOCKED':
+          throw new AppError('LOGIN_BLOCKED', 'WeChat blocked this login as high-risk.');
+        case 'UPSTREAM_RETRYABLE':
+        case 'CONFIG':
+          deps.log.error({ code: err.code, errcode: err.errcode }, 'code2Session failed');
+          throw new AppError('UPSTREAM_UNAVAILABLE', 'Login is unavailable right now; try again shortly.', {
+            retryAfter: 5,
+          });
+        default: {
+          const unreachable: never = err.code;
+          throw new Error(`unhandled login error ${String(unreachable)}`);
+        }
+      }
+    }
+    const now = deps.clock.now();
+    const user = await deps.users.upsertByOpenid(
+      { openid: session.openid, unionid: session.unionid ?? null },
+      now,
+    );
+    const { token, expiresAt } = await deps.sessions.create(user.id, { now, ttlMs: deps.sessionTtlMs });
+    deps.log.info({ openid: maskOpenid(session.openid) }, 'user logged in');
+    return { token, expiresIn: Math.floor((expiresAt - now) / 1000) };
+  };
+}

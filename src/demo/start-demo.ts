@@ -1,0 +1,144 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { type Catalogue, loadCatalogueFile } from '../catalogue/catalogue.js';
+import { loadConfig } from '../config.js';
+import type { DbHandle } from '../db/open.js';
+import { createService, type Service } from '../main.js';
+import { createLogger } from '../observability/logger.js';
+import { createSimulator } from '../simulator/simulator.js';
+
+export interface DemoOptions {
+  /** Service port; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** Simulator port; 0 picks a free one. Default 3100. */
+  simulatorPort?: number;
+  host?: string;
+  databaseUrl?: string;
+  /** Divides the simulator's notification retry waits, so a demo shows retries in seconds. */
+  timeScale?: number;
+  log?: Logger;
+  catalogue?: Catalogue;
+}
+
+export interface Demo {
+  serviceUrl: string;
+  simulatorUrl: string;
+  adminToken: string;
+  appid: string;
+  service: Service;
+  database: DbHandle;
+  close(): Promise<void>;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Fresh test credentials for one demo run: the service and the simulator share them, and they
+ * are worthless anywhere else.
+ */
+export function generateDemoCredentials() {
+  return {
+    appid: `wx${randomBytes(8).toString('hex')}`,
+    secret: randomBytes(16).toString('hex'),
+    mchId: `19${String(randomInt(10_000_000, 99_999_999))}`,
+    key: randomBytes(24).toString('base64url').slice(0, 32),
+    adminToken: randomBytes(24).toString('base64url'),
+  };
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * Demo mode: the simulator and the service in one process, on SQLite, with fresh credentials.
+ * The browser demo (web/) is served by the service at /. Used by `weapp-pay start` and by the
+ * end-to-end browser tests.
+ */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const host = options.host ?? '127.0.0.1';
+  const creds = generateDemoCredentials();
+  const log = options.log ?? createLogger('warn');
+  const catalogue = options.catalogue ?? loadDemoCatalogue();
+
+  const simulator = createSimulator({
+    merchants: [
+      {
+        mchId: creds.mchId,
+        key: creds.key,
+        name: 'weapp-pay 演示商店',
+        appids: [{ appid: creds.appid, secret: creds.secret }],
+      },
+    ],
+    timeScale: options.timeScale ?? 1,
+  });
+  const { url: simulatorUrl } = await simulator.listen({ port: options.simulatorPort ?? 3100, host });
+
+  const port = options.port === 0 ? await freePort(host) : (options.port ?? 3000);
+  const serviceUrl = `http://${host}:${port}`;
+  const loaded = loadConfig({
+    PORT: String(port),
+    HOST: host,
+    DATABASE_URL: options.databaseUrl ?? 'sqlite:./data/weapp-pay.db',
+    LOG_LEVEL: 'warn',
+    WECHAT_APPID: creds.appid,
+    WECHAT_SECRET: creds.secret,
+    WECHAT_MCHID: creds.mchId,
+    WECHAT_MCH_KEY: creds.key,
+    WECHAT_NOTIFY_URL: `${serviceUrl}/payment/wxnotify`,
+    WECHAT_PAY_BASE_URL: simulatorUrl,
+    WECHAT_API_BASE_URL: simulatorUrl,
+    ADMIN_TOKEN: creds.adminToken,
+    // Short enough that a person watching the demo sees the reconciler recover a dropped notification.
+    RECONCILE_AFTER_SECONDS: '10',
+    RECONCILE_INTERVAL_SECONDS: '5',
+  });
+  if (!loaded.ok) {
+    await simulator.close();
+    throw new Error(`demo configuration is invalid: ${loaded.problems.join('; ')}`);
+  }
+  let service: Service;
+  try {
+    service = await createService({
+      config: loaded.config,
+      catalogue,
+      log,
+      demo: {
+        webRoot: `${REPO_ROOT}web`,
+        config: { mode: 'demo', simulatorUrl, appid: creds.appid },
+      },
+    });
+    service.reconciler.start();
+    await service.app.listen({ port, host });
+  } catch (err) {
+    await simulator.close();
+    throw err;
+  }
+  return {
+    serviceUrl,
+    simulatorUrl,
+    adminToken: creds.adminToken,
+    appid: creds.appid,
+    service,
+    database: service.database,
+    async close() {
+      await service.close();
+      await simulator.close();
+    },
+  };
+}
+
+export function loadDemoCatalogue(): Catalogue {
+  const loaded = loadCatalogueFile(`${REPO_ROOT}catalogue.example.json`);
+  if (!loaded.ok) throw new Error(`the bundled demo catalogue is invalid: ${loaded.problems.join('; ')}`);
+  return loaded.catalogue;
+}

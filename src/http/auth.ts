@@ -1,0 +1,84 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+
+/**
+ * Every route declares who may call it in `config.auth`; a route without one is refused at
+ * start-up, so a new route can never be public by accident (checklist D4).
+ */
+export type RouteAuth = 'public' | 'user' | 'admin';
+
+export interface AuthedUser {
+  id: string;
+  openid: string;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+  interface FastifyRequest {
+    user: AuthedUser | null;
+  }
+  interface FastifyInstance {
+    /** Every route with its declared audience, for the route-walking security test (D4). */
+    routeTable: { method: string; url: string; auth: RouteAuth }[];
+  }
+}
+
+export interface AuthDeps {
+  clock: Clock;
+  sessions: { resolve(token: string, now: number): Promise<{ userId: string } | null> };
+  users: { findById(id: string): Promise<{ id: string; openid: string } | undefined> };
+  adminToken: string | undefined;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
+  return match?.[1];
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
+  app.decorateRequest('user', null);
+  const routeTable: FastifyInstance['routeTable'] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    const auth = route.config?.auth;
+    if (auth !== 'public' && auth !== 'user' && auth !== 'admin') {
+      throw new Error(`route ${route.method} ${route.url} must declare config.auth (public, user or admin)`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, auth });
+    }
+  });
+  // onRequest, before the body is even parsed: an anonymous caller learns nothing about validation.
+  app.addHook('onRequest', async (request, reply) => {
+    const auth = request.routeOptions.config.auth;
+    if (auth === 'public' || auth === undefined) return;
+    const token = bearer(request);
+    if (auth === 'admin') {
+      if (deps.adminToken !== undefined && token !== undefined && sameSecret(token, deps.adminToken)) return;
+      if (token !== undefined && (await deps.sessions.resolve(token, deps.clock.now()))) {
+        throw new AppError('FORBIDDEN', 'This route is for administrators.');
+      }
+      reply.header('www-authenticate', 'Bearer');
+      throw new AppError('UNAUTHORIZED', 'An admin token is required (Authorization: Bearer <ADMIN_TOKEN>).');
+    }
+    const session = token === undefined ? null : await deps.sessions.resolve(token, deps.clock.now());
+    const user = session ? await deps.users.findById(session.userId) : undefined;
+    if (!user) {
+      reply.header('www-authenticate', 'Bearer');
+      throw new AppError('UNAUTHORIZED', 'Log in first: the session token is missing, expired or revoked.');
+    }
+    request.user = { id: user.id, openid: user.openid };
+  });
+}

@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Clock } from '../../clock.js';
+import { AppError } from '../../errors.js';
+import type { OrderService } from '../../orders/order-service.js';
+import { toOrderView } from '../../orders/order-view.js';
+import type { AuthedUser } from '../auth.js';
+import { ErrorResponse, OrderIdParams, OrderSchema, PaymentSchema } from '../schemas.js';
+
+/** Idempotency keys are kept 24 hours, as Stripe and WeChat's own retry window suggest. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export interface IdempotencyPort {
+  begin(input: {
+    userId: string;
+    key: string;
+    requestHash: string;
+    now: number;
+    ttlMs: number;
+  }): Promise<
+    | { kind: 'new' }
+    | { kind: 'in_flight' }
+    | { kind: 'mismatch' }
+    | { kind: 'done'; status: number; body: string }
+  >;
+  complete(input: {
+    userId: string;
+    key: string;
+    status: number;
+    body: string;
+    orderId?: string;
+  }): Promise<void>;
+  abandon(input: { userId: string; key: string }): Promise<void>;
+}
+
+export interface OrderRouteDeps {
+  orders: OrderService;
+  idempotency: IdempotencyPort;
+  clock: Clock;
+}
+
+/** JSON with sorted keys, so `{a,b}` and `{b,a}` are the same request. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const me = (user: AuthedUser | null): AuthedUser => {
+  if (!user) throw new AppError('UNAUTHORIZED', 'Log in first.');
+  return user;
+};
+
+export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): Promise<void> {
+  const { orders, idempotency, clock } = deps;
+  const orderReply = Type.Object({ order: OrderSchema });
+  const idParams = { params: OrderIdParams };
+
+  app.post<{ Body: { sku: string; quantity: number } }>(
+    '/api/orders',
+    {
+      config: { auth: 'user' },
+      schema: {
+        summary: 'Create an order, priced on the server, and get the wx.requestPayment parameters',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        // Any other field (a "price", say) is accepted and ignored: the server prices the order.
+        body: Type.Object({
+          sku: Type.String({ minLength: 1, maxLength: 64 }),
+          quantity: Type.Integer({ minimum: 1, maximum: 999 }),
+        }),
+        response: {
+          201: Type.Object({ order: OrderSchema, payment: PaymentSchema }),
+          '4xx': ErrorResponse,
+          '5xx': ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = me(request.user);
+      const create = async () => {
+        const { order, payment } = await orders.create({
+          user,
+          sku: request.body.sku,
+          quantity: request.body.quantity,
+          clientIp: request.ip,
+        });
+        return { order: toOrderView(order), payment };
+      };
+      const key = request.headers['idempotency-key'];
+      if (key === undefined) return reply.code(201).send(await create());
+      if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+        throw new AppError(
+          'IDEMPOTENCY_KEY_INVALID',
+          'Idempotency-Key must be 1 to 255 visible ASCII characters.',
+        );
+      }
+      return withIdempotency(reply, { userId: user.id, key, requestHash: hashBody(request.body) }, create);
+    },
+  );
+
+  function hashBody(body: unknown): string {
+    return createHash('sha256').update(stableJson(body)).digest('hex');
+  }
+
+  async function withIdempotency(
+    reply: FastifyReply,
+    id: { userId: string; key: string; requestHash: string },
+    create: () => Promise<{ order: ReturnType<typeof toOrderView>; payment: unknown }>,
+  ) {
+    const begun = await idempotency.begin({ ...id, now: clock.now(), ttlMs: IDEMPOTENCY_TTL_MS });
+    switch (begun.kind) {
+      case 'done':
+        return reply
+          .code(begun.status)
+          .header('idempotent-replayed', 'true')
+          .type('application/json')
+          .send(begun.body);
+      case 'in_flight':
+        throw new AppError(
+          'IDEMPOTENCY_KEY_IN_FLIGHT',
+          'A request with this Idempotency-Key is still being processed.',
+          {
+            retryAfter: 1,
+          },
+        );
+      case 'mismatch':
+        throw new AppError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was used with a different request body.',
+        );
+      case 'new':
+        break;
+      default: {
+        const unreachable: never = begun;
+        throw new Error(`unhandled idempotency state ${JSON.stringify(unreachable)}`);
+      }
+    }
+    let result: Awaited<ReturnType<typeof create>>;
+    try {
+      result = await create();
+    } catch (err) {
+      // Nothing was promised to the client: let it retry with the same key.
+      await idempotency.abandon(id);
+      throw err;
+    }
+    const body = JSON.stringify(result);
+    // Stored before the reply goes out, so a retry after a crash gets these exact bytes (B5).
+    await idempotency.complete({ ...id, status: 201, body, orderId: result.order.id });
+    return reply.code(201).type('application/json').send(body);
+  }
+
+  app.get<{ Params: { id: string } }>(
+    '/api/orders/:id',
+    {
+      config: { auth: 'user' },
+      schema: { summary: "One of the caller's orders", ...idParams, response: { 200: orderReply } },
+    },
+    async (request) => ({ order: toOrderView(await orders.get(me(request.user).id, request.params.id)) }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/orders/:id/events',
+    {
+      config: { auth: 'user' },
+      schema: { summary: 'What happened to the order, oldest first', ...idParams },
+    },
+    async (request) => {
+      const events = await orders.events(me(request.user).id, request.params.id);
+      return {
+        events: events.map((e) => ({
+          type: e.type,
+          data: e.data,
+          createdAt: new Date(e.createdAt).toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/orders/:id/sync',
+    {
+      config: { auth: 'user' },
+      schema: {
+        summary: '"I paid": ask WeChat for the order state (never marks PAID by itself)',
+        ...idParams,
+        response: { 200: orderReply },
+      },
+    },
+    async (request) => ({ order: toOrderView(await orders.sync(me(request.user).id, request.params.id)) }),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/orders/:id/close',
+    {
+      config: { auth: 'user' },
+      schema: {
+        summary: 'Close a pending order at WeChat and locally',
+        ...idParams,
+        response: { 200: orderReply },
+      },
+    },
+    async (request) => ({ order: toOrderView(await orders.close(me(request.user).id, request.params.id)) }),
+  );
+}

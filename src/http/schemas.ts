@@ -1,0 +1,32 @@
+import { Type } from '@sinclair/typebox';
+
+/** Shared response schemas; Fastify compiles them into fast serialisers and the OpenAPI document. */
+export const ErrorResponse = Type.Object({ code: Type.String(), message: Type.String() }, { $id: undefined });
+
+export const OrderSchema = Type.Object({
+  id: Type.String(),
+  outTradeNo: Type.String(),
+  sku: Type.String(),
+  quantity: Type.Integer(),
+  description: Type.String(),
+  amount: Type.Integer({ description: 'fen' }),
+  currency: Type.Literal('CNY'),
+  status: Type.Union(['PENDING', 'PAID', 'CLOSED', 'REFUNDED', 'REVIEW'].map((s) => Type.Literal(s))),
+  createdAt: Type.String({ format: 'date-time' }),
+  paidAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  expiresAt: Type.String({ format: 'date-time' }),
+  transactionId: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const PaymentSchema = Type.Object(
+  {
+    timeStamp: Type.String(),
+    nonceStr: Type.String(),
+    package: Type.String(),
+    signType: Type.String(),
+    paySign: Type.String(),
+  },
+  { description: 'Exactly the parameters wx.requestPayment takes.' },
+);
+
+export const OrderIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Catalogue } from '../catalogue/catalogue.js';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { WechatRejectedError } from '../wechat/errors.js';
+import type { V2Client } from '../wechat/v2/client.js';
+import { formatWechatTime, truncateUtf8 } from '../wechat/v2/fields.js';
+import { type RequestPaymentParams, requestPaymentParams } from '../wechat/v2/pay-params.js';
+import type { V2SignType } from '../wechat/v2/sign.js';
+import type { Order } from './order.js';
+import type { OrderStorePort } from './ports.js';
+import type { createQuerySettler } from './query-settler.js';
+import { withUpstreamRetry } from './upstream-retry.js';
+
+/** A prepay_id lives 2 hours at WeChat (protocol doc §2.7). */
+export const PREPAY_TTL_MS = 2 * 60 * 60 * 1000;
+/** WeChat's body limit is 127 UTF-8 bytes (pitfall P12). */
+export const DESCRIPTION_MAX_BYTES = 127;
+
+export interface OrderServiceDeps {
+  orders: OrderStorePort;
+  catalogue: Catalogue;
+  pay: Pick<V2Client, 'unifiedOrder' | 'orderQuery' | 'closeOrder'>;
+  settle: ReturnType<typeof createQuerySettler>;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  newOutTradeNo: () => string;
+  newId?: () => string;
+  /** Waits between upstream retries; tests pass one that does not sleep. */
+  sleep?: (ms: number) => Promise<void>;
+  settings: {
+    appid: string;
+    mchKey: string;
+    signType: V2SignType;
+    notifyUrl: string;
+    orderTtlMs: number;
+    maxOrderAmount: number;
+  };
+}
+
+export interface CreateOrderInput {
+  user: { id: string; openid: string };
+  sku: string;
+  quantity: number;
+  clientIp: string;
+}
+
+export interface CreatedOrder {
+  order: Order;
+  payment: RequestPaymentParams;
+}
+
+export function createOrderService(deps: OrderServiceDeps) {
+  const { orders, clock, settings } = deps;
+  const newId = deps.newId ?? randomUUID;
+
+  async function ownOrder(userId: string, id: string): Promise<Order> {
+    const order = await orders.findByIdForUser(id, userId);
+    // Someone else's order and a missing one look the same (checklist D5).
+    if (!order) throw new AppError('ORDER_NOT_FOUND', 'No such order.');
+    return order;
+  }
+
+  /** Calls unifiedorder with the stored request, retrying retryable failures with identical fields. */
+  async function prepay(order: Order, request: Record<string, string>): Promise<string> {
+    const call = () =>
+      deps.pay.unifiedOrder({
+        body: request.body!,
+        outTradeNo: request.outTradeNo!,
+        totalFee: Number(request.totalFee),
+        spbillCreateIp: request.spbillCreateIp!,
+        notifyUrl: request.notifyUrl!,
+        openid: request.openid!,
+        tradeType: 'JSAPI',
+        timeExpire: request.timeExpire!,
+      });
+    try {
+      const result = await withUpstreamRetry('unifiedorder', call, deps);
+      return result.prepayId;
+    } catch (err) {
+      await orders.addEvent(
+        order.id,
+        'prepay_failed',
+        { error: (err as Error).name, code: errorCode(err) },
+        clock.now(),
+      );
+      if (err instanceof WechatRejectedError) {
+        const code = err.failure.errCode;
+        if (code === 'ORDERPAID') {
+          // Already paid at WeChat: settle by query, never by guessing.
+          await deps.settle(order, 'query');
+        }
+        throw new AppError('PAYMENT_REJECTED', `WeChat Pay refused the order (${code}).`, { cause: err });
+      }
+      throw new AppError('PAYMENT_UNAVAILABLE', 'WeChat Pay is not answering; try again shortly.', {
+        cause: err,
+        retryAfter: 2,
+      });
+    }
+  }
+
+  return {
+    /**
+     * Prices the order from the catalogue, saves it (so its out_trade_no is fixed) and only then
+     * calls WeChat. A retry after SYSTEMERROR, a timeout or a reset reuses the saved fields.
+     */
+    async create(input: CreateOrderInput): Promise<CreatedOrder> {
+      const product = deps.catalogue.find(input.sku);
+      if (!product)
+        throw new AppError('UNKNOWN_PRODUCT', `There is no product with sku ${JSON.stringify(input.sku)}.`);
+      const amount = product.price * input.quantity;
+      if (!Number.isSafeInteger(amount) || amount < 1 || amount > settings.maxOrderAmount) {
+        throw new AppError(
+          'AMOUNT_OUT_OF_RANGE',
+          `An order must total between 1 and ${settings.maxOrderAmount} fen; this one would be ${amount}.`,
+        );
+      }
+      const now = clock.now();
+      const order = await orders.insert(
+        {
+          id: newId(),
+          userId: input.user.id,
+          openid: input.user.openid,
+          outTradeNo: deps.newOutTradeNo(),
+          sku: product.sku,
+          quantity: input.quantity,
+          description: truncateUtf8(product.name, DESCRIPTION_MAX_BYTES),
+          amount,
+          currency: 'CNY',
+          expiresAt: now + settings.orderTtlMs,
+        },
+        now,
+      );
+      const request: Record<string, string> = {
+        body: order.description,
+        outTradeNo: order.outTradeNo,
+        totalFee: String(order.amount),
+        spbillCreateIp: input.clientIp,
+        notifyUrl: settings.notifyUrl,
+        openid: order.openid,
+        timeExpire: formatWechatTime(order.expiresAt),
+      };
+      await orders.savePrepayRequest(order.id, request, now);
+      const prepayId = await prepay(order, request);
+      await orders.savePrepay(order.id, { prepayId, prepayExpiresAt: now + PREPAY_TTL_MS }, clock.now());
+      const saved = (await orders.findById(order.id)) ?? order;
+      const payment = requestPaymentParams({
+        appid: settings.appid,
+        prepayId,
+        key: settings.mchKey,
+        signType: settings.signType,
+        clock,
+      });
+      return { order: saved, payment };
+    },
+
+    get: ownOrder,
+
+    async events(userId: string, id: string) {
+      const order = await ownOrder(userId, id);
+      return orders.events(order.id);
+    },
+
+    /**
+     * The phone says "I paid". That claim only triggers an order query (checklist D8).
+     */
+    async sync(userId: string, id: string): Promise<Order> {
+      const order = await ownOrder(userId, id);
+      if (order.status !== 'PENDING' && order.status !== 'CLOSED') return order;
+      return deps.settle(order, 'query');
+    },
+
+    /** Closes a pending order at WeChat, then locally. A close answered ORDERPAID means paid. */
+    async close(userId: string, id: string): Promise<Order> {
+      const order = await ownOrder(userId, id);
+      if (order.status === 'CLOSED') return order;
+      if (order.status !== 'PENDING') {
+        throw new AppError(
+          'ORDER_NOT_PENDING',
+          `Only a pending order can be closed; this one is ${order.status}.`,
+        );
+      }
+      return closeAtWechat(order, deps);
+    },
+  };
+}
+
+export type OrderService = ReturnType<typeof createOrderService>;
+
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err
+    ? String((err as { code: unknown }).code)
+    : undefined;
+}
+
+/**
+ * Closes at WeChat and then locally. ORDERPAID settles the order by query (it is paid);
+ * ORDERCLOSED or ORDERNOTEXIST (never created there) close it locally.
+ */
+export async function closeAtWechat(
+  order: Order,
+  deps: Pick<OrderServiceDeps, 'pay' | 'orders' | 'clock' | 'settle' | 'metrics' | 'log' | 'sleep'>,
+): Promise<Order> {
+  try {
+    await withUpstreamRetry('closeorder', () => deps.pay.closeOrder({ outTradeNo: order.outTradeNo }), deps);
+  } catch (err) {
+    if (!(err instanceof WechatRejectedError)) {
+      throw new AppError('UPSTREAM_UNAVAILABLE', 'WeChat Pay did not confirm the close; try again shortly.', {
+        cause: err,
+        retryAfter: 2,
+      });
+    }
+    const code = err.failure.errCode;
+    if (code === 'ORDERPAID') return deps.settle(order, 'close');
+    if (code !== 'ORDERCLOSED' && code !== 'ORDERNOTEXIST') {
+      throw new AppError('PAYMENT_REJECTED', `WeChat Pay refused to close the order (${code}).`, {
+        cause: err,
+      });
+    }
+  }
+  // WeChat closed it, but a payment may have raced the close: ask before recording (protocol §2.9).
+  try {
+    const settled = await deps.settle(order, 'close');
+    if (settled.status !== 'PENDING') return settled;
+  } catch (err) {
+    deps.log.warn({ err, outTradeNo: order.outTradeNo }, 'query after close failed; closing locally');
+  }
+  const closed = await deps.orders.transition(
+    order.id,
+    { from: ['PENDING'], to: 'CLOSED', event: { type: 'state_changed', data: { reason: 'closed' } } },
+    deps.clock.now(),
+  );
+  // Someone else moved it first (a notification, say): report what the database says now.
+  return closed ?? (await deps.orders.findById(order.id)) ?? order;
+}

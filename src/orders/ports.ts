@@ -1,0 +1,68 @@
+/**
+ * What the order services need from the outside world, as narrow structural types. The real
+ * implementations are the Kysely stores (src/orders/*-store.ts) and the v2 client
+ * (src/wechat/v2/client.ts); tests may pass anything with the same shape.
+ */
+import type { Order, OrderEvent, OrderStatus, PaidSource } from './order.js';
+
+export interface OrderStorePort {
+  insert(
+    row: {
+      id: string;
+      userId: string;
+      openid: string;
+      outTradeNo: string;
+      sku: string;
+      quantity: number;
+      description: string;
+      amount: number;
+      currency: 'CNY';
+      expiresAt: number;
+    },
+    now: number,
+  ): Promise<Order>;
+  findById(id: string): Promise<Order | undefined>;
+  findByIdForUser(id: string, userId: string): Promise<Order | undefined>;
+  findByOutTradeNo(outTradeNo: string): Promise<Order | undefined>;
+  savePrepayRequest(id: string, fields: Record<string, string>, now: number): Promise<void>;
+  savePrepay(id: string, prepay: { prepayId: string; prepayExpiresAt: number }, now: number): Promise<void>;
+  transition(
+    id: string,
+    change: {
+      from: OrderStatus[];
+      to: OrderStatus;
+      patch?: Partial<{
+        transactionId: string;
+        paidAt: number;
+        paidSource: PaidSource;
+        lastQueriedAt: number;
+      }>;
+      event: { type: OrderEvent; data: object };
+    },
+    now: number,
+  ): Promise<Order | undefined>;
+  markPaid(
+    id: string,
+    paid: { transactionId: string; paidAt: number; source: PaidSource },
+    now: number,
+  ): Promise<{ changed: boolean; order: Order }>;
+  addEvent(orderId: string, type: OrderEvent, data: object, now: number): Promise<void>;
+  events(orderId: string): Promise<{ id: number; type: string; data: unknown; createdAt: number }[]>;
+  claimForReconcile(claim: {
+    now: number;
+    createdBefore: number;
+    limit: number;
+    leaseMs: number;
+    owner: string;
+  }): Promise<Order[]>;
+  release(id: string): Promise<void>;
+  touchQueried(id: string, now: number): Promise<void>;
+  countByStatus(): Promise<Record<OrderStatus, number>>;
+}
+
+export interface AnomalyStorePort {
+  record(
+    anomaly: { kind: string; ref: string; orderId?: string; data: object },
+    now: number,
+  ): Promise<boolean>;
+}

@@ -1,0 +1,260 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyRequestPaymentParams } from '../../src/wechat/v2/pay-params.js';
+import { type TestDbHandle, testDatabases } from '../db/dialects.js';
+import { CREDENTIALS, type Harness, startHarness } from './harness.js';
+
+interface CreatedBody {
+  order: { id: string; outTradeNo: string; amount: number; status: string; description: string };
+  payment: { timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string };
+}
+
+for (const database of testDatabases()) {
+  describe(`payment flow on ${database.name}`, () => {
+    let db: TestDbHandle;
+    let h: Harness;
+
+    beforeAll(async () => {
+      db = await database.openMigrated();
+      h = await startHarness(db);
+    });
+    afterAll(async () => {
+      await h?.close();
+      await db?.close();
+    });
+
+    async function buy(token: string, body: object = { sku: 'coffee', quantity: 1 }, headers = {}) {
+      const res = await h.api('POST', '/api/orders', token, body, headers);
+      return { status: res.status, body: (await res.json()) as CreatedBody & { code?: string } };
+    }
+
+    async function orderRow(id: string) {
+      return db.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    }
+
+    async function stateChanges(id: string) {
+      return db.db
+        .selectFrom('order_events')
+        .select(['type', 'data'])
+        .where('order_id', '=', id)
+        .where('type', '=', 'state_changed')
+        .execute();
+    }
+
+    it('takes an order from login to PAID through the simulator, crediting it once', async () => {
+      const { token } = await h.login();
+      const products = await h.api('GET', '/api/products', token);
+      expect(products.status).toBe(200);
+      expect(
+        ((await products.json()) as { products: { sku: string }[] }).products.map((p) => p.sku),
+      ).toContain('coffee');
+
+      const created = await buy(token);
+      expect(created.status).toBe(201);
+      const { order, payment } = created.body;
+      expect(order).toMatchObject({ status: 'PENDING', amount: 1 });
+      expect(payment.timeStamp).toMatch(/^[0-9]{10}$/);
+      expect(payment.package).toMatch(/^prepay_id=wx/);
+      expect(payment.signType).toBe('HMAC-SHA256');
+      expect(verifyRequestPaymentParams(payment, CREDENTIALS.appid, CREDENTIALS.key)).toBe(true);
+
+      const prepayId = payment.package.slice('prepay_id='.length);
+      const paid = await h.sim('/sim/pay', {
+        prepay_id: prepayId,
+        result: 'SUCCESS',
+        appId: CREDENTIALS.appid,
+        payment,
+      });
+      expect(paid.status).toBe(200);
+      await h.clock.settle();
+
+      const row = await orderRow(order.id);
+      expect(row.status).toBe('PAID');
+      expect(row.paid_source).toBe('notify');
+      expect(row.transaction_id).toMatch(/^[0-9]{28}$/);
+      expect(await stateChanges(order.id)).toHaveLength(1);
+
+      const seen = await h.sim(`/sim/notifications?out_trade_no=${order.outTradeNo}`);
+      const attempts = (seen.json as { attempts: { ok: boolean; reply: string }[] }).attempts;
+      expect(attempts).toHaveLength(1);
+      expect(attempts[0]).toMatchObject({ ok: true });
+      expect(attempts[0]?.reply).toBe(
+        '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>',
+      );
+
+      const view = await h.api('GET', `/api/orders/${order.id}`, token);
+      expect(((await view.json()) as CreatedBody).order.status).toBe('PAID');
+    });
+
+    it('credits once when WeChat sends the same notification 10 times at once (B4)', async () => {
+      const { token } = await h.login();
+      const { body } = await buy(token);
+      await h.sim('/sim/faults', {
+        fault: 'NOTIFY_DUPLICATE',
+        out_trade_no: body.order.outTradeNo,
+        params: { copies: 10 },
+      });
+      const prepayId = body.payment.package.slice('prepay_id='.length);
+      await h.sim('/sim/pay', { prepay_id: prepayId, result: 'SUCCESS' });
+      await h.clock.settle();
+
+      expect((await orderRow(body.order.id)).status).toBe('PAID');
+      expect(await stateChanges(body.order.id)).toHaveLength(1);
+      const seen = await h.sim(`/sim/notifications?out_trade_no=${body.order.outTradeNo}`);
+      const attempts = (seen.json as { attempts: { ok: boolean }[] }).attempts;
+      expect(attempts).toHaveLength(10);
+      expect(attempts.every((a) => a.ok)).toBe(true);
+    });
+
+    it('leaves the order pending when the user cancels, and /sync does not mark it paid (D8)', async () => {
+      const { token } = await h.login();
+      const { body } = await buy(token);
+      const prepayId = body.payment.package.slice('prepay_id='.length);
+      const cancelled = await h.sim('/sim/pay', { prepay_id: prepayId, result: 'CANCEL' });
+      expect(cancelled.json).toMatchObject({ errMsg: 'requestPayment:fail cancel' });
+      const synced = await h.api('POST', `/api/orders/${body.order.id}/sync`, token);
+      expect(synced.status).toBe(200);
+      expect(((await synced.json()) as CreatedBody).order.status).toBe('PENDING');
+      expect((await orderRow(body.order.id)).status).toBe('PENDING');
+    });
+
+    it('recovers a payment whose notifications were all dropped: /sync, then the reconciler (B9)', async () => {
+      const { token } = await h.login();
+      const first = (await buy(token)).body;
+      const second = (await buy(token)).body;
+      for (const o of [first, second]) {
+        await h.sim('/sim/faults', { fault: 'NOTIFY_DROP', out_trade_no: o.order.outTradeNo });
+        await h.sim('/sim/pay', { prepay_id: o.payment.package.slice(10), result: 'SUCCESS' });
+      }
+      await h.clock.settle();
+      expect((await orderRow(first.order.id)).status).toBe('PENDING');
+
+      const synced = await h.api('POST', `/api/orders/${first.order.id}/sync`, token);
+      expect(((await synced.json()) as CreatedBody).order.status).toBe('PAID');
+      expect((await orderRow(first.order.id)).paid_source).toBe('query');
+
+      // Nothing for the reconciler until the order is older than RECONCILE_AFTER_SECONDS (60 s).
+      expect((await h.service.reconciler.runOnce()).paid).toBe(0);
+      await h.clock.advance(61_000);
+      const report = await h.service.reconciler.runOnce();
+      expect(report.paid).toBeGreaterThanOrEqual(1);
+      const row = await orderRow(second.order.id);
+      expect(row.status).toBe('PAID');
+      expect(row.paid_source).toBe('query');
+    });
+
+    it('retries SYSTEMERROR with the same out_trade_no and fields, then answers 503 (B1)', async () => {
+      const { token } = await h.login();
+      await h.sim('/sim/faults', { fault: 'SYSTEMERROR', api: 'unifiedorder', times: 1 });
+      const once = await buy(token);
+      expect(once.status).toBe(201);
+
+      await h.sim('/sim/faults', { fault: 'SYSTEMERROR', api: 'unifiedorder', times: 3 });
+      const before = await db.db
+        .selectFrom('orders')
+        .select(db.db.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
+      const failed = await buy(token);
+      expect(failed.status).toBe(503);
+      expect(failed.body.code).toBe('PAYMENT_UNAVAILABLE');
+      const after = await db.db
+        .selectFrom('orders')
+        .select(db.db.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(after.n) - Number(before.n)).toBe(1);
+    });
+
+    it('reuses the out_trade_no after a reset that WeChat applied, never OUT_TRADE_NO_USED (B2)', async () => {
+      const { token } = await h.login();
+      await h.sim('/sim/faults', { fault: 'RESET_AFTER_APPLY', api: 'unifiedorder', times: 1 });
+      const created = await buy(token);
+      expect(created.status).toBe(201);
+      const simOrders = await h.sim('/sim/orders');
+      const matching = (simOrders.json as { orders: { out_trade_no: string }[] }).orders.filter(
+        (o) => o.out_trade_no === created.body.order.outTradeNo,
+      );
+      expect(matching).toHaveLength(1);
+    });
+
+    it('prices on the server, ignores a client price, and refuses bad quantities (A8)', async () => {
+      const { token } = await h.login();
+      const priced = await buy(token, { sku: 'latte', quantity: 2, price: 1, amount: 1 });
+      expect(priced.status).toBe(201);
+      expect(priced.body.order.amount).toBe(5600);
+      for (const quantity of [0, -1, 1.5, '2', 1e9, null]) {
+        const res = await buy(token, { sku: 'latte', quantity });
+        expect(res.status, `quantity ${JSON.stringify(quantity)}`).toBe(400);
+        expect(res.body.code).toBe('VALIDATION_ERROR');
+      }
+      expect((await buy(token, { sku: 'nope', quantity: 1 })).body.code).toBe('UNKNOWN_PRODUCT');
+    });
+
+    it('cuts a 129-byte description to 127 bytes on a character boundary (A9)', async () => {
+      const { token } = await h.login();
+      const created = await buy(token, { sku: 'long', quantity: 1 });
+      expect(created.status).toBe(201);
+      expect(created.body.order.description).toBe('测'.repeat(42));
+      expect(Buffer.byteLength(created.body.order.description)).toBe(126);
+    });
+
+    it('replays the stored response when the same Idempotency-Key and body arrive twice (A16)', async () => {
+      const { token } = await h.login();
+      const headers = { 'idempotency-key': 'checkout-1' };
+      const first = await h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 }, headers);
+      const second = await h.api('POST', '/api/orders', token, { quantity: 1, sku: 'coffee' }, headers);
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(201);
+      expect(await second.text()).toBe(await first.text());
+      const reused = await h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 2 }, headers);
+      expect(reused.status).toBe(422);
+      expect(((await reused.json()) as { code: string }).code).toBe('IDEMPOTENCY_KEY_REUSED');
+      const tooLong = await h.api(
+        'POST',
+        '/api/orders',
+        token,
+        { sku: 'coffee', quantity: 1 },
+        { 'idempotency-key': 'k'.repeat(256) },
+      );
+      expect(tooLong.status).toBe(400);
+    });
+
+    it("answers 404 for someone else's order, for reads, syncs and closes alike (D5)", async () => {
+      const alice = await h.login();
+      const bob = await h.login();
+      const { body } = await buy(alice.token);
+      for (const [method, path] of [
+        ['GET', `/api/orders/${body.order.id}`],
+        ['POST', `/api/orders/${body.order.id}/sync`],
+        ['POST', `/api/orders/${body.order.id}/close`],
+        ['GET', `/api/orders/${body.order.id}/events`],
+      ] as const) {
+        const res = await h.api(method, path, bob.token);
+        expect(res.status, `${method} ${path}`).toBe(404);
+        expect(await res.json()).toEqual({ code: 'ORDER_NOT_FOUND', message: 'No such order.' });
+      }
+      expect((await orderRow(body.order.id)).status).toBe('PENDING');
+    });
+
+    it('closes a pending order at WeChat and locally; a paid order cannot be closed', async () => {
+      const { token } = await h.login();
+      const { body } = await buy(token);
+      const closed = await h.api('POST', `/api/orders/${body.order.id}/close`, token);
+      expect(((await closed.json()) as CreatedBody).order.status).toBe('CLOSED');
+      const simOrders = (await h.sim('/sim/orders')).json as {
+        orders: { out_trade_no: string; trade_state: string }[];
+      };
+      expect(simOrders.orders.find((o) => o.out_trade_no === body.order.outTradeNo)?.trade_state).toBe(
+        'CLOSED',
+      );
+      const pay = await h.sim('/sim/pay', { prepay_id: body.payment.package.slice(10), result: 'SUCCESS' });
+      expect(pay.status).toBeGreaterThanOrEqual(400);
+    });
+
+    it('closes orders past their expiry once they are five minutes old, through the reconciler', async () => {
+      const { token } = await h.login();
+      const { body } = await buy(token);
+      await h.clock.advance(h.config.orderTtlMs + 1000);
+      await h.service.reconciler.runOnce();
+      expect((await orderRow(body.order.id)).status).toBe('CLOSED');
+    });
+  });
+}
