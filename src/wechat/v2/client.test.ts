@@ -300,6 +300,8 @@ describe('orderQuery', () => {
     await client.orderQuery({ transactionId: '4200001234202401011234567890' });
     expect(requests[0]?.fields.transaction_id).toBe('4200001234202401011234567890');
     expect(requests[0]?.fields.out_trade_no).toBeUndefined();
+    const err = await rejection(client.orderQuery({ transactionId: '4200009999202401019999999999' }));
+    expect((err as WechatUnknownOutcomeError).reason).toBe('malformed');
   });
 
   it('reads an unpaid order without transaction_id', async () => {

@@ -155,12 +155,13 @@ export function createV2Client(options: V2ClientOptions): V2Client {
       const result = toOrderQueryResult(
         await post('/pay/orderquery', toOrderQueryFields(input), 'orderquery'),
       );
-      if ('outTradeNo' in input && input.outTradeNo !== undefined && result.outTradeNo !== input.outTradeNo) {
-        throw new WechatUnknownOutcomeError(
-          'malformed',
-          'orderquery: response is about another out_trade_no',
-        );
-      }
+      // A signed answer about another order is still not an answer to our question.
+      const other =
+        input.outTradeNo !== undefined
+          ? result.outTradeNo !== input.outTradeNo
+          : result.transactionId !== undefined && result.transactionId !== input.transactionId;
+      if (other)
+        throw new WechatUnknownOutcomeError('malformed', 'orderquery: response is about another order');
       return result;
     },
 
