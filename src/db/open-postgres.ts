@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database as Schema } from './database.js';
 import type { DbHandle, DbLog, OpenOptions } from './open.js';
+import { recyclingPool } from './postgres-pool.js';
 import { createQueryLog } from './query-log.js';
 
 const DEFAULT_POOL_SIZE = 10;
@@ -69,7 +70,7 @@ function createHandle(url: string, log: DbLog | undefined, config: pg.PoolConfig
   pool.on('error', (err) => log?.warn({ err }, 'idle PostgreSQL connection lost; the pool will reconnect'));
   const queryLog = createQueryLog(log);
   const db = new Kysely<Schema>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: new PostgresDialect({ pool: recyclingPool(pool) }),
     ...(queryLog ? { log: queryLog } : {}),
   });
   let closing: Promise<void> | undefined;
