@@ -154,9 +154,12 @@ for (const database of testDatabases()) {
       const row = newOrder();
       await orders.insert(row, T0);
       const paid = { transactionId: `4200${serial}`, paidAt: T0 + 60_000, source: 'notify' as const };
+      // Two handles stand for two service instances (two pools on PostgreSQL).
+      const second = await openDatabase(handle.url, { poolSize: 5 });
+      const instances = [orders, createOrderStore(second.db)];
       const results = await Promise.all(
-        Array.from({ length: 10 }, () => orders.markPaid(row.id, paid, T0 + 61_000)),
-      );
+        Array.from({ length: 10 }, (_, i) => instances[i % 2]!.markPaid(row.id, paid, T0 + 61_000)),
+      ).finally(() => second.close());
       expect(results.filter((r) => r.changed)).toHaveLength(1);
       for (const r of results) {
         expect(r.order).toMatchObject({
