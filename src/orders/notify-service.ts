@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { parseWechatTime } from '../wechat/v2/fields.js';
 import { NotificationError, notifyReply, verifyPaymentNotification } from '../wechat/v2/notify.js';
 import type { V2SignType } from '../wechat/v2/sign.js';
+import { OrderStateConflictError, TransactionIdConflictError } from './order-store-errors.js';
 import type { AnomalyStorePort, OrderStorePort } from './ports.js';
 
 export interface NotifyServiceDeps {
@@ -129,11 +130,31 @@ export function createNotifyService(deps: NotifyServiceDeps) {
 
     const paidAt = parseWechatTime(n.timeEnd) ?? now;
     const wasClosed = order.status === 'CLOSED';
-    const { changed } = await orders.markPaid(
-      order.id,
-      { transactionId: n.transactionId, paidAt, source: 'notify' },
-      now,
-    );
+    let changed: boolean;
+    try {
+      ({ changed } = await orders.markPaid(
+        order.id,
+        { transactionId: n.transactionId, paidAt, source: 'notify' },
+        now,
+      ));
+    } catch (err) {
+      if (!(err instanceof OrderStateConflictError || err instanceof TransactionIdConflictError)) throw err;
+      // A second transaction_id for one order, or one transaction_id for two orders: never credit twice.
+      await anomalies.record(
+        {
+          kind: 'transaction_conflict',
+          ref: n.transactionId,
+          orderId: order.id,
+          data: { outTradeNo: n.outTradeNo },
+        },
+        now,
+      );
+      log.error(
+        { outTradeNo: n.outTradeNo, code: err.name },
+        'conflicting payment for an order; not credited',
+      );
+      return fail('conflict', 'TRANSACTION_CONFLICT');
+    }
     await orders.addEvent(
       order.id,
       'notification_received',

@@ -6,6 +6,7 @@ import { WechatRejectedError } from '../wechat/errors.js';
 import type { OrderQueryResult, V2Client } from '../wechat/v2/client.js';
 import { parseWechatTime } from '../wechat/v2/fields.js';
 import type { Order, PaidSource } from './order.js';
+import { OrderStateConflictError, TransactionIdConflictError } from './order-store-errors.js';
 import type { AnomalyStorePort, OrderStorePort } from './ports.js';
 import { withUpstreamRetry } from './upstream-retry.js';
 
@@ -65,18 +66,33 @@ export function createQuerySettler(deps: SettlerDeps) {
           );
         }
         const paidAt = (result.timeEnd && parseWechatTime(result.timeEnd)) || now;
-        const { changed, order: paid } = await orders.markPaid(
-          order.id,
-          { transactionId: result.transactionId, paidAt, source },
-          now,
-        );
-        if (changed) {
+        let outcome: { changed: boolean; order: Order };
+        try {
+          outcome = await orders.markPaid(
+            order.id,
+            { transactionId: result.transactionId, paidAt, source },
+            now,
+          );
+        } catch (err) {
+          if (!(err instanceof OrderStateConflictError || err instanceof TransactionIdConflictError))
+            throw err;
+          await deps.anomalies.record(
+            { kind: 'transaction_conflict', ref: result.transactionId, orderId: order.id, data: { source } },
+            now,
+          );
+          log.error(
+            { outTradeNo: order.outTradeNo },
+            'order query reports a conflicting payment; not credited',
+          );
+          return (await orders.findById(order.id)) ?? order;
+        }
+        if (outcome.changed) {
           log.info(
             { outTradeNo: order.outTradeNo, openid: maskOpenid(order.openid), source },
             'order paid (by query)',
           );
         }
-        return paid;
+        return outcome.order;
       }
       case 'CLOSED':
       case 'REVOKED':

@@ -3,6 +3,7 @@ import { buildPaymentNotification } from '../../src/wechat/v2/notify.js';
 import { signV2 } from '../../src/wechat/v2/sign.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
 import { CREDENTIALS, type Harness, startHarness } from './harness.js';
+import { moneyInvariantViolations } from './invariants.js';
 
 const SUCCESS =
   '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
@@ -20,6 +21,7 @@ for (const database of testDatabases()) {
       ({ token, openid } = await h.login());
     });
     afterAll(async () => {
+      expect(await moneyInvariantViolations(db.db)).toEqual([]);
       await h?.close();
       await db?.close();
     });
@@ -265,6 +267,31 @@ for (const database of testDatabases()) {
         .where('kind', '=', 'paid_after_close')
         .execute();
       expect(alert.map((a) => a.order_id)).toContain(order.id);
+    });
+
+    it('refuses a second transaction_id for a paid order, and one transaction_id for two orders', async () => {
+      const first = await newOrder();
+      const second = await newOrder();
+      const paid = fields(first);
+      expect((await post(signed(paid))).text).toBe(SUCCESS);
+      const again = await post(signed(fields(first)));
+      expect(again.status).toBe(200);
+      expect(again.text).toContain('FAIL');
+      expect((await post(signed({ ...fields(second), transaction_id: paid.transaction_id }))).text).toContain(
+        'FAIL',
+      );
+      const secondRow = await db.db
+        .selectFrom('orders')
+        .selectAll()
+        .where('id', '=', second.id)
+        .executeTakeFirstOrThrow();
+      expect(secondRow.status).toBe('PENDING');
+      const conflicts = await db.db
+        .selectFrom('anomalies')
+        .selectAll()
+        .where('kind', '=', 'transaction_conflict')
+        .execute();
+      expect(conflicts).toHaveLength(2);
     });
 
     it('keeps the signature over exactly what was received', () => {

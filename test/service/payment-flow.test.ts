@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyRequestPaymentParams } from '../../src/wechat/v2/pay-params.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
 import { CREDENTIALS, type Harness, startHarness } from './harness.js';
+import { moneyInvariantViolations } from './invariants.js';
 
 interface CreatedBody {
   order: { id: string; outTradeNo: string; amount: number; status: string; description: string };
@@ -18,6 +19,7 @@ for (const database of testDatabases()) {
       h = await startHarness(db);
     });
     afterAll(async () => {
+      expect(await moneyInvariantViolations(db.db)).toEqual([]);
       await h?.close();
       await db?.close();
     });
