@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { childScript } from '../../test/db/child-script.js';
 import { createManualClock } from '../clock.js';
 import { createOutTradeNoGenerator, OUT_TRADE_NO_PATTERN } from './out-trade-no.js';
 
@@ -46,9 +47,11 @@ describe('out_trade_no generator', () => {
   it('never collides across four processes bursting inside the same millisecond (C4, scaled down)', async () => {
     // Every process uses the same frozen clock, so only the per-process node part tells them apart:
     // the hardest case for uniqueness. bench/out-trade-no-collisions.ts runs the 10^7 version.
-    const perProcess = 50_000;
+    const perProcess = 100_000;
+    // Plain JavaScript children (an esbuild bundle of the module): tsx would cost seconds each.
+    const generator = pathToFileURL(await childScript(GENERATOR_MODULE)).href;
     const script = `
-      import { createOutTradeNoGenerator } from ${JSON.stringify(GENERATOR_MODULE)};
+      import { createOutTradeNoGenerator } from ${JSON.stringify(generator)};
       const next = createOutTradeNoGenerator({ clock: { now: () => ${FROZEN_MS} } });
       const ids = new Array(${perProcess});
       for (let i = 0; i < ids.length; i++) ids[i] = next();

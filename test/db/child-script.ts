@@ -5,7 +5,7 @@
  * leaving packages external, and children run plain JavaScript.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,19 +24,27 @@ export function childScript(entry: string): Promise<string> {
 
 async function build(entry: string): Promise<string> {
   const { build: esbuild } = await import('esbuild');
-  mkdirSync(CACHE_DIR, { recursive: true });
-  const tag = createHash('sha256').update(`${entry}:${process.pid}:${Date.now()}`).digest('hex').slice(0, 12);
-  // Inside node_modules, so the external imports resolve against the project's packages.
-  const outfile = join(CACHE_DIR, `${basename(entry, '.ts')}-${tag}.mjs`);
-  await esbuild({
+  const result = await esbuild({
     entryPoints: [entry],
-    outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
+    write: false,
     logLevel: 'error',
   });
+  const code = result.outputFiles[0]?.contents;
+  if (!code) throw new Error(`esbuild produced nothing for ${entry}`);
+  // Named by content: runs and parallel workers share one file, and only a changed source adds one.
+  const tag = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  // Inside node_modules, so the external imports resolve against the project's packages.
+  const outfile = join(CACHE_DIR, `${basename(entry, '.ts')}-${tag}.mjs`);
+  if (!existsSync(outfile)) {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    const partial = `${outfile}.${process.pid}.tmp`;
+    writeFileSync(partial, code);
+    renameSync(partial, outfile); // atomic: a parallel worker never runs half a file
+  }
   return outfile;
 }
