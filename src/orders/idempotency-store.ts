@@ -2,7 +2,7 @@ import type { Db } from '../db/database.js';
 
 export type IdempotencyBegin =
   | { kind: 'new' }
-  | { kind: 'in_flight' }
+  | { kind: 'in_flight'; startedAt: number }
   | { kind: 'mismatch' }
   | { kind: 'done'; status: number; body: string };
 
@@ -54,18 +54,18 @@ export function createIdempotencyStore(db: Db) {
         if (await claim(a)) return { kind: 'new' };
         const row = await db
           .selectFrom('idempotency_keys')
-          .select(['request_hash', 'state', 'response_status', 'response_body', 'expires_at'])
+          .select(['request_hash', 'state', 'response_status', 'response_body', 'expires_at', 'created_at'])
           .where('user_id', '=', a.userId)
           .where('key', '=', a.key)
           .executeTakeFirst();
         if (!row || row.expires_at <= a.now) continue;
         // A different body is a client bug whatever the state: say so rather than "try later".
         if (row.request_hash !== a.requestHash) return { kind: 'mismatch' };
-        if (row.state === 'in_flight') return { kind: 'in_flight' };
+        if (row.state === 'in_flight') return { kind: 'in_flight', startedAt: row.created_at };
         return { kind: 'done', status: row.response_status ?? 500, body: row.response_body ?? '' };
       }
       // Only a key abandoned and re-claimed over and over by others gets here: it is busy.
-      return { kind: 'in_flight' };
+      return { kind: 'in_flight', startedAt: a.now };
     },
 
     /** Stores the reply to replay for this key; only the in-flight claim can be completed. */
@@ -79,6 +79,53 @@ export function createIdempotencyStore(db: Db) {
       await db
         .updateTable('idempotency_keys')
         .set({ state: 'done', response_status: a.status, response_body: a.body, order_id: a.orderId ?? null })
+        .where('user_id', '=', a.userId)
+        .where('key', '=', a.key)
+        .where('state', '=', 'in_flight')
+        .execute();
+    },
+
+    /** Records which order an in-flight request created, so a retry after a crash can finish it. */
+    async attachOrder(a: { userId: string; key: string; orderId: string }): Promise<void> {
+      await db
+        .updateTable('idempotency_keys')
+        .set({ order_id: a.orderId })
+        .where('user_id', '=', a.userId)
+        .where('key', '=', a.key)
+        .where('state', '=', 'in_flight')
+        .execute();
+    },
+
+    /**
+     * Takes over an in-flight claim that started before `staleBefore` (its owner crashed or gave
+     * up), restarting its clock. Exactly one of several concurrent callers wins; the winner gets
+     * the order the claim had created, if any.
+     */
+    async takeOver(a: {
+      userId: string;
+      key: string;
+      requestHash: string;
+      staleBefore: number;
+      now: number;
+    }): Promise<{ orderId: string | null } | undefined> {
+      const row = await db
+        .updateTable('idempotency_keys')
+        .set({ created_at: a.now })
+        .where('user_id', '=', a.userId)
+        .where('key', '=', a.key)
+        .where('state', '=', 'in_flight')
+        .where('request_hash', '=', a.requestHash)
+        .where('created_at', '<', a.staleBefore)
+        .returning('order_id')
+        .executeTakeFirst();
+      return row && { orderId: row.order_id };
+    },
+
+    /** Marks an in-flight claim as immediately stale, keeping its order, so the next retry resumes it. */
+    async release(a: { userId: string; key: string }): Promise<void> {
+      await db
+        .updateTable('idempotency_keys')
+        .set({ created_at: 0 })
         .where('user_id', '=', a.userId)
         .where('key', '=', a.key)
         .where('state', '=', 'in_flight')

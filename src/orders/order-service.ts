@@ -65,7 +65,7 @@ export function createOrderService(deps: OrderServiceDeps) {
   }
 
   /** Calls unifiedorder with the stored request, retrying retryable failures with identical fields. */
-  async function prepay(order: Order, request: Record<string, string>): Promise<string> {
+  async function prepay(order: Order, request: Readonly<Record<string, string>>): Promise<string> {
     const call = () =>
       deps.pay.unifiedOrder({
         body: request.body!,
@@ -102,12 +102,47 @@ export function createOrderService(deps: OrderServiceDeps) {
     }
   }
 
+  /** A live prepay_id for the order, reusing the stored one while it has a minute left. */
+  async function ensurePayment(order: Order, clientIp: string): Promise<CreatedOrder> {
+    let request = order.prepayRequest;
+    if (!request) {
+      request = {
+        body: order.description,
+        outTradeNo: order.outTradeNo,
+        totalFee: String(order.amount),
+        spbillCreateIp: clientIp,
+        notifyUrl: settings.notifyUrl,
+        openid: order.openid,
+        timeExpire: formatWechatTime(order.expiresAt),
+      };
+      await orders.savePrepayRequest(order.id, request, clock.now());
+    }
+    let prepayId = order.prepayId;
+    if (prepayId === null || (order.prepayExpiresAt ?? 0) <= clock.now() + 60_000) {
+      prepayId = await prepay(order, request);
+      const now = clock.now();
+      await orders.savePrepay(order.id, { prepayId, prepayExpiresAt: now + PREPAY_TTL_MS }, now);
+    }
+    const saved = (await orders.findById(order.id)) ?? order;
+    const payment = requestPaymentParams({
+      appid: settings.appid,
+      prepayId,
+      key: settings.mchKey,
+      signType: settings.signType,
+      clock,
+    });
+    return { order: saved, payment };
+  }
+
   return {
     /**
      * Prices the order from the catalogue, saves it (so its out_trade_no is fixed) and only then
      * calls WeChat. A retry after SYSTEMERROR, a timeout or a reset reuses the saved fields.
      */
-    async create(input: CreateOrderInput): Promise<CreatedOrder> {
+    async create(
+      input: CreateOrderInput,
+      hooks: { saved?: (orderId: string) => Promise<void> } = {},
+    ): Promise<CreatedOrder> {
       const product = deps.catalogue.find(input.sku);
       if (!product)
         throw new AppError('UNKNOWN_PRODUCT', `There is no product with sku ${JSON.stringify(input.sku)}.`);
@@ -134,27 +169,21 @@ export function createOrderService(deps: OrderServiceDeps) {
         },
         now,
       );
-      const request: Record<string, string> = {
-        body: order.description,
-        outTradeNo: order.outTradeNo,
-        totalFee: String(order.amount),
-        spbillCreateIp: input.clientIp,
-        notifyUrl: settings.notifyUrl,
-        openid: order.openid,
-        timeExpire: formatWechatTime(order.expiresAt),
-      };
-      await orders.savePrepayRequest(order.id, request, now);
-      const prepayId = await prepay(order, request);
-      await orders.savePrepay(order.id, { prepayId, prepayExpiresAt: now + PREPAY_TTL_MS }, clock.now());
-      const saved = (await orders.findById(order.id)) ?? order;
-      const payment = requestPaymentParams({
-        appid: settings.appid,
-        prepayId,
-        key: settings.mchKey,
-        signType: settings.signType,
-        clock,
-      });
-      return { order: saved, payment };
+      await hooks.saved?.(order.id);
+      return ensurePayment(order, input.clientIp);
+    },
+
+    /**
+     * Finishes an order whose creation was interrupted (a crash, or unifiedorder failing every
+     * retry): the stored request is sent again unchanged, so WeChat sees one out_trade_no with
+     * byte-identical fields (checklist B2, B7).
+     */
+    async resume(userId: string, orderId: string, clientIp: string): Promise<CreatedOrder> {
+      const order = await ownOrder(userId, orderId);
+      if (order.status !== 'PENDING') {
+        throw new AppError('ORDER_NOT_PENDING', `This order is already ${order.status}; start a new one.`);
+      }
+      return ensurePayment(order, clientIp);
     },
 
     get: ownOrder,

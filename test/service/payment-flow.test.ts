@@ -219,6 +219,82 @@ for (const database of testDatabases()) {
       expect(tooLong.status).toBe(400);
     });
 
+    it('resumes the same order when a 503 is retried with the same Idempotency-Key (B1, B7)', async () => {
+      const { token } = await h.login();
+      const headers = { 'idempotency-key': 'retry-after-503' };
+      const count = async () =>
+        Number(
+          (await db.db.selectFrom('orders').select(db.db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n,
+        );
+      const before = await count();
+      await h.sim('/sim/faults', { fault: 'SYSTEMERROR', api: 'unifiedorder', times: 3 });
+      const failed = await h.api('POST', '/api/orders', token, { sku: 'latte', quantity: 1 }, headers);
+      expect(failed.status).toBe(503);
+      const retried = await h.api('POST', '/api/orders', token, { sku: 'latte', quantity: 1 }, headers);
+      expect(retried.status).toBe(201);
+      const { order } = (await retried.json()) as CreatedBody;
+      expect(await count()).toBe(before + 1);
+      const failedAttempts = await db.db
+        .selectFrom('order_events')
+        .select('id')
+        .where('order_id', '=', order.id)
+        .where('type', '=', 'prepay_failed')
+        .execute();
+      expect(failedAttempts).toHaveLength(1);
+      const replay = await h.api('POST', '/api/orders', token, { sku: 'latte', quantity: 1 }, headers);
+      expect(((await replay.json()) as CreatedBody).order.id).toBe(order.id);
+    });
+
+    it('finishes an order whose request died mid-flight, with the same out_trade_no and fields (B5, B7)', async () => {
+      const { token } = await h.login();
+      const headers = { 'idempotency-key': 'crashed-request' };
+      // A first request that reaches WeChat, then "crashes" before replying: its claim stays in flight.
+      await h.sim('/sim/faults', { fault: 'HANG', api: 'unifiedorder', times: 3 });
+      const crashed = await h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 }, headers);
+      expect(crashed.status).toBe(503);
+      const orderId = (
+        await db.db
+          .selectFrom('idempotency_keys')
+          .select('order_id')
+          .where('key', '=', 'crashed-request')
+          .executeTakeFirstOrThrow()
+      ).order_id;
+      expect(orderId).not.toBeNull();
+      // Put the claim back in flight, as a process killed mid-request would leave it.
+      await db.db
+        .updateTable('idempotency_keys')
+        .set({ created_at: h.clock.now() })
+        .where('key', '=', 'crashed-request')
+        .execute();
+      const busy = await h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 }, headers);
+      expect(busy.status).toBe(409);
+      await h.clock.advance(61_000);
+      const finished = await h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 }, headers);
+      expect(finished.status).toBe(201);
+      const body = (await finished.json()) as CreatedBody;
+      expect(body.order.id).toBe(orderId);
+      const simOrders = (await h.sim('/sim/orders')).json as { orders: { out_trade_no: string }[] };
+      expect(simOrders.orders.filter((o) => o.out_trade_no === body.order.outTradeNo)).toHaveLength(1);
+    });
+
+    it('makes one order and one unifiedorder call for 50 concurrent requests with one key (C2)', async () => {
+      const { token } = await h.login();
+      const headers = { 'idempotency-key': 'fifty-at-once' };
+      const before = ((await h.sim('/sim/orders')).json as { orders: unknown[] }).orders.length;
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 }, headers),
+        ),
+      );
+      const bodies = await Promise.all(responses.map((r) => r.text()));
+      const statuses = responses.map((r) => r.status);
+      expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+      const created = bodies.filter((_b, i) => statuses[i] === 201);
+      expect(new Set(created).size).toBe(1);
+      const after = ((await h.sim('/sim/orders')).json as { orders: unknown[] }).orders.length;
+      expect(after - before).toBe(1);
+    });
+
     it("answers 404 for someone else's order, for reads, syncs and closes alike (D5)", async () => {
       const alice = await h.login();
       const bob = await h.login();

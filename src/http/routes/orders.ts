@@ -3,14 +3,21 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../../clock.js';
 import { AppError } from '../../errors.js';
-import type { OrderService } from '../../orders/order-service.js';
-import { toOrderView } from '../../orders/order-view.js';
+import type { CreatedOrder, OrderService } from '../../orders/order-service.js';
+import { type OrderView, toOrderView } from '../../orders/order-view.js';
 import type { AuthedUser } from '../auth.js';
 import { ErrorResponse, OrderIdParams, OrderSchema, PaymentSchema } from '../schemas.js';
 
 /** Idempotency keys are kept 24 hours, as Stripe and WeChat's own retry window suggest. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/**
+ * An in-flight claim older than this was left by a crash: no request lives longer (three
+ * unifiedorder attempts of at most WECHAT_TIMEOUT_MS each, plus back-off).
+ */
+export const IN_FLIGHT_STALE_MS = 60_000;
+
+type CreatedView = { order: OrderView; payment: CreatedOrder['payment'] };
 
 export interface IdempotencyPort {
   begin(input: {
@@ -21,7 +28,7 @@ export interface IdempotencyPort {
     ttlMs: number;
   }): Promise<
     | { kind: 'new' }
-    | { kind: 'in_flight' }
+    | { kind: 'in_flight'; startedAt: number }
     | { kind: 'mismatch' }
     | { kind: 'done'; status: number; body: string }
   >;
@@ -33,6 +40,15 @@ export interface IdempotencyPort {
     orderId?: string;
   }): Promise<void>;
   abandon(input: { userId: string; key: string }): Promise<void>;
+  attachOrder(input: { userId: string; key: string; orderId: string }): Promise<void>;
+  takeOver(input: {
+    userId: string;
+    key: string;
+    requestHash: string;
+    staleBefore: number;
+    now: number;
+  }): Promise<{ orderId: string | null } | undefined>;
+  release(input: { userId: string; key: string }): Promise<void>;
 }
 
 export interface OrderRouteDeps {
@@ -84,15 +100,18 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
     },
     async (request, reply) => {
       const user = me(request.user);
-      const create = async () => {
-        const { order, payment } = await orders.create({
-          user,
-          sku: request.body.sku,
-          quantity: request.body.quantity,
-          clientIp: request.ip,
-        });
-        return { order: toOrderView(order), payment };
-      };
+      const view = ({ order, payment }: CreatedOrder): CreatedView => ({
+        order: toOrderView(order),
+        payment,
+      });
+      const create = async (hooks: { saved?: (orderId: string) => Promise<void> } = {}) =>
+        view(
+          await orders.create(
+            { user, sku: request.body.sku, quantity: request.body.quantity, clientIp: request.ip },
+            hooks,
+          ),
+        );
+      const resume = async (orderId: string) => view(await orders.resume(user.id, orderId, request.ip));
       const key = request.headers['idempotency-key'];
       if (key === undefined) return reply.code(201).send(await create());
       if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
@@ -101,7 +120,12 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
           'Idempotency-Key must be 1 to 255 visible ASCII characters.',
         );
       }
-      return withIdempotency(reply, { userId: user.id, key, requestHash: hashBody(request.body) }, create);
+      return withIdempotency(
+        reply,
+        { userId: user.id, key, requestHash: hashBody(request.body) },
+        create,
+        resume,
+      );
     },
   );
 
@@ -112,9 +136,12 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
   async function withIdempotency(
     reply: FastifyReply,
     id: { userId: string; key: string; requestHash: string },
-    create: () => Promise<{ order: ReturnType<typeof toOrderView>; payment: unknown }>,
+    create: (hooks: { saved?: (orderId: string) => Promise<void> }) => Promise<CreatedView>,
+    resume: (orderId: string) => Promise<CreatedView>,
   ) {
-    const begun = await idempotency.begin({ ...id, now: clock.now(), ttlMs: IDEMPOTENCY_TTL_MS });
+    const now = clock.now();
+    const begun = await idempotency.begin({ ...id, now, ttlMs: IDEMPOTENCY_TTL_MS });
+    let resumeOrderId: string | null = null;
     switch (begun.kind) {
       case 'done':
         return reply
@@ -122,14 +149,24 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
           .header('idempotent-replayed', 'true')
           .type('application/json')
           .send(begun.body);
-      case 'in_flight':
-        throw new AppError(
-          'IDEMPOTENCY_KEY_IN_FLIGHT',
-          'A request with this Idempotency-Key is still being processed.',
-          {
-            retryAfter: 1,
-          },
-        );
+      case 'in_flight': {
+        // A claim older than any request can live was left by a crash or a failed attempt: finish it.
+        const taken =
+          begun.startedAt < now - IN_FLIGHT_STALE_MS
+            ? await idempotency.takeOver({ ...id, staleBefore: now - IN_FLIGHT_STALE_MS, now })
+            : undefined;
+        if (!taken) {
+          throw new AppError(
+            'IDEMPOTENCY_KEY_IN_FLIGHT',
+            'A request with this Idempotency-Key is still being processed.',
+            {
+              retryAfter: 1,
+            },
+          );
+        }
+        resumeOrderId = taken.orderId;
+        break;
+      }
       case 'mismatch':
         throw new AppError(
           'IDEMPOTENCY_KEY_REUSED',
@@ -142,12 +179,23 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
         throw new Error(`unhandled idempotency state ${JSON.stringify(unreachable)}`);
       }
     }
-    let result: Awaited<ReturnType<typeof create>>;
+    let orderSaved = resumeOrderId !== null;
+    let result: CreatedView;
     try {
-      result = await create();
+      result =
+        resumeOrderId !== null
+          ? await resume(resumeOrderId)
+          : await create({
+              saved: async (orderId) => {
+                orderSaved = true;
+                await idempotency.attachOrder({ userId: id.userId, key: id.key, orderId });
+              },
+            });
     } catch (err) {
-      // Nothing was promised to the client: let it retry with the same key.
-      await idempotency.abandon(id);
+      // Nothing was promised to the client. If an order exists, the next retry with this key
+      // resumes it (same out_trade_no, same fields); otherwise the key is simply forgotten.
+      if (orderSaved) await idempotency.release(id);
+      else await idempotency.abandon(id);
       throw err;
     }
     const body = JSON.stringify(result);
