@@ -129,14 +129,18 @@ export function createNotifyService(deps: NotifyServiceDeps) {
     }
 
     const paidAt = parseWechatTime(n.timeEnd) ?? now;
-    const wasClosed = order.status === 'CLOSED';
     let changed: boolean;
+    let wasClosed: boolean;
     try {
-      ({ changed } = await orders.markPaid(
+      // The change and its 'notification_received' event commit together, grouped with other
+      // notifications' (group commit): SUCCESS is only ever sent for a durable change.
+      const result = await orders.markPaidFromNotification(
         order.id,
-        { transactionId: n.transactionId, paidAt, source: 'notify' },
+        { transactionId: n.transactionId, paidAt, cashFee: n.cashFee },
         now,
-      ));
+      );
+      changed = result.changed;
+      wasClosed = result.from === 'CLOSED';
     } catch (err) {
       if (!(err instanceof OrderStateConflictError || err instanceof TransactionIdConflictError)) throw err;
       // A second transaction_id for one order, or one transaction_id for two orders: never credit twice.
@@ -155,12 +159,6 @@ export function createNotifyService(deps: NotifyServiceDeps) {
       );
       return fail('conflict', 'TRANSACTION_CONFLICT');
     }
-    await orders.addEvent(
-      order.id,
-      'notification_received',
-      { verified: true, applied: changed, transactionId: n.transactionId, cashFee: n.cashFee },
-      now,
-    );
     if (!changed) return succeed('duplicate');
     if (wasClosed) {
       // Money received is never dropped (checklist B11), but a person should know.

@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { createGroupCommit } from './group-commit.js';
 import {
   ORDER_STATUSES,
   type Order,
@@ -41,6 +42,18 @@ type Tx = Transaction<Database>;
 
 const TRANSACTION_ID_KEY = { postgres: 'orders_transaction_id_key', sqlite: 'orders.transaction_id' };
 const PAY_FROM = statusesAllowing('pay');
+
+/** A transaction_id already held by another order surfaces as TransactionIdConflictError. */
+async function conflictsNamed<T>(id: string, transactionId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isUniqueViolation(err, TRANSACTION_ID_KEY)) {
+      throw new TransactionIdConflictError(id, transactionId, { cause: err });
+    }
+    throw err;
+  }
+}
 
 /**
  * Orders and their event log. Every state change is one conditional UPDATE naming the expected
@@ -83,6 +96,32 @@ export function createOrderStore(db: Db) {
       .values({ order_id: orderId, type, data: JSON.stringify(data), created_at: now })
       .execute();
   }
+
+  async function markPaidIn(
+    trx: Tx,
+    id: string,
+    paid: { transactionId: string; paidAt: number; source: PaidSource },
+    now: number,
+  ): Promise<{ changed: boolean; order: Order; from: OrderStatus }> {
+    const current = await lockRow(trx, id);
+    if (!current) throw new OrderNotFoundError(id);
+    const from = current.status as OrderStatus;
+    if (PAY_FROM.includes(from)) {
+      const patch = { transactionId: paid.transactionId, paidAt: paid.paidAt, paidSource: paid.source };
+      const order = await changeState(trx, current, { from: PAY_FROM, to: 'PAID', patch }, now);
+      if (!order) throw new Error(`order ${id} changed while locked`); // the lock makes this impossible
+      await insertEvent(trx, id, 'state_changed', { from, to: 'PAID', ...patch }, now);
+      return { changed: true, order, from };
+    }
+    const order = toOrder(current);
+    const samePayment =
+      (from === 'PAID' || from === 'REFUNDED') && current.transaction_id === paid.transactionId;
+    if (samePayment || from === 'REVIEW') return { changed: false, order, from };
+    throw new OrderStateConflictError(order, paid.transactionId);
+  }
+
+  // One transaction per batch of notifications instead of one per notification (group-commit.ts).
+  const notifications = createGroupCommit(db, { maxConcurrent: postgres ? 4 : 1 });
 
   return {
     /** Saves a new PENDING order and its 'created' event. Its out_trade_no is fixed from here on. */
@@ -188,30 +227,31 @@ export function createOrderStore(db: Db) {
       paid: { transactionId: string; paidAt: number; source: PaidSource },
       now: number,
     ): Promise<{ changed: boolean; order: Order }> {
-      try {
-        return await db.transaction().execute(async (trx) => {
-          const current = await lockRow(trx, id);
-          if (!current) throw new OrderNotFoundError(id);
-          const status = current.status as OrderStatus;
-          if (PAY_FROM.includes(status)) {
-            const patch = { transactionId: paid.transactionId, paidAt: paid.paidAt, paidSource: paid.source };
-            const order = await changeState(trx, current, { from: PAY_FROM, to: 'PAID', patch }, now);
-            if (!order) throw new Error(`order ${id} changed while locked`); // the lock makes this impossible
-            await insertEvent(trx, id, 'state_changed', { from: status, to: 'PAID', ...patch }, now);
-            return { changed: true, order };
-          }
-          const order = toOrder(current);
-          const samePayment =
-            (status === 'PAID' || status === 'REFUNDED') && current.transaction_id === paid.transactionId;
-          if (samePayment || status === 'REVIEW') return { changed: false, order };
-          throw new OrderStateConflictError(order, paid.transactionId);
-        });
-      } catch (err) {
-        if (isUniqueViolation(err, TRANSACTION_ID_KEY)) {
-          throw new TransactionIdConflictError(id, paid.transactionId, { cause: err });
-        }
-        throw err;
-      }
+      return conflictsNamed(id, paid.transactionId, () =>
+        db.transaction().execute((trx) => markPaidIn(trx, id, paid, now)),
+      );
+    },
+
+    /**
+     * markPaid from a verified notification, with its 'notification_received' event, as one unit
+     * of a group commit: it shares a transaction with the other notifications that arrived
+     * meanwhile and resolves once that transaction has committed (durable). `from` is the status
+     * the payment found. Same results and errors as markPaid.
+     */
+    async markPaidFromNotification(
+      id: string,
+      paid: { transactionId: string; paidAt: number; cashFee: number },
+      now: number,
+    ): Promise<{ changed: boolean; order: Order; from: OrderStatus }> {
+      const { transactionId, paidAt, cashFee } = paid;
+      return conflictsNamed(id, transactionId, () =>
+        notifications.run(id, async (trx) => {
+          const result = await markPaidIn(trx, id, { transactionId, paidAt, source: 'notify' }, now);
+          const data = { verified: true, applied: result.changed, transactionId, cashFee };
+          await insertEvent(trx, id, 'notification_received', data, now);
+          return result;
+        }),
+      );
     },
 
     async addEvent(orderId: string, type: OrderEvent, data: object, now: number): Promise<void> {

@@ -46,6 +46,12 @@ export interface OrderStorePort {
     paid: { transactionId: string; paidAt: number; source: PaidSource },
     now: number,
   ): Promise<{ changed: boolean; order: Order }>;
+  /** markPaid plus the 'notification_received' event, grouped with other notifications into one commit. */
+  markPaidFromNotification(
+    id: string,
+    paid: { transactionId: string; paidAt: number; cashFee: number },
+    now: number,
+  ): Promise<{ changed: boolean; order: Order; from: OrderStatus }>;
   addEvent(orderId: string, type: OrderEvent, data: object, now: number): Promise<void>;
   events(orderId: string): Promise<{ id: number; type: string; data: unknown; createdAt: number }[]>;
   claimForReconcile(claim: {
