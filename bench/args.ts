@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+
+export const SCENARIOS = ['notify', 'orders', 'login', 'duplicates'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+export type DbKind = 'sqlite' | 'postgres';
+
+/** Scenarios 1, 2 and 4 run on both databases; login (3) needs no second look at PostgreSQL. */
+export const DATABASES_OF: Readonly<Record<ScenarioName, readonly DbKind[]>> = {
+  notify: ['sqlite', 'postgres'],
+  orders: ['sqlite', 'postgres'],
+  login: ['sqlite'],
+  duplicates: ['sqlite', 'postgres'],
+};
+
+export interface BenchOptions {
+  quick: boolean;
+  scenarios: ScenarioName[];
+  databases: DbKind[];
+  connections: number;
+  /** Seconds of load per measurement (the baseline gets the same). */
+  durationS: number;
+  postgresUrl: string;
+  /** Write a V8 CPU profile of each service process to bench/out/profiles. */
+  profile: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [--quick] [--scenario NAME] [--db sqlite|postgres]
+                           [--connections N] [--duration S] [--profile]
+
+  --quick          short runs (the whole thing in under two minutes)
+  --scenario NAME  ${SCENARIOS.join(', ')} (repeat or comma-separate for several; default all)
+  --db KIND        sqlite or postgres (default both; login runs on SQLite only)
+  --connections N  concurrent connections (default 50)
+  --duration S     seconds of load per measurement (default 10, --quick 4)
+  --profile        write a CPU profile of each service process to bench/out/profiles/
+  Environment: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
+`;
+
+export function parseBenchArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { ok: true; options: BenchOptions } | { ok: false; problem: string } {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (err) {
+    return { ok: false, problem: (err as Error).message };
+  }
+  const scenarios = (values.scenario ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+  const unknown = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+  if (unknown.length > 0) return { ok: false, problem: `unknown scenario ${unknown.join(', ')}` };
+  const db = values.db;
+  if (db !== undefined && db !== 'sqlite' && db !== 'postgres') {
+    return { ok: false, problem: `--db must be sqlite or postgres (it is ${db})` };
+  }
+  const quick = values.quick ?? false;
+  const connections = Number(values.connections ?? 50);
+  const durationS = Number(values.duration ?? (quick ? 4 : 10));
+  if (!Number.isInteger(connections) || connections < 1) return { ok: false, problem: '--connections N ≥ 1' };
+  if (!(durationS > 0)) return { ok: false, problem: '--duration must be a number of seconds > 0' };
+  return {
+    ok: true,
+    options: {
+      quick,
+      scenarios: scenarios.length > 0 ? (scenarios as ScenarioName[]) : [...SCENARIOS],
+      databases: db ? [db] : ['sqlite', 'postgres'],
+      connections,
+      durationS,
+      postgresUrl: env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test',
+      profile: values.profile ?? false,
+    },
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      scenario: { type: 'string', multiple: true },
+      db: { type: 'string' },
+      connections: { type: 'string' },
+      duration: { type: 'string' },
+      profile: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+}

@@ -1,0 +1,99 @@
+/**
+ * autocannon, the same way for every measurement: fixed connections, no pipelining, a fixed
+ * duration, and a request source that can hand out a different body on each request.
+ */
+import autocannon from 'autocannon';
+
+export interface LoadResult {
+  requests: number;
+  durationS: number;
+  rps: number;
+  /** Latency percentiles in milliseconds. */
+  p50: number;
+  p99: number;
+  /** Connection errors, timeouts, non-2xx answers and bodies that were not the expected one. */
+  failures: number;
+  failureDetail: string;
+}
+
+export interface NextRequest {
+  path?: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+}
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  durationS: number;
+  /** The next request; `undefined` once there is nothing left to send, which ends the run early. */
+  next?: (context: Record<string, unknown>) => NextRequest | undefined;
+  /** Called with each answer and the context `next` was given for that request. */
+  onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
+  /** An answer whose body differs from this counts as a failure. */
+  expectBody?: string;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  let instance: autocannon.Instance | undefined;
+  let exhausted = false;
+  let last: NextRequest | undefined;
+  const request: autocannon.Request = {};
+  if (options.next) {
+    const next = options.next;
+    request.setupRequest = (req, context) => {
+      const chosen = exhausted ? undefined : next(context as Record<string, unknown>);
+      if (!chosen) {
+        // autocannon has no "done" signal here: stop it, and repeat the last request meanwhile.
+        if (!exhausted) setImmediate(() => instance?.stop());
+        exhausted = true;
+      } else {
+        last = chosen;
+      }
+      const use = chosen ?? last ?? {};
+      return {
+        ...req,
+        ...(use.path ? { path: use.path } : {}),
+        ...(use.method ? { method: use.method } : {}),
+        ...(use.headers ? { headers: { ...req.headers, ...use.headers } } : {}),
+        ...(use.body !== undefined ? { body: use.body } : {}),
+      };
+    };
+  }
+  // autocannon's own expectBody refuses to work together with `requests`.
+  let mismatches = 0;
+  const { onResponse, expectBody } = options;
+  if (onResponse || expectBody !== undefined) {
+    request.onResponse = (status, body, context) => {
+      if (expectBody !== undefined && status < 300 && body !== expectBody) mismatches++;
+      onResponse?.(status, body, context as Record<string, unknown>);
+    };
+  }
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        pipelining: 1,
+        duration: options.durationS,
+        requests: [request],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+  });
+  const requests = result.requests.total;
+  const failures = result.errors + result.non2xx + mismatches;
+  return {
+    requests,
+    durationS: result.duration,
+    rps: requests / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures,
+    failureDetail:
+      failures === 0
+        ? ''
+        : `errors=${result.errors} timeouts=${result.timeouts} non2xx=${result.non2xx} mismatches=${mismatches}`,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The processes under test. Each server runs in a node process of its own, so its peak RSS is
+ * its own and the load generator (this process) does not share its event loop:
+ *
+ * - the service: `bin/weapp-pay.js serve`, the production entry point built in dist/;
+ * - the simulator: `bin/weapp-pay.js simulate` (WeChat's side of order creation and login);
+ * - the baseline: bench/baseline-server.mjs, a bare Fastify "hello" route.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+const CLI = fileURLToPath(new URL('../bin/weapp-pay.js', import.meta.url));
+const BASELINE = fileURLToPath(new URL('./baseline-server.mjs', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** Peak resident set size so far (VmHWM), in bytes; undefined where /proc is missing. */
+  peakRss(): number | undefined;
+  /** SIGTERM, then waits for a clean exit (which also writes a --cpu-prof profile). */
+  stop(): Promise<void>;
+}
+
+/** Merchant credentials shared by the service and the simulator for one bench run; test values only. */
+export const BENCH_CREDENTIALS = {
+  appid: 'wxbe0c4a11b5e1f00d',
+  secret: 'bench-app-secret-0123456789abcdef',
+  mchId: '1900000109',
+  key: 'BenchmarkKey0123456789abcdefABCD',
+} as const;
+
+/** Environment for the service: production settings, the simulator as WeChat. */
+export function serviceEnv(databaseUrl: string, simulatorUrl: string): NodeJS.ProcessEnv {
+  const c = BENCH_CREDENTIALS;
+  return {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl,
+    WECHAT_APPID: c.appid,
+    WECHAT_SECRET: c.secret,
+    WECHAT_MCHID: c.mchId,
+    WECHAT_MCH_KEY: c.key,
+    // Only a field in unifiedorder here: the bench posts the notifications itself.
+    WECHAT_NOTIFY_URL: 'http://127.0.0.1:9/payment/wxnotify',
+    WECHAT_PAY_BASE_URL: simulatorUrl,
+    WECHAT_API_BASE_URL: simulatorUrl,
+    CATALOGUE_FILE: `${REPO_ROOT}catalogue.example.json`,
+    // Every login comes from 127.0.0.1; the per-address limit would otherwise be the benchmark.
+    LOGIN_RATE_PER_MINUTE: '100000',
+    // The reconciler runs, as in production, but finds nothing old enough during a run.
+    RECONCILE_AFTER_SECONDS: '3600',
+  };
+}
+
+export function startService(
+  databaseUrl: string,
+  simulatorUrl: string,
+  profileDir?: string,
+): Promise<ServerProcess> {
+  const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return startListening(
+    [...prof, CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
+    serviceEnv(databaseUrl, simulatorUrl),
+    /listening on (http:\/\/\S+)/,
+  );
+}
+
+export function startSimulator(): Promise<ServerProcess> {
+  const c = BENCH_CREDENTIALS;
+  return startListening(
+    [CLI, 'simulate', '--port', '0', '--host', '127.0.0.1'],
+    {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      WECHAT_APPID: c.appid,
+      WECHAT_SECRET: c.secret,
+      WECHAT_MCHID: c.mchId,
+      WECHAT_MCH_KEY: c.key,
+    },
+    /http\s+(http:\/\/\S+)/,
+  );
+}
+
+export function startBaseline(): Promise<ServerProcess> {
+  return startListening([BASELINE], { PATH: process.env.PATH, NODE_ENV: 'production' }, /(http:\/\/\S+)/);
+}
+
+function startListening(args: string[], env: NodeJS.ProcessEnv, pattern: RegExp): Promise<ServerProcess> {
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('did not start listening in time')), START_TIMEOUT_MS);
+    function fail(err: Error) {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${args.join(' ')}: ${err.message}\n${output.slice(-2000)}`));
+    }
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = pattern.exec(output);
+      if (!match?.[1]) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      // Keep draining both pipes: a child blocked on a full pipe would stall the benchmark.
+      child.stdout?.resume();
+      resolve(handle(child, match[1].replace(/\/$/, ''), exited, () => output));
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      // BENCH_CHILD_STDERR=1 shows what the servers write to stderr (warnings, debugging aids).
+      if (process.env.BENCH_CHILD_STDERR === '1') process.stderr.write(chunk);
+      output += chunk.toString();
+      if (output.length > 100_000) output = output.slice(-20_000);
+    });
+    child.once('error', fail);
+    void exited.then((code) => fail(new Error(`exited with code ${code} before listening`)));
+  });
+}
+
+function handle(
+  child: ChildProcess,
+  url: string,
+  exited: Promise<number | null>,
+  output: () => string,
+): ServerProcess {
+  const pid = child.pid as number;
+  return {
+    url,
+    pid,
+    peakRss: () => readPeakRss(pid),
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      if (code !== 0 && code !== null) {
+        process.stderr.write(`process ${pid} exited with ${code}:\n${output().slice(-2000)}\n`);
+      }
+    },
+  };
+}
+
+function readPeakRss(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}

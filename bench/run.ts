@@ -1,0 +1,84 @@
+/**
+ * `npm run bench [-- --quick] [--scenario NAME] [--db sqlite|postgres]`: measures the service
+ * against a bare Fastify baseline measured in the same run, with the same connections, just
+ * before each scenario. Writes bench/results.json and bench/results.md, prints a table, and
+ * exits 1 if a database check failed (a lost or double credit), never for a missed target.
+ *
+ * The service must be built first (`npm run bench` runs `npm run build`).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATABASES_OF, parseBenchArgs, USAGE } from './args.js';
+import { OUT_DIR } from './databases.js';
+import { runLoad } from './load.js';
+import { REPO_ROOT, startBaseline } from './processes.js';
+import { evaluateTargets, machineInfo, printTable, type Report, type Row, writeReport } from './report.js';
+import { runScenario } from './scenarios.js';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const parsed = parseBenchArgs(argv, process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`bench: ${parsed.problem}\n\n${USAGE}`);
+    return 2;
+  }
+  const { options } = parsed;
+  if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'index.js'))) {
+    process.stderr.write('bench: dist/ is missing; run `npm run build` first (npm run bench does)\n');
+    return 2;
+  }
+  mkdirSync(OUT_DIR, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const machine = machineInfo();
+  const plan = options.scenarios.flatMap((scenario) =>
+    DATABASES_OF[scenario].filter((db) => options.databases.includes(db)).map((db) => ({ scenario, db })),
+  );
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`bench: ${plan.length} measurements, ${options.connections} connections, ${options.durationS} s each`);
+
+  const baseline = await startBaseline();
+  const rows: Row[] = [];
+  try {
+    for (const { scenario, db } of plan) {
+      const base = await runLoad({
+        url: baseline.url,
+        connections: options.connections,
+        durationS: options.durationS,
+      });
+      log(`  baseline       ${fmtLoad(base)}`);
+      const measured = await runScenario(scenario, { options, db, baselineRps: base.rps });
+      log(
+        `  ${`${scenario}/${db}`.padEnd(14)} ${fmtLoad(measured.load)} ` +
+          `(${(measured.load.rps / base.rps).toFixed(3)} × baseline), peak RSS ` +
+          `${((measured.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MB; ${measured.check.summary}`,
+      );
+      rows.push({ ...measured, baseline: base });
+    }
+  } finally {
+    await baseline.stop();
+  }
+
+  const report: Report = {
+    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    startedAt,
+    machine,
+    connections: options.connections,
+    durationS: options.durationS,
+    rows,
+    targets: evaluateTargets(rows, options.connections),
+  };
+  writeReport(report, join(REPO_ROOT, 'bench', 'results.json'), join(REPO_ROOT, 'bench', 'results.md'));
+  printTable(report);
+  process.stdout.write('\nwrote bench/results.json and bench/results.md\n');
+  return rows.every((r) => r.check.ok) ? 0 : 1;
+}
+
+function fmtLoad(load: { rps: number; p50: number; p99: number; failures: number; failureDetail: string }) {
+  const failures = load.failures > 0 ? `, ${load.failures} failures (${load.failureDetail})` : '';
+  return `${load.rps.toFixed(0)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms${failures}`;
+}
+
+process.exitCode = await main(process.argv.slice(2));

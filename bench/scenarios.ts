@@ -1,0 +1,215 @@
+/**
+ * The four scenarios of issue 6. Each gets a fresh database and a fresh service process, measures
+ * under load, stops the service (reading its peak RSS first) and checks the database afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { notifyReply } from '../src/wechat/v2/notify.js';
+import type { BenchOptions, DbKind, ScenarioName } from './args.js';
+import { type BenchDatabase, createBenchDatabase, OUT_DIR } from './databases.js';
+import { type LoadResult, runLoad } from './load.js';
+import { loginCodes, loginUsers, type PreparedOrder, prepareOrders } from './prepare.js';
+import { type ServerProcess, startService, startSimulator } from './processes.js';
+import { checkCredits } from './verify.js';
+
+export interface Measurement {
+  scenario: ScenarioName;
+  db: DbKind;
+  durability: string;
+  load: LoadResult;
+  peakRssBytes: number | undefined;
+  /** What was checked in the database afterwards, and whether it held. */
+  check: { ok: boolean; summary: string };
+}
+
+export interface ScenarioContext {
+  options: BenchOptions;
+  db: DbKind;
+  /** The baseline's req/s measured just before: sizes the prepared data so it cannot run out. */
+  baselineRps: number;
+}
+
+const SUCCESS_REPLY = notifyReply(true);
+/** The service is never pointed at WeChat in scenarios that do not call it. */
+const NO_SIMULATOR = 'http://127.0.0.1:9';
+const MAX_NOTIFICATIONS = 150_000;
+const DUPLICATES = 10;
+const USERS = 50;
+
+export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<Measurement> {
+  const database = await createBenchDatabase(ctx.db, ctx.options.postgresUrl);
+  try {
+    const durability = await database.durability();
+    const run = { notify, duplicates, orders, login }[name];
+    return { scenario: name, db: ctx.db, durability, ...(await run(ctx, database)) };
+  } finally {
+    await database.drop();
+  }
+}
+
+type Measured = Omit<Measurement, 'scenario' | 'db' | 'durability'>;
+
+function profileDir(ctx: ScenarioContext): string | undefined {
+  return ctx.options.profile ? join(OUT_DIR, 'profiles') : undefined;
+}
+
+/** Enough for the whole run even if the service kept up with the baseline, plus a margin. */
+function sized(ctx: ScenarioContext, share: number, cap: number): number {
+  return Math.max(200, Math.min(cap, Math.ceil(ctx.baselineRps * ctx.options.durationS * share * 1.2)));
+}
+
+/** Stops the service and returns its peak RSS, read while it is still alive. */
+async function finish(service: ServerProcess, ...others: (ServerProcess | undefined)[]) {
+  const peakRssBytes = service.peakRss();
+  await service.stop();
+  for (const other of others) await other?.stop();
+  return peakRssBytes;
+}
+
+/** Scenario 1: distinct orders, each notified once. Scenario 4: each notified DUPLICATES times at once. */
+async function notifications(
+  ctx: ScenarioContext,
+  database: BenchDatabase,
+  copies: number,
+): Promise<Measured> {
+  const setup = await database.openForSetup();
+  let orders: PreparedOrder[];
+  try {
+    orders = await prepareOrders(setup, sized(ctx, 1 / copies, MAX_NOTIFICATIONS / copies));
+  } finally {
+    await setup.close();
+  }
+  const service = await startService(database.url, NO_SIMULATOR, profileDir(ctx));
+  const acknowledged = new Set<number>();
+  let sent = 0;
+  let load: LoadResult;
+  let peakRssBytes: number | undefined;
+  try {
+    load = await runLoad({
+      url: service.url,
+      connections: ctx.options.connections,
+      durationS: ctx.options.durationS,
+      expectBody: SUCCESS_REPLY,
+      // Copies of one notification are adjacent, so they are in flight together on different connections.
+      next(context) {
+        const index = Math.floor(sent / copies);
+        if (index >= orders.length) return undefined;
+        sent++;
+        context.index = index;
+        const headers = { 'content-type': 'text/xml' };
+        return { path: '/payment/wxnotify', method: 'POST', headers, body: orders[index]!.body };
+      },
+      onResponse(status, body, context) {
+        if (status === 200 && body === SUCCESS_REPLY) acknowledged.add(context.index as number);
+      },
+    });
+  } finally {
+    peakRssBytes = await finish(service);
+  }
+  const check = await database.openForSetup();
+  try {
+    return { load, peakRssBytes, check: await checkCredits(check, orders, acknowledged) };
+  } finally {
+    await check.close();
+  }
+}
+
+function notify(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
+  return notifications(ctx, database, 1);
+}
+
+function duplicates(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
+  return notifications(ctx, database, DUPLICATES);
+}
+
+/** Scenario 2: logged-in users create orders; each goes through the simulator's unifiedorder. */
+async function orders(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
+  await (await database.openForSetup()).close();
+  const simulator = await startSimulator();
+  const service = await startService(database.url, simulator.url, profileDir(ctx)).catch(async (err) => {
+    await simulator.stop();
+    throw err;
+  });
+  let created = 0;
+  let load: LoadResult;
+  let peakRssBytes: number | undefined;
+  try {
+    const tokens = await loginUsers(service.url, simulator.url, USERS);
+    let turn = 0;
+    load = await runLoad({
+      url: service.url,
+      connections: ctx.options.connections,
+      durationS: ctx.options.durationS,
+      next: () => ({
+        path: '/api/orders',
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${tokens[turn++ % tokens.length]}`,
+          'idempotency-key': randomUUID(),
+        },
+        body: '{"sku":"coffee-americano","quantity":1}',
+      }),
+      onResponse(status) {
+        if (status === 201) created++;
+      },
+    });
+  } finally {
+    peakRssBytes = await finish(service, simulator);
+  }
+  const check = await database.openForSetup();
+  try {
+    const row = await check.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('prepay_id', 'is not', null)
+      .executeTakeFirstOrThrow();
+    const stored = Number(row.n);
+    // Requests in flight when the load stopped may have completed unseen: at most one per connection.
+    const ok = stored >= created && stored - created <= ctx.options.connections;
+    return {
+      load,
+      peakRssBytes,
+      check: { ok, summary: `${created} created (201), ${stored} with a prepay_id` },
+    };
+  } finally {
+    await check.close();
+  }
+}
+
+/** Scenario 3: wx.login codes exchanged through the simulator's code2Session. */
+async function login(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
+  await (await database.openForSetup()).close();
+  const simulator = await startSimulator();
+  const service = await startService(database.url, simulator.url, profileDir(ctx)).catch(async (err) => {
+    await simulator.stop();
+    throw err;
+  });
+  let ok = 0;
+  let load: LoadResult;
+  let peakRssBytes: number | undefined;
+  try {
+    const codes = await loginCodes(simulator.url, sized(ctx, 0.25, 20_000));
+    let next = 0;
+    load = await runLoad({
+      url: service.url,
+      connections: ctx.options.connections,
+      durationS: ctx.options.durationS,
+      next: () =>
+        next < codes.length
+          ? {
+              path: '/api/login',
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ code: codes[next++] }),
+            }
+          : undefined,
+      onResponse(status) {
+        if (status === 200) ok++;
+      },
+    });
+  } finally {
+    peakRssBytes = await finish(service, simulator);
+  }
+  return { load, peakRssBytes, check: { ok: load.failures === 0, summary: `${ok} logins answered 200` } };
+}
