@@ -78,7 +78,14 @@ export function createOrderService(deps: OrderServiceDeps) {
         timeExpire: request.timeExpire!,
       });
     try {
-      const result = await withUpstreamRetry('unifiedorder', call, deps);
+      const result = await withUpstreamRetry('unifiedorder', call, deps, (err, attempt) =>
+        orders.addEvent(
+          order.id,
+          'prepay_failed',
+          { attempt, code: errorCode(err), retrying: true },
+          clock.now(),
+        ),
+      );
       return result.prepayId;
     } catch (err) {
       await orders.addEvent(

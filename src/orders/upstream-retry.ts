@@ -16,6 +16,8 @@ export async function withUpstreamRetry<T>(
   api: string,
   call: () => Promise<T>,
   deps: { metrics: Metrics; log: Logger; sleep?: (ms: number) => Promise<void> },
+  /** Told about each failed attempt that will be retried (the order's history records them). */
+  onRetry?: (err: unknown, attempt: number) => Promise<void>,
 ): Promise<T> {
   const sleep = deps.sleep ?? defaultSleep;
   for (let attempt = 0; ; attempt++) {
@@ -40,6 +42,7 @@ export async function withUpstreamRetry<T>(
         { api, attempt: attempt + 1, code: (err as { code?: string }).code },
         'retrying WeChat call',
       );
+      await onRetry?.(err, attempt + 1);
       await sleep(delay);
     }
   }
