@@ -6,7 +6,7 @@ describe('error codes', () => {
   it('documents every code with its status in docs/errors.md', () => {
     const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
     const documented = new Map(
-      [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])] as const),
+      [...doc.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d{3})\s*\|/gm)].map((m) => [m[1]!, Number(m[2])] as const),
     );
     expect(Object.fromEntries(documented)).toEqual(ERROR_STATUS);
   });
