@@ -89,6 +89,38 @@ describe('security of the HTTP API', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('documents every API route in the OpenAPI document, and reports health and metrics', async () => {
+    const docs = await call('GET', '/docs', CREDENTIALS.adminToken);
+    expect(docs.status).toBe(200);
+    const paths = Object.keys(JSON.parse(docs.text).paths).sort();
+    expect(paths).toEqual([
+      '/admin/anomalies',
+      '/api/login',
+      '/api/orders',
+      '/api/orders/{id}',
+      '/api/orders/{id}/close',
+      '/api/orders/{id}/events',
+      '/api/orders/{id}/sync',
+      '/api/products',
+      '/healthz',
+      '/metrics',
+    ]);
+    const health = await call('GET', '/healthz');
+    expect(JSON.parse(health.text)).toMatchObject({ status: 'ok', database: 'ok' });
+
+    await h.clock.advance(61_000); // past the login rate limit the previous test used up
+    const { token } = await h.login();
+    await call('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 });
+    const metrics = await call('GET', '/metrics', CREDENTIALS.adminToken);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(metrics.text).toMatch(/^weapp_pay_orders\{state="PENDING"\} [1-9][0-9]*$/m);
+    expect(metrics.text).toMatch(/^weapp_pay_orders\{state="PAID"\} [0-9]+$/m);
+    expect(metrics.text).toMatch(
+      /^weapp_pay_upstream_requests_total\{api="unifiedorder",outcome="ok"\} [1-9]/m,
+    );
+    expect(metrics.text).toMatch(/^weapp_pay_upstream_duration_seconds_count\{api="unifiedorder"\} [1-9]/m);
+  });
+
   it('never returns session_key, and no response or log line carries a secret (D1, D2, D3)', async () => {
     await h.clock.advance(61_000);
     const login = await call('POST', '/api/login', undefined, {
