@@ -75,7 +75,7 @@ export function createNotifyService(deps: NotifyServiceDeps) {
     }
 
     const now = clock.now();
-    const order = await orders.findByOutTradeNo(n.outTradeNo);
+    const order = await orders.findForNotification(n.outTradeNo);
     if (!order) {
       await anomalies.record(
         {
@@ -135,7 +135,7 @@ export function createNotifyService(deps: NotifyServiceDeps) {
       // The change and its 'notification_received' event commit together, grouped with other
       // notifications' (group commit): SUCCESS is only ever sent for a durable change.
       const result = await orders.markPaidFromNotification(
-        order.id,
+        order,
         { transactionId: n.transactionId, paidAt, cashFee: n.cashFee },
         now,
       );

@@ -2,7 +2,8 @@ import { sql, type Transaction } from 'kysely';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { createGroupCommit } from './group-commit.js';
+import { createBatcher } from './batcher.js';
+import { type NotifiedPayment, type NotifiedResult, payNotifiedBatch } from './notified-payments.js';
 import {
   ORDER_STATUSES,
   type Order,
@@ -120,8 +121,26 @@ export function createOrderStore(db: Db) {
     throw new OrderStateConflictError(order, paid.transactionId);
   }
 
-  // One transaction per batch of notifications instead of one per notification (group-commit.ts).
-  const notifications = createGroupCommit(db, { maxConcurrent: postgres ? 4 : 1 });
+  // The notification path, batched (batcher.ts): one SELECT for the look-ups that arrive together,
+  // and one transaction of a few statements for their payments (group commit).
+  const concurrency = { maxConcurrent: postgres ? 4 : 1 };
+  const notifiedReads = createBatcher<string, OrdersTable | undefined>({
+    ...concurrency,
+    async run(outTradeNos) {
+      const rows = await db
+        .selectFrom('orders')
+        .selectAll()
+        .where('out_trade_no', 'in', outTradeNos)
+        .execute();
+      const byNo = new Map(rows.map((r) => [r.out_trade_no, r]));
+      return outTradeNos.map((n) => byNo.get(n));
+    },
+  });
+  const notifiedPayments = createBatcher<NotifiedPayment, NotifiedResult>({
+    ...concurrency,
+    key: (p) => p.seen.id,
+    run: (items) => db.transaction().execute((trx) => payNotifiedBatch(trx, items, { postgres, markPaidIn })),
+  });
 
   return {
     /** Saves a new PENDING order and its 'created' event. Its out_trade_no is fixed from here on. */
@@ -233,24 +252,27 @@ export function createOrderStore(db: Db) {
     },
 
     /**
-     * markPaid from a verified notification, with its 'notification_received' event, as one unit
-     * of a group commit: it shares a transaction with the other notifications that arrived
-     * meanwhile and resolves once that transaction has committed (durable). `from` is the status
-     * the payment found. Same results and errors as markPaid.
+     * findByOutTradeNo for the notification path: look-ups that arrive together share one
+     * SELECT … WHERE out_trade_no IN (…).
+     */
+    async findForNotification(outTradeNo: string): Promise<Order | undefined> {
+      const row = await notifiedReads.submit(outTradeNo);
+      return row && toOrder(row);
+    },
+
+    /**
+     * markPaid from a verified notification, with its 'notification_received' event. Payments
+     * that arrive together share one transaction of a few statements (notified-payments.ts), and
+     * each resolves once that transaction has committed (durable). `seen` is the order as the
+     * caller read it; `from` is the status the payment found. Same results and errors as markPaid.
      */
     async markPaidFromNotification(
-      id: string,
+      seen: Order,
       paid: { transactionId: string; paidAt: number; cashFee: number },
       now: number,
-    ): Promise<{ changed: boolean; order: Order; from: OrderStatus }> {
-      const { transactionId, paidAt, cashFee } = paid;
-      return conflictsNamed(id, transactionId, () =>
-        notifications.run(id, async (trx) => {
-          const result = await markPaidIn(trx, id, { transactionId, paidAt, source: 'notify' }, now);
-          const data = { verified: true, applied: result.changed, transactionId, cashFee };
-          await insertEvent(trx, id, 'notification_received', data, now);
-          return result;
-        }),
+    ): Promise<NotifiedResult> {
+      return conflictsNamed(seen.id, paid.transactionId, () =>
+        notifiedPayments.submit({ seen, ...paid, now }),
       );
     },
 

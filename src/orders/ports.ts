@@ -46,9 +46,11 @@ export interface OrderStorePort {
     paid: { transactionId: string; paidAt: number; source: PaidSource },
     now: number,
   ): Promise<{ changed: boolean; order: Order }>;
+  /** findByOutTradeNo, grouped with concurrent look-ups into one SELECT (the notification path). */
+  findForNotification(outTradeNo: string): Promise<Order | undefined>;
   /** markPaid plus the 'notification_received' event, grouped with other notifications into one commit. */
   markPaidFromNotification(
-    id: string,
+    seen: Order,
     paid: { transactionId: string; paidAt: number; cashFee: number },
     now: number,
   ): Promise<{ changed: boolean; order: Order; from: OrderStatus }>;

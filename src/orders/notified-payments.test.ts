@@ -1,18 +1,15 @@
 import BetterSqlite from 'better-sqlite3';
-import type { Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDbHandle, testDatabases } from '../../test/db/dialects.js';
-import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js';
 import { createUserStore } from '../users/user-store.js';
-import { createGroupCommit } from './group-commit.js';
 import { createOrderStore, type OrderStore, TransactionIdConflictError } from './order-store.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 let serial = 0;
 
 for (const database of testDatabases()) {
-  describe(`group commit on ${database.name}`, () => {
+  describe(`notification path of the order store on ${database.name}`, () => {
     let handle: TestDbHandle;
     let orders: OrderStore;
     let userId: string;
@@ -45,30 +42,6 @@ for (const database of testDatabases()) {
       return id;
     }
 
-    const touch = (trx: Transaction<Database>, id: string) =>
-      trx
-        .updateTable('orders')
-        .set({ updated_at: T0 + 1 })
-        .where('id', '=', id)
-        .execute();
-
-    it('runs units that arrive together in one transaction and gives each its own result', async () => {
-      const group = createGroupCommit(handle.db, { maxConcurrent: 1 });
-      const ids = await Promise.all(Array.from({ length: 8 }, () => newOrder()));
-      const seen: Transaction<Database>[] = [];
-      const results = await Promise.all(
-        ids.map((id) =>
-          group.run(id, async (trx) => {
-            seen.push(trx);
-            await touch(trx, id);
-            return id.toUpperCase();
-          }),
-        ),
-      );
-      expect(results).toEqual(ids.map((id) => id.toUpperCase()));
-      expect(new Set(seen).size).toBe(1);
-    });
-
     /** Reads through a connection of its own, which sees only committed rows. */
     async function committedStatuses(ids: string[]): Promise<string[]> {
       if (database.name === 'sqlite') {
@@ -97,56 +70,50 @@ for (const database of testDatabases()) {
       }
     }
 
-    it('resolves each unit only once its change is committed, as another connection sees it', async () => {
-      const group = createGroupCommit(handle.db);
-      const ids = await Promise.all(Array.from({ length: 5 }, () => newOrder()));
-      const seenAtResolve = await Promise.all(
-        ids.map((id) =>
-          group
-            .run(id, (trx) =>
-              trx.updateTable('orders').set({ status: 'CLOSED' }).where('id', '=', id).execute(),
-            )
-            .then(() => committedStatuses([id])),
-        ),
-      );
-      expect(seenAtResolve.flat()).toEqual(ids.map(() => 'CLOSED'));
+    it('finds concurrent look-ups each its own order, and nothing for an unknown out_trade_no', async () => {
+      const ids = await Promise.all([newOrder(), newOrder(), newOrder()]);
+      const wanted = [...ids.map((id) => `GRP${database.name}${id.split('-').pop()}`), 'GRP-none'];
+      const found = await Promise.all(wanted.map((n) => orders.findForNotification(n)));
+      expect(found.map((o) => o?.id)).toEqual([...ids, undefined]);
     });
 
-    it('fails only the unit that throws; the others in its batch still commit', async () => {
-      const group = createGroupCommit(handle.db);
-      const ids = await Promise.all(Array.from({ length: 5 }, () => newOrder()));
-      const outcomes = await Promise.allSettled(
-        ids.map((id, i) =>
-          group.run(id, async (trx) => {
-            await trx.updateTable('orders').set({ status: 'CLOSED' }).where('id', '=', id).execute();
-            if (i === 2) throw new Error('unit 2 refuses');
-            return i;
-          }),
+    it('pays concurrent notifications of different orders, each resolving only once committed', async () => {
+      const ids = await Promise.all(Array.from({ length: 6 }, () => newOrder()));
+      const seen = await Promise.all(ids.map(async (id) => (await orders.findById(id))!));
+      const visible = await Promise.all(
+        seen.map((order, i) =>
+          orders
+            .markPaidFromNotification(
+              order,
+              { transactionId: `4208${serial}${i}`, paidAt: T0, cashFee: 100 },
+              T0 + 1,
+            )
+            .then(async (result) => ({ result, committed: await committedStatuses([order.id]) })),
         ),
       );
-      expect(outcomes.map((o) => o.status)).toEqual([
-        'fulfilled',
-        'fulfilled',
-        'rejected',
-        'fulfilled',
-        'fulfilled',
-      ]);
-      expect((outcomes[2] as PromiseRejectedResult).reason.message).toBe('unit 2 refuses');
-      const rows = await handle.db
-        .selectFrom('orders')
-        .select(['id', 'status'])
-        .where('id', 'in', ids)
-        .execute();
-      const status = new Map(rows.map((r) => [r.id, r.status]));
-      expect(ids.map((id) => status.get(id))).toEqual(['CLOSED', 'CLOSED', 'PENDING', 'CLOSED', 'CLOSED']);
+      expect(visible.map((v) => v.result.changed)).toEqual(ids.map(() => true));
+      expect(visible.map((v) => v.committed[0])).toEqual(ids.map(() => 'PAID'));
+      for (const [i, id] of ids.entries()) {
+        expect(await orders.findById(id)).toMatchObject({
+          status: 'PAID',
+          transactionId: `4208${serial}${i}`,
+        });
+        expect((await orders.events(id)).map((e) => e.type)).toEqual([
+          'created',
+          'state_changed',
+          'notification_received',
+        ]);
+      }
     });
 
     it('credits a notified order once however many copies share a batch, with one event per copy', async () => {
       const id = await newOrder();
+      // Every copy read the order while it was still PENDING, as concurrent requests do.
+      const seen = (await orders.findById(id))!;
       const transactionId = `4209${String(serial).padStart(24, '0')}`;
       const results = await Promise.all(
         Array.from({ length: 10 }, () =>
-          orders.markPaidFromNotification(id, { transactionId, paidAt: T0 + 5, cashFee: 100 }, T0 + 6),
+          orders.markPaidFromNotification(seen, { transactionId, paidAt: T0 + 5, cashFee: 100 }, T0 + 6),
         ),
       );
       expect(results.filter((r) => r.changed)).toHaveLength(1);
@@ -168,10 +135,11 @@ for (const database of testDatabases()) {
       const [a, b, c] = [await newOrder(), await newOrder(), await newOrder()];
       const shared = `4210${String(serial).padStart(24, '0')}`;
       await orders.markPaid(a, { transactionId: shared, paidAt: T0, source: 'notify' }, T0);
+      const [seenB, seenC] = [(await orders.findById(b))!, (await orders.findById(c))!];
       const [clash, fine] = await Promise.allSettled([
-        orders.markPaidFromNotification(b, { transactionId: shared, paidAt: T0, cashFee: 100 }, T0),
+        orders.markPaidFromNotification(seenB, { transactionId: shared, paidAt: T0, cashFee: 100 }, T0),
         orders.markPaidFromNotification(
-          c,
+          seenC,
           { transactionId: `${shared.slice(0, -1)}9`, paidAt: T0, cashFee: 100 },
           T0,
         ),
@@ -180,6 +148,32 @@ for (const database of testDatabases()) {
       expect(fine).toMatchObject({ status: 'fulfilled', value: { changed: true, from: 'PENDING' } });
       expect(await orders.findById(b)).toMatchObject({ status: 'PENDING', transactionId: null });
       expect((await orders.events(b)).map((e) => e.type)).toEqual(['created']);
+    });
+
+    it('pays an order that was closed after the caller read it, and says it was CLOSED (B11)', async () => {
+      const id = await newOrder();
+      const seen = (await orders.findById(id))!;
+      await orders.transition(
+        id,
+        { from: ['PENDING'], to: 'CLOSED', event: { type: 'queried', data: {} } },
+        T0 + 1,
+      );
+      const transactionId = `4211${String(serial).padStart(24, '0')}`;
+      const result = await orders.markPaidFromNotification(
+        seen,
+        { transactionId, paidAt: T0, cashFee: 100 },
+        T0 + 2,
+      );
+      expect(result).toMatchObject({
+        changed: true,
+        from: 'CLOSED',
+        order: { status: 'PAID', transactionId },
+      });
+      const changes = (await orders.events(id)).filter((e) => e.type === 'state_changed').map((e) => e.data);
+      expect(changes).toEqual([
+        { from: 'PENDING', to: 'CLOSED' },
+        { from: 'CLOSED', to: 'PAID', transactionId, paidAt: T0, paidSource: 'notify' },
+      ]);
     });
   });
 }
