@@ -1,12 +1,20 @@
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['notify', 'orders', 'login', 'duplicates'] as const;
+/**
+ * The issue's four scenarios, plus `notify-nodb`: the service's notification route with a
+ * verify-only handler and no database, which shows how much of the gap to the baseline is
+ * HTTP + XML + signature and how much is storage.
+ */
+export const SCENARIOS = ['notify', 'notify-nodb', 'orders', 'login', 'duplicates'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type DbKind = 'sqlite' | 'postgres';
+/** `none`: a measurement without a database (notify-nodb). */
+export type PlanDb = DbKind | 'none';
 
 /** Scenarios 1, 2 and 4 run on both databases; login (3) needs no second look at PostgreSQL. */
-export const DATABASES_OF: Readonly<Record<ScenarioName, readonly DbKind[]>> = {
+export const DATABASES_OF: Readonly<Record<ScenarioName, readonly PlanDb[]>> = {
   notify: ['sqlite', 'postgres'],
+  'notify-nodb': ['none'],
   orders: ['sqlite', 'postgres'],
   login: ['sqlite'],
   duplicates: ['sqlite', 'postgres'],

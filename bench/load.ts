@@ -14,6 +14,12 @@ export interface LoadResult {
   /** Connection errors, timeouts, non-2xx answers and bodies that were not the expected one. */
   failures: number;
   failureDetail: string;
+  /** Server CPU time per answered request, in microseconds (user + system, all threads). */
+  serverCpuUsPerRequest?: number;
+  /** Server CPU seconds per wall-clock second during the run: near 1 means one core saturated. */
+  serverCpuLoad?: number;
+  /** The load generator's (this process's) CPU time per request, in microseconds. */
+  generatorCpuUsPerRequest: number;
 }
 
 export interface NextRequest {
@@ -25,6 +31,8 @@ export interface NextRequest {
 
 export interface LoadOptions {
   url: string;
+  /** The process answering, to measure its CPU time during the run. */
+  server?: { cpuSeconds(): number | undefined };
   connections: number;
   durationS: number;
   /** The next request; `undefined` once there is nothing left to send, which ends the run early. */
@@ -70,6 +78,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       onResponse?.(status, body, context as Record<string, unknown>);
     };
   }
+  const cpuBefore = options.server?.cpuSeconds();
+  const ownBefore = process.cpuUsage();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
       {
@@ -83,6 +93,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     );
   });
   const requests = result.requests.total;
+  const own = process.cpuUsage(ownBefore);
+  const cpuAfter = options.server?.cpuSeconds();
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
   const failures = result.errors + result.non2xx + mismatches;
   return {
     requests,
@@ -95,5 +108,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       failures === 0
         ? ''
         : `errors=${result.errors} timeouts=${result.timeouts} non2xx=${result.non2xx} mismatches=${mismatches}`,
+    generatorCpuUsPerRequest: requests > 0 ? (own.user + own.system) / requests : 0,
+    ...(cpu !== undefined && requests > 0
+      ? { serverCpuUsPerRequest: (cpu * 1e6) / requests, serverCpuLoad: cpu / result.duration }
+      : {}),
   };
 }

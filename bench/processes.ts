@@ -8,11 +8,18 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-const CLI = fileURLToPath(new URL('../bin/weapp-pay.js', import.meta.url));
+/**
+ * BENCH_SERVICE_ROOT runs the service from another checkout's build (say, the commit before a
+ * change), with this harness: how the before/after figures in docs/performance.md were taken.
+ */
+const SERVICE_ROOT = process.env.BENCH_SERVICE_ROOT || REPO_ROOT;
+const CLI = join(SERVICE_ROOT, 'bin', 'weapp-pay.js');
 const BASELINE = fileURLToPath(new URL('./baseline-server.mjs', import.meta.url));
+const NOTIFY_NODB = fileURLToPath(new URL('./notify-nodb-server.mjs', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
 export interface ServerProcess {
@@ -20,6 +27,8 @@ export interface ServerProcess {
   pid: number;
   /** Peak resident set size so far (VmHWM), in bytes; undefined where /proc is missing. */
   peakRss(): number | undefined;
+  /** CPU time (user + system) the process has used so far, in seconds; undefined without /proc. */
+  cpuSeconds(): number | undefined;
   /** SIGTERM, then waits for a clean exit (which also writes a --cpu-prof profile). */
   stop(): Promise<void>;
 }
@@ -61,9 +70,8 @@ export function startService(
   simulatorUrl: string,
   profileDir?: string,
 ): Promise<ServerProcess> {
-  const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   return startListening(
-    [...prof, CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
+    [...cpuProf(profileDir), CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
     serviceEnv(databaseUrl, simulatorUrl),
     /listening on (http:\/\/\S+)/,
   );
@@ -87,6 +95,16 @@ export function startSimulator(): Promise<ServerProcess> {
 
 export function startBaseline(): Promise<ServerProcess> {
   return startListening([BASELINE], { PATH: process.env.PATH, NODE_ENV: 'production' }, /(http:\/\/\S+)/);
+}
+
+/** The service's notification route with a verify-only handler: the ceiling without storage. */
+export function startNotifyWithoutDatabase(profileDir?: string): Promise<ServerProcess> {
+  const env = { PATH: process.env.PATH, NODE_ENV: 'production', WECHAT_MCH_KEY: BENCH_CREDENTIALS.key };
+  return startListening([...cpuProf(profileDir), NOTIFY_NODB], env, /(http:\/\/\S+)/);
+}
+
+function cpuProf(profileDir: string | undefined): string[] {
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 }
 
 function startListening(args: string[], env: NodeJS.ProcessEnv, pattern: RegExp): Promise<ServerProcess> {
@@ -133,6 +151,7 @@ function handle(
     url,
     pid,
     peakRss: () => readPeakRss(pid),
+    cpuSeconds: () => readCpuSeconds(pid),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -151,6 +170,18 @@ function readPeakRss(pid: number): number | undefined {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
     return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime from /proc/PID/stat, in clock ticks (100 per second on Linux). */
+function readCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
   }

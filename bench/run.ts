@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATABASES_OF, parseBenchArgs, USAGE } from './args.js';
 import { OUT_DIR } from './databases.js';
-import { runLoad } from './load.js';
+import { type LoadResult, runLoad } from './load.js';
 import { REPO_ROOT, startBaseline } from './processes.js';
 import { evaluateTargets, machineInfo, printTable, type Report, type Row, writeReport } from './report.js';
 import { runScenario } from './scenarios.js';
@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
   const plan = options.scenarios.flatMap((scenario) =>
-    DATABASES_OF[scenario].filter((db) => options.databases.includes(db)).map((db) => ({ scenario, db })),
+    DATABASES_OF[scenario]
+      .filter((db) => db === 'none' || options.databases.includes(db))
+      .map((db) => ({ scenario, db })),
   );
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`bench: ${plan.length} measurements, ${options.connections} connections, ${options.durationS} s each`);
@@ -45,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     for (const { scenario, db } of plan) {
       const base = await runLoad({
         url: baseline.url,
+        server: baseline,
         connections: options.connections,
         durationS: options.durationS,
       });
@@ -76,9 +79,14 @@ async function main(argv: string[]): Promise<number> {
   return rows.every((r) => r.check.ok) ? 0 : 1;
 }
 
-function fmtLoad(load: { rps: number; p50: number; p99: number; failures: number; failureDetail: string }) {
+function fmtLoad(load: LoadResult) {
   const failures = load.failures > 0 ? `, ${load.failures} failures (${load.failureDetail})` : '';
-  return `${load.rps.toFixed(0)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms${failures}`;
+  const cpu =
+    load.serverCpuUsPerRequest === undefined
+      ? ''
+      : `, server CPU ${load.serverCpuUsPerRequest.toFixed(0)} µs/req (${load.serverCpuLoad?.toFixed(2)} cores)` +
+        `, autocannon ${load.generatorCpuUsPerRequest.toFixed(0)} µs/req`;
+  return `${load.rps.toFixed(0)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms${cpu}${failures}`;
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -4,17 +4,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { migrateToLatest } from '../src/db/migrations.js';
+import { openDatabase } from '../src/db/open.js';
 import { notifyReply } from '../src/wechat/v2/notify.js';
-import type { BenchOptions, DbKind, ScenarioName } from './args.js';
+import type { BenchOptions, PlanDb, ScenarioName } from './args.js';
 import { type BenchDatabase, createBenchDatabase, OUT_DIR } from './databases.js';
 import { type LoadResult, runLoad } from './load.js';
 import { loginCodes, loginUsers, type PreparedOrder, prepareOrders } from './prepare.js';
-import { type ServerProcess, startService, startSimulator } from './processes.js';
+import { type ServerProcess, startNotifyWithoutDatabase, startService, startSimulator } from './processes.js';
 import { checkCredits } from './verify.js';
 
 export interface Measurement {
   scenario: ScenarioName;
-  db: DbKind;
+  db: PlanDb;
   durability: string;
   load: LoadResult;
   peakRssBytes: number | undefined;
@@ -24,7 +26,7 @@ export interface Measurement {
 
 export interface ScenarioContext {
   options: BenchOptions;
-  db: DbKind;
+  db: PlanDb;
   /** The baseline's req/s measured just before: sizes the prepared data so it cannot run out. */
   baselineRps: number;
 }
@@ -37,10 +39,13 @@ const DUPLICATES = 10;
 const USERS = 50;
 
 export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<Measurement> {
+  if (name === 'notify-nodb' || ctx.db === 'none') {
+    return { scenario: name, db: 'none', durability: 'none (no database)', ...(await notifyNoDatabase(ctx)) };
+  }
   const database = await createBenchDatabase(ctx.db, ctx.options.postgresUrl);
   try {
     const durability = await database.durability();
-    const run = { notify, duplicates, orders, login }[name];
+    const run = { notify, duplicates, orders, login }[name as Exclude<ScenarioName, 'notify-nodb'>];
     return { scenario: name, db: ctx.db, durability, ...(await run(ctx, database)) };
   } finally {
     await database.drop();
@@ -87,6 +92,7 @@ async function notifications(
   try {
     load = await runLoad({
       url: service.url,
+      server: service,
       connections: ctx.options.connections,
       durationS: ctx.options.durationS,
       expectBody: SUCCESS_REPLY,
@@ -114,6 +120,47 @@ async function notifications(
   }
 }
 
+/** The notification route without storage: bodies signed the same way, nothing written. */
+async function notifyNoDatabase(ctx: ScenarioContext): Promise<Measured> {
+  const scratch = await openDatabase('sqlite::memory:');
+  let bodies: Buffer[];
+  try {
+    await migrateToLatest(scratch);
+    bodies = (await prepareOrders(scratch, sized(ctx, 1, MAX_NOTIFICATIONS))).map((o) => o.body);
+  } finally {
+    await scratch.close();
+  }
+  const server = await startNotifyWithoutDatabase(profileDir(ctx));
+  let sent = 0;
+  let load: LoadResult;
+  let peakRssBytes: number | undefined;
+  try {
+    load = await runLoad({
+      url: server.url,
+      server,
+      connections: ctx.options.connections,
+      durationS: ctx.options.durationS,
+      expectBody: SUCCESS_REPLY,
+      next: () =>
+        sent < bodies.length
+          ? {
+              path: '/payment/wxnotify',
+              method: 'POST',
+              headers: { 'content-type': 'text/xml' },
+              body: bodies[sent++],
+            }
+          : undefined,
+    });
+  } finally {
+    peakRssBytes = await finish(server);
+  }
+  return {
+    load,
+    peakRssBytes,
+    check: { ok: load.failures === 0, summary: `${sent} verified, nothing stored` },
+  };
+}
+
 function notify(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
   return notifications(ctx, database, 1);
 }
@@ -138,6 +185,7 @@ async function orders(ctx: ScenarioContext, database: BenchDatabase): Promise<Me
     let turn = 0;
     load = await runLoad({
       url: service.url,
+      server: service,
       connections: ctx.options.connections,
       durationS: ctx.options.durationS,
       next: () => ({
@@ -193,6 +241,7 @@ async function login(ctx: ScenarioContext, database: BenchDatabase): Promise<Mea
     let next = 0;
     load = await runLoad({
       url: service.url,
+      server: service,
       connections: ctx.options.connections,
       durationS: ctx.options.durationS,
       next: () =>
