@@ -25,8 +25,10 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
   databases: DbKind[];
   connections: number;
-  /** Seconds of load per measurement (the baseline gets the same). */
+  /** Seconds of load per scenario measurement. */
   durationS: number;
+  /** Seconds of load for each baseline run (as long as the scenario's, except with --quick). */
+  baselineDurationS: number;
   postgresUrl: string;
   /** Write a V8 CPU profile of each service process to bench/out/profiles. */
   profile: boolean;
@@ -39,7 +41,7 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--scenario NAME] [--db 
   --scenario NAME  ${SCENARIOS.join(', ')} (repeat or comma-separate for several; default all)
   --db KIND        sqlite or postgres (default both; login runs on SQLite only)
   --connections N  concurrent connections (default 50)
-  --duration S     seconds of load per measurement (default 10, --quick 4)
+  --duration S     seconds of load per measurement (default 10; --quick 3, baselines 2)
   --profile        write a CPU profile of each service process to bench/out/profiles/
   Environment: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
 `;
@@ -63,7 +65,7 @@ export function parseBenchArgs(
   }
   const quick = values.quick ?? false;
   const connections = Number(values.connections ?? 50);
-  const durationS = Number(values.duration ?? (quick ? 4 : 10));
+  const durationS = Number(values.duration ?? (quick ? 3 : 10));
   if (!Number.isInteger(connections) || connections < 1) return { ok: false, problem: '--connections N ≥ 1' };
   if (!(durationS > 0)) return { ok: false, problem: '--duration must be a number of seconds > 0' };
   return {
@@ -74,6 +76,8 @@ export function parseBenchArgs(
       databases: db ? [db] : ['sqlite', 'postgres'],
       connections,
       durationS,
+      // A hello route's rate settles within a second or two; --quick spends its budget elsewhere.
+      baselineDurationS: quick ? Math.min(2, durationS) : durationS,
       postgresUrl: env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test',
       profile: values.profile ?? false,
     },

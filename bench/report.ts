@@ -25,6 +25,7 @@ export interface Report {
   machine: { cpus: number; model: string; node: string; loadavgAtStart: number[] };
   connections: number;
   durationS: number;
+  baselineDurationS: number;
   rows: Row[];
   targets: Target[];
 }
@@ -106,7 +107,8 @@ export function renderMarkdown(report: Report): string {
     '',
     `Machine: ${report.machine.cpus} × ${report.machine.model}, Node ${report.machine.node}, ` +
       `load average at start ${report.machine.loadavgAtStart.join(' / ')}.`,
-    `Load: autocannon, ${report.connections} connections, ${report.durationS} s per measurement, ` +
+    `Load: autocannon, ${report.connections} connections, ${report.durationS} s per scenario ` +
+      `(${report.baselineDurationS} s per baseline), ` +
       'no pipelining, loopback. Each scenario is preceded by its own baseline run (a bare Fastify ' +
       '"hello" route in its own process); the ratio is to that run.',
     '',

@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
         url: baseline.url,
         server: baseline,
         connections: options.connections,
-        durationS: options.durationS,
+        durationS: options.baselineDurationS,
       });
       log(`  baseline       ${fmtLoad(base)}`);
       const measured = await runScenario(scenario, { options, db, baselineRps: base.rps });
@@ -70,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
     machine,
     connections: options.connections,
     durationS: options.durationS,
+    baselineDurationS: options.baselineDurationS,
     rows,
     targets: evaluateTargets(rows, options.connections),
   };

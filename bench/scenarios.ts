@@ -34,7 +34,10 @@ export interface ScenarioContext {
 const SUCCESS_REPLY = notifyReply(true);
 /** The service is never pointed at WeChat in scenarios that do not call it. */
 const NO_SIMULATOR = 'http://127.0.0.1:9';
-const MAX_NOTIFICATIONS = 150_000;
+/** Prepared notifications at most: far above what the service answers in a run, so never short. */
+const MAX_NOTIFICATIONS = { quick: 20_000, full: 150_000 };
+/** Login codes at most (each is fetched from the simulator beforehand). */
+const MAX_LOGIN_CODES = { quick: 4_000, full: 20_000 };
 const DUPLICATES = 10;
 const USERS = 50;
 
@@ -59,8 +62,9 @@ function profileDir(ctx: ScenarioContext): string | undefined {
 }
 
 /** Enough for the whole run even if the service kept up with the baseline, plus a margin. */
-function sized(ctx: ScenarioContext, share: number, cap: number): number {
-  return Math.max(200, Math.min(cap, Math.ceil(ctx.baselineRps * ctx.options.durationS * share * 1.2)));
+function sized(ctx: ScenarioContext, share: number, caps: { quick: number; full: number }): number {
+  const cap = ctx.options.quick ? caps.quick : caps.full;
+  return Math.max(200, Math.ceil(Math.min(cap, ctx.baselineRps * ctx.options.durationS * share * 1.2)));
 }
 
 /** Stops the service and returns its peak RSS, read while it is still alive. */
@@ -80,7 +84,13 @@ async function notifications(
   const setup = await database.openForSetup();
   let orders: PreparedOrder[];
   try {
-    orders = await prepareOrders(setup, sized(ctx, 1 / copies, MAX_NOTIFICATIONS / copies));
+    orders = await prepareOrders(
+      setup,
+      sized(ctx, 1 / copies, {
+        quick: MAX_NOTIFICATIONS.quick / copies,
+        full: MAX_NOTIFICATIONS.full / copies,
+      }),
+    );
   } finally {
     await setup.close();
   }
@@ -237,7 +247,7 @@ async function login(ctx: ScenarioContext, database: BenchDatabase): Promise<Mea
   let load: LoadResult;
   let peakRssBytes: number | undefined;
   try {
-    const codes = await loginCodes(simulator.url, sized(ctx, 0.25, 20_000));
+    const codes = await loginCodes(simulator.url, sized(ctx, 0.25, MAX_LOGIN_CODES));
     let next = 0;
     load = await runLoad({
       url: service.url,
