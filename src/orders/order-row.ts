@@ -13,6 +13,8 @@ export interface NewOrder {
   amount: number;
   currency: 'CNY';
   expiresAt: number;
+  /** The exact unifiedorder request, saved with the order so one commit fixes both. */
+  prepayRequest?: Readonly<Record<string, string>>;
 }
 
 /** The row for a new order: PENDING, nothing sent to WeChat yet, no lease. */
@@ -28,7 +30,7 @@ export function newOrderRow(row: NewOrder, now: number): OrdersTable {
     amount: row.amount,
     currency: row.currency,
     status: 'PENDING',
-    prepay_request: null,
+    prepay_request: row.prepayRequest ? JSON.stringify(row.prepayRequest) : null,
     prepay_id: null,
     prepay_expires_at: null,
     transaction_id: null,

@@ -109,19 +109,28 @@ export function createOrderService(deps: OrderServiceDeps) {
     }
   }
 
+  /** The unifiedorder fields for an order, in the stored form a retry re-sends unchanged. */
+  function unifiedOrderRequest(
+    order: Pick<Order, 'outTradeNo' | 'description' | 'amount' | 'openid' | 'expiresAt'>,
+    clientIp: string,
+  ): Record<string, string> {
+    return {
+      body: order.description,
+      outTradeNo: order.outTradeNo,
+      totalFee: String(order.amount),
+      spbillCreateIp: clientIp,
+      notifyUrl: settings.notifyUrl,
+      openid: order.openid,
+      timeExpire: formatWechatTime(order.expiresAt),
+    };
+  }
+
   /** A live prepay_id for the order, reusing the stored one while it has a minute left. */
   async function ensurePayment(order: Order, clientIp: string): Promise<CreatedOrder> {
     let request = order.prepayRequest;
     if (!request) {
-      request = {
-        body: order.description,
-        outTradeNo: order.outTradeNo,
-        totalFee: String(order.amount),
-        spbillCreateIp: clientIp,
-        notifyUrl: settings.notifyUrl,
-        openid: order.openid,
-        timeExpire: formatWechatTime(order.expiresAt),
-      };
+      // Only orders saved before requests were stored with them get here.
+      request = unifiedOrderRequest(order, clientIp);
       await orders.savePrepayRequest(order.id, request, clock.now());
     }
     let prepayId = order.prepayId;
@@ -161,18 +170,23 @@ export function createOrderService(deps: OrderServiceDeps) {
         );
       }
       const now = clock.now();
+      const fixed = {
+        outTradeNo: deps.newOutTradeNo(),
+        description: truncateUtf8(product.name, DESCRIPTION_MAX_BYTES),
+        amount,
+        openid: input.user.openid,
+        expiresAt: now + settings.orderTtlMs,
+      };
+      // The order and the exact request WeChat will see are saved in one commit, before the call.
       const order = await orders.insert(
         {
+          ...fixed,
           id: newId(),
           userId: input.user.id,
-          openid: input.user.openid,
-          outTradeNo: deps.newOutTradeNo(),
           sku: product.sku,
           quantity: input.quantity,
-          description: truncateUtf8(product.name, DESCRIPTION_MAX_BYTES),
-          amount,
           currency: 'CNY',
-          expiresAt: now + settings.orderTtlMs,
+          prepayRequest: unifiedOrderRequest(fixed, input.clientIp),
         },
         now,
       );

@@ -91,10 +91,14 @@ export function createOrderStore(db: Db) {
     return updated && toOrder(updated);
   }
 
+  function eventRow(orderId: string, type: OrderEvent, data: object, now: number) {
+    return { order_id: orderId, type, data: JSON.stringify(data), created_at: now };
+  }
+
   async function insertEvent(trx: Tx | Db, orderId: string, type: OrderEvent, data: object, now: number) {
     await trx
       .insertInto('order_events')
-      .values({ order_id: orderId, type, data: JSON.stringify(data), created_at: now })
+      .values(eventRow(orderId, type, data, now))
       .execute();
   }
 
@@ -142,19 +146,61 @@ export function createOrderStore(db: Db) {
     run: (items) => db.transaction().execute((trx) => payNotifiedBatch(trx, items, { postgres, markPaidIn })),
   });
 
-  return {
-    /** Saves a new PENDING order and its 'created' event. Its out_trade_no is fixed from here on. */
-    async insert(row: NewOrder, now: number): Promise<Order> {
-      return db.transaction().execute(async (trx) => {
-        const inserted = await trx
+  // Order creation, batched the same way: its two writes (the order, then its prepay_id) are
+  // each one transaction shared by every request that arrives together.
+  const inserts = createBatcher<{ row: NewOrder; now: number }, Order>({
+    ...concurrency,
+    run: (items) =>
+      db.transaction().execute(async (trx) => {
+        const rows = await trx
           .insertInto('orders')
-          .values(newOrderRow(row, now))
+          .values(items.map((i) => newOrderRow(i.row, i.now)))
           .returningAll()
-          .executeTakeFirstOrThrow();
-        const { outTradeNo, sku, quantity, amount, currency } = row;
-        await insertEvent(trx, row.id, 'created', { outTradeNo, sku, quantity, amount, currency }, now);
-        return toOrder(inserted);
-      });
+          .execute();
+        await trx
+          .insertInto('order_events')
+          .values(
+            items.map(({ row, now }) => {
+              const { outTradeNo, sku, quantity, amount, currency } = row;
+              return eventRow(row.id, 'created', { outTradeNo, sku, quantity, amount, currency }, now);
+            }),
+          )
+          .execute();
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return items.map((i) => toOrder(byId.get(i.row.id)!));
+      }),
+  });
+  const prepays = createBatcher<
+    { id: string; prepay: { prepayId: string; prepayExpiresAt: number }; now: number },
+    void
+  >({
+    ...concurrency,
+    key: (p) => p.id,
+    run: (items) =>
+      db.transaction().execute(async (trx) => {
+        for (const { id, prepay, now } of items) {
+          const { numUpdatedRows } = await trx
+            .updateTable('orders')
+            .set({ prepay_id: prepay.prepayId, prepay_expires_at: prepay.prepayExpiresAt, updated_at: now })
+            .where('id', '=', id)
+            .executeTakeFirst();
+          if (numUpdatedRows === 0n) throw new OrderNotFoundError(id);
+        }
+        await trx
+          .insertInto('order_events')
+          .values(items.map(({ id, prepay, now }) => eventRow(id, 'prepaid', prepay, now)))
+          .execute();
+        return items.map(() => undefined);
+      }),
+  });
+
+  return {
+    /**
+     * Saves a new PENDING order and its 'created' event. Its out_trade_no is fixed from here on.
+     * Orders created at the same moment share one transaction (group commit: one fsync on SQLite).
+     */
+    insert(row: NewOrder, now: number): Promise<Order> {
+      return inserts.submit({ row, now });
     },
 
     async findById(id: string): Promise<Order | undefined> {
@@ -195,20 +241,13 @@ export function createOrderStore(db: Db) {
         .execute();
     },
 
-    async savePrepay(
+    /** Records the prepay_id (and a 'prepaid' event), grouped like {@link insert}. */
+    savePrepay(
       id: string,
       prepay: { prepayId: string; prepayExpiresAt: number },
       now: number,
     ): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        const { numUpdatedRows } = await trx
-          .updateTable('orders')
-          .set({ prepay_id: prepay.prepayId, prepay_expires_at: prepay.prepayExpiresAt, updated_at: now })
-          .where('id', '=', id)
-          .executeTakeFirst();
-        if (numUpdatedRows === 0n) throw new OrderNotFoundError(id);
-        await insertEvent(trx, id, 'prepaid', prepay, now);
-      });
+      return prepays.submit({ id, prepay, now });
     },
 
     /**

@@ -4,23 +4,10 @@
  * (src/wechat/v2/client.ts); tests may pass anything with the same shape.
  */
 import type { Order, OrderEvent, OrderStatus, PaidSource } from './order.js';
+import type { NewOrder } from './order-row.js';
 
 export interface OrderStorePort {
-  insert(
-    row: {
-      id: string;
-      userId: string;
-      openid: string;
-      outTradeNo: string;
-      sku: string;
-      quantity: number;
-      description: string;
-      amount: number;
-      currency: 'CNY';
-      expiresAt: number;
-    },
-    now: number,
-  ): Promise<Order>;
+  insert(row: NewOrder, now: number): Promise<Order>;
   findById(id: string): Promise<Order | undefined>;
   findByIdForUser(id: string, userId: string): Promise<Order | undefined>;
   findByOutTradeNo(outTradeNo: string): Promise<Order | undefined>;

@@ -177,6 +177,19 @@ for (const database of testDatabases()) {
       expect(matching).toHaveLength(1);
     });
 
+    it('creates 200 orders at once through the simulator with no 5xx and no repeated out_trade_no (C1)', async () => {
+      const { token } = await h.login();
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, () =>
+          h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 }),
+        ),
+      );
+      expect(responses.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
+      const bodies = (await Promise.all(responses.map((r) => r.json()))) as CreatedBody[];
+      expect(new Set(bodies.map((b) => b.order.outTradeNo)).size).toBe(200);
+      expect(new Set(bodies.map((b) => b.payment.package)).size).toBe(200);
+    });
+
     it('prices on the server, ignores a client price, and refuses bad quantities (A8)', async () => {
       const { token } = await h.login();
       const priced = await buy(token, { sku: 'latte', quantity: 2, price: 1, amount: 1 });
