@@ -9,7 +9,9 @@ import type { LoadResult } from './load.js';
 import type { Measurement } from './scenarios.js';
 
 export interface Row extends Measurement {
+  /** The mean of the baseline runs just before and just after the scenario. */
   baseline: LoadResult;
+  baselineRuns: LoadResult[];
 }
 
 export interface Target {
@@ -109,8 +111,8 @@ export function renderMarkdown(report: Report): string {
       `load average at start ${report.machine.loadavgAtStart.join(' / ')}.`,
     `Load: autocannon, ${report.connections} connections, ${report.durationS} s per scenario ` +
       `(${report.baselineDurationS} s per baseline), ` +
-      'no pipelining, loopback. Each scenario is preceded by its own baseline run (a bare Fastify ' +
-      '"hello" route in its own process); the ratio is to that run.',
+      'no pipelining, loopback. Each scenario is measured between two baseline runs (a bare Fastify ' +
+      '"hello" route in its own process); the ratio is to the mean of those two.',
     '',
     'Durability while measured:',
     ...durability.map((d) => `- ${d}`),

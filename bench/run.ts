@@ -44,21 +44,28 @@ async function main(argv: string[]): Promise<number> {
   const baseline = await startBaseline();
   const rows: Row[] = [];
   try {
-    for (const { scenario, db } of plan) {
-      const base = await runLoad({
+    const measureBaseline = () =>
+      runLoad({
         url: baseline.url,
         server: baseline,
         connections: options.connections,
         durationS: options.baselineDurationS,
       });
-      log(`  baseline       ${fmtLoad(base)}`);
-      const measured = await runScenario(scenario, { options, db, baselineRps: base.rps });
+    for (const { scenario, db } of plan) {
+      const before = await measureBaseline();
+      log(`  baseline       ${fmtLoad(before)}`);
+      const measured = await runScenario(scenario, { options, db, baselineRps: before.rps });
+      // Measured again right after: the ratio is to the mean of the two, so a machine that got
+      // busier or quieter during the scenario moves it less.
+      const after = await measureBaseline();
+      const base = meanOf(before, after);
       log(
         `  ${`${scenario}/${db}`.padEnd(14)} ${fmtLoad(measured.load)} ` +
           `(${(measured.load.rps / base.rps).toFixed(3)} × baseline), peak RSS ` +
           `${((measured.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MB; ${measured.check.summary}`,
       );
-      rows.push({ ...measured, baseline: base });
+      log(`  baseline       ${fmtLoad(after)}`);
+      rows.push({ ...measured, baseline: base, baselineRuns: [before, after] });
     }
   } finally {
     await baseline.stop();
@@ -78,6 +85,27 @@ async function main(argv: string[]): Promise<number> {
   printTable(report);
   process.stdout.write('\nwrote bench/results.json and bench/results.md\n');
   return rows.every((r) => r.check.ok) ? 0 : 1;
+}
+
+/** The two baseline runs around a scenario as one: mean rate and latencies, summed failures. */
+function meanOf(a: LoadResult, b: LoadResult): LoadResult {
+  const mean = (x: number, y: number) => (x + y) / 2;
+  return {
+    requests: a.requests + b.requests,
+    durationS: a.durationS + b.durationS,
+    rps: mean(a.rps, b.rps),
+    p50: mean(a.p50, b.p50),
+    p99: mean(a.p99, b.p99),
+    failures: a.failures + b.failures,
+    failureDetail: [a.failureDetail, b.failureDetail].filter(Boolean).join('; '),
+    generatorCpuUsPerRequest: mean(a.generatorCpuUsPerRequest, b.generatorCpuUsPerRequest),
+    ...(a.serverCpuUsPerRequest !== undefined && b.serverCpuUsPerRequest !== undefined
+      ? { serverCpuUsPerRequest: mean(a.serverCpuUsPerRequest, b.serverCpuUsPerRequest) }
+      : {}),
+    ...(a.serverCpuLoad !== undefined && b.serverCpuLoad !== undefined
+      ? { serverCpuLoad: mean(a.serverCpuLoad, b.serverCpuLoad) }
+      : {}),
+  };
 }
 
 function fmtLoad(load: LoadResult) {
