@@ -41,7 +41,7 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--scenario NAME] [--db 
   --scenario NAME  ${SCENARIOS.join(', ')} (repeat or comma-separate for several; default all)
   --db KIND        sqlite or postgres (default both; login runs on SQLite only)
   --connections N  concurrent connections (default 50)
-  --duration S     seconds of load per measurement (default 10; --quick 3, baselines 2)
+  --duration S     seconds of load per scenario (default 10, baselines 5; --quick 3 and 2)
   --profile        write a CPU profile of each service process to bench/out/profiles/
   Environment: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
 `;
@@ -76,8 +76,8 @@ export function parseBenchArgs(
       databases: db ? [db] : ['sqlite', 'postgres'],
       connections,
       durationS,
-      // A hello route's rate settles within a second or two; --quick spends its budget elsewhere.
-      baselineDurationS: quick ? Math.min(2, durationS) : durationS,
+      // A hello route's rate settles within a second or two; the budget goes to the scenarios.
+      baselineDurationS: Math.min(quick ? 2 : 5, durationS),
       postgresUrl: env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test',
       profile: values.profile ?? false,
     },
