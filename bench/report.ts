@@ -35,6 +35,8 @@ export interface Report {
 const MB = 1024 * 1024;
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const rss = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : fmt(bytes / MB));
+const cpu = (load: LoadResult) =>
+  load.serverCpuUsPerRequest === undefined ? 'n/a' : fmt(load.serverCpuUsPerRequest);
 
 export function machineInfo(): Report['machine'] {
   return {
@@ -87,13 +89,14 @@ export function evaluateTargets(rows: Row[], connections: number): Target[] {
 
 function resultTable(rows: Row[]): string[] {
   const lines = [
-    '| scenario | db | req/s | × baseline | p50 ms | p99 ms | baseline req/s | baseline p99 ms | peak RSS MB | failures | check |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| scenario | db | req/s | × baseline | p50 ms | p99 ms | server CPU µs/req | baseline req/s | baseline p99 ms | baseline CPU µs/req | peak RSS MB | failures | check |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const r of rows) {
     lines.push(
       `| ${r.scenario} | ${r.db} | ${fmt(r.load.rps)} | ${fmt(r.load.rps / r.baseline.rps, 3)} | ` +
-        `${fmt(r.load.p50, 1)} | ${fmt(r.load.p99, 1)} | ${fmt(r.baseline.rps)} | ${fmt(r.baseline.p99, 1)} | ` +
+        `${fmt(r.load.p50, 1)} | ${fmt(r.load.p99, 1)} | ${cpu(r.load)} | ${fmt(r.baseline.rps)} | ` +
+        `${fmt(r.baseline.p99, 1)} | ${cpu(r.baseline)} | ` +
         `${rss(r.peakRssBytes)} | ${r.load.failures} | ${r.check.ok ? 'ok' : 'FAILED'}: ${r.check.summary} |`,
     );
   }
