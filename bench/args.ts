@@ -23,6 +23,7 @@ export const DATABASES_OF: Readonly<Record<ScenarioName, readonly PlanDb[]>> = {
 export interface BenchOptions {
   quick: boolean;
   scenarios: ScenarioName[];
+  /** The databases to measure; PostgreSQL is dropped (with a note) when unreachable and not asked for alone. */
   databases: DbKind[];
   connections: number;
   /** Seconds of load per scenario measurement. */

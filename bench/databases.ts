@@ -96,6 +96,16 @@ function postgresDatabase(baseUrl: string): BenchDatabase {
   };
 }
 
+/** Why PostgreSQL cannot be used at `url`, or undefined when it answers. */
+export async function postgresProblem(url: string): Promise<string | undefined> {
+  try {
+    await admin(url, 'select 1');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message || String(err);
+  }
+}
+
 /** `options` travels in the start-up packet, so every pooled connection gets it. */
 function withOptions(url: string, options: string): string {
   const parsed = new URL(url);

@@ -30,6 +30,8 @@ export interface Report {
   baselineDurationS: number;
   rows: Row[];
   targets: Target[];
+  /** Anything the reader should know about this run (a database that was skipped, say). */
+  notes: string[];
 }
 
 const MB = 1024 * 1024;
@@ -117,6 +119,7 @@ export function renderMarkdown(report: Report): string {
       'no pipelining, loopback. Each scenario is measured between two baseline runs (a bare Fastify ' +
       '"hello" route in its own process); the ratio is to the mean of those two.',
     '',
+    ...report.notes.map((n) => `**Note:** ${n}\n`),
     'Durability while measured:',
     ...durability.map((d) => `- ${d}`),
     '',

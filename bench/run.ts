@@ -8,8 +8,9 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { redactUrl } from '../src/db/open.js';
 import { DATABASES_OF, parseBenchArgs, USAGE } from './args.js';
-import { OUT_DIR } from './databases.js';
+import { OUT_DIR, postgresProblem } from './databases.js';
 import { type LoadResult, runLoad } from './load.js';
 import { REPO_ROOT, startBaseline } from './processes.js';
 import { evaluateTargets, machineInfo, printTable, type Report, type Row, writeReport } from './report.js';
@@ -26,6 +27,20 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { options } = parsed;
+  const notes: string[] = [];
+  if (options.databases.includes('postgres')) {
+    const problem = await postgresProblem(options.postgresUrl);
+    if (problem !== undefined) {
+      const where = redactUrl(options.postgresUrl);
+      if (options.databases.length === 1) {
+        process.stderr.write(`bench: PostgreSQL at ${where} is not reachable (${problem})\n`);
+        return 2;
+      }
+      // A fresh clone without PostgreSQL still gets the SQLite figures, and says what is missing.
+      notes.push(`PostgreSQL at ${where} was not reachable (${problem}); its measurements were skipped.`);
+      options.databases = options.databases.filter((db) => db !== 'postgres');
+    }
+  }
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'index.js'))) {
     process.stderr.write('bench: dist/ is missing; run `npm run build` first (npm run bench does)\n');
     return 2;
@@ -39,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       .map((db) => ({ scenario, db })),
   );
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  for (const note of notes) log(`bench: ${note}`);
   log(`bench: ${plan.length} measurements, ${options.connections} connections, ${options.durationS} s each`);
 
   const baseline = await startBaseline();
@@ -80,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
     baselineDurationS: options.baselineDurationS,
     rows,
     targets: evaluateTargets(rows, options.connections),
+    notes,
   };
   writeReport(report, join(REPO_ROOT, 'bench', 'results.json'), join(REPO_ROOT, 'bench', 'results.md'));
   printTable(report);
