@@ -1,4 +1,7 @@
-import type { Db } from '../db/database.js';
+import type { Transaction, Updateable } from 'kysely';
+import type { Database, Db, IdempotencyKeysTable } from '../db/database.js';
+import { dialectOf } from '../db/dialect-of.js';
+import { createBatcher } from './batcher.js';
 
 export type IdempotencyBegin =
   | { kind: 'new' }
@@ -21,7 +24,7 @@ export function createIdempotencyStore(db: Db) {
    * One statement: insert the key, or take over a row whose time is up. A live row is left alone
    * (the WHERE on DO UPDATE), and RETURNING then yields nothing.
    */
-  async function claim(a: BeginArgs): Promise<boolean> {
+  async function claimIn(trx: Db | Transaction<Database>, a: BeginArgs): Promise<boolean> {
     const fresh = {
       request_hash: a.requestHash,
       state: 'in_flight' as const,
@@ -31,7 +34,7 @@ export function createIdempotencyStore(db: Db) {
       created_at: a.now,
       expires_at: a.now + a.ttlMs,
     };
-    const row = await db
+    const row = await trx
       .insertInto('idempotency_keys')
       .values({ user_id: a.userId, key: a.key, ...fresh })
       .onConflict((oc) =>
@@ -41,6 +44,39 @@ export function createIdempotencyStore(db: Db) {
       .executeTakeFirst();
     return row !== undefined;
   }
+
+  // Each write here is a durable commit; those that arrive together share one transaction
+  // (group commit, batcher.ts), and every caller resolves only after it has committed.
+  const concurrency = { maxConcurrent: dialectOf(db) === 'postgres' ? 4 : 1 };
+  const claims = createBatcher<BeginArgs, boolean>({
+    ...concurrency,
+    run: (items) =>
+      db.transaction().execute(async (trx) => {
+        const won: boolean[] = [];
+        for (const a of items) won.push(await claimIn(trx, a));
+        return won;
+      }),
+  });
+  const claim = (a: BeginArgs) => claims.submit(a);
+
+  type Update = { userId: string; key: string; set: Updateable<IdempotencyKeysTable> };
+  const updates = createBatcher<Update, void>({
+    ...concurrency,
+    key: (u) => `${u.userId}\u0000${u.key}`,
+    run: (items) =>
+      db.transaction().execute(async (trx) => {
+        for (const u of items) {
+          await trx
+            .updateTable('idempotency_keys')
+            .set(u.set)
+            .where('user_id', '=', u.userId)
+            .where('key', '=', u.key)
+            .where('state', '=', 'in_flight')
+            .execute();
+        }
+        return items.map(() => undefined);
+      }),
+  });
 
   return {
     async begin(a: BeginArgs): Promise<IdempotencyBegin> {
@@ -76,24 +112,16 @@ export function createIdempotencyStore(db: Db) {
       body: string;
       orderId?: string;
     }): Promise<void> {
-      await db
-        .updateTable('idempotency_keys')
-        .set({ state: 'done', response_status: a.status, response_body: a.body, order_id: a.orderId ?? null })
-        .where('user_id', '=', a.userId)
-        .where('key', '=', a.key)
-        .where('state', '=', 'in_flight')
-        .execute();
+      await updates.submit({
+        userId: a.userId,
+        key: a.key,
+        set: { state: 'done', response_status: a.status, response_body: a.body, order_id: a.orderId ?? null },
+      });
     },
 
     /** Records which order an in-flight request created, so a retry after a crash can finish it. */
     async attachOrder(a: { userId: string; key: string; orderId: string }): Promise<void> {
-      await db
-        .updateTable('idempotency_keys')
-        .set({ order_id: a.orderId })
-        .where('user_id', '=', a.userId)
-        .where('key', '=', a.key)
-        .where('state', '=', 'in_flight')
-        .execute();
+      await updates.submit({ userId: a.userId, key: a.key, set: { order_id: a.orderId } });
     },
 
     /**
