@@ -64,6 +64,12 @@ for (const database of testDatabases()) {
 
     const signed = (f: Record<string, string>) => buildPaymentNotification(f, CREDENTIALS.key, 'HMAC-SHA256');
 
+    const statusOf = async (id: string) =>
+      (await db.db.selectFrom('orders').select('status').where('id', '=', id).executeTakeFirstOrThrow())
+        .status;
+    const anomaliesOf = (kind: string) =>
+      db.db.selectFrom('anomalies').selectAll().where('kind', '=', kind).execute();
+
     async function snapshot() {
       const tables = ['orders', 'order_events', 'anomalies'] as const;
       const out: Record<string, unknown[]> = {};
@@ -76,12 +82,7 @@ for (const database of testDatabases()) {
       const body = signed(fields(order));
       expect(await post(body)).toEqual({ status: 200, text: SUCCESS });
       expect(await post(body)).toEqual({ status: 200, text: SUCCESS });
-      const row = await db.db
-        .selectFrom('orders')
-        .selectAll()
-        .where('id', '=', order.id)
-        .executeTakeFirstOrThrow();
-      expect(row.status).toBe('PAID');
+      expect(await statusOf(order.id)).toBe('PAID');
       const changes = await db.db
         .selectFrom('order_events')
         .select('id')
@@ -156,12 +157,7 @@ for (const database of testDatabases()) {
       const order = await newOrder();
       const body = signed(fields(order, { total_fee: '1', cash_fee: '1' }));
       for (let i = 0; i < 3; i++) expect((await post(body)).text).toContain('FAIL');
-      const row = await db.db
-        .selectFrom('orders')
-        .selectAll()
-        .where('id', '=', order.id)
-        .executeTakeFirstOrThrow();
-      expect(row.status).toBe('REVIEW');
+      expect(await statusOf(order.id)).toBe('REVIEW');
       const anomalies = await db.db
         .selectFrom('anomalies')
         .selectAll()
@@ -186,11 +182,7 @@ for (const database of testDatabases()) {
         const reply = await post(signed(fields({ outTradeNo, amount: 1 })));
         expect(reply.text).toContain('FAIL');
       }
-      const anomalies = await db.db
-        .selectFrom('anomalies')
-        .selectAll()
-        .where('kind', '=', 'unknown_out_trade_no')
-        .execute();
+      const anomalies = await anomaliesOf('unknown_out_trade_no');
       expect(anomalies.map((a) => a.ref)).toEqual(
         expect.arrayContaining(["x'; DROP TABLE orders;--", '<script>1</script>']),
       );
@@ -255,17 +247,8 @@ for (const database of testDatabases()) {
       const order = await newOrder();
       await h.api('POST', `/api/orders/${order.id}/close`, token);
       expect((await post(signed(fields(order)))).text).toBe(SUCCESS);
-      const row = await db.db
-        .selectFrom('orders')
-        .selectAll()
-        .where('id', '=', order.id)
-        .executeTakeFirstOrThrow();
-      expect(row.status).toBe('PAID');
-      const alert = await db.db
-        .selectFrom('anomalies')
-        .selectAll()
-        .where('kind', '=', 'paid_after_close')
-        .execute();
+      expect(await statusOf(order.id)).toBe('PAID');
+      const alert = await anomaliesOf('paid_after_close');
       expect(alert.map((a) => a.order_id)).toContain(order.id);
     });
 
@@ -280,17 +263,8 @@ for (const database of testDatabases()) {
       expect((await post(signed({ ...fields(second), transaction_id: paid.transaction_id }))).text).toContain(
         'FAIL',
       );
-      const secondRow = await db.db
-        .selectFrom('orders')
-        .selectAll()
-        .where('id', '=', second.id)
-        .executeTakeFirstOrThrow();
-      expect(secondRow.status).toBe('PENDING');
-      const conflicts = await db.db
-        .selectFrom('anomalies')
-        .selectAll()
-        .where('kind', '=', 'transaction_conflict')
-        .execute();
+      expect(await statusOf(second.id)).toBe('PENDING');
+      const conflicts = await anomaliesOf('transaction_conflict');
       expect(conflicts).toHaveLength(2);
     });
 
