@@ -6,6 +6,7 @@ import type { Database as Schema } from './database.js';
 import type { DbHandle, OpenOptions } from './open.js';
 import { createQueryLog } from './query-log.js';
 import { ImmediateSqliteDialect } from './sqlite-dialect.js';
+import { withStatementCache } from './statement-cache.js';
 
 /** How long a writer waits for another process's write lock before SQLite gives up. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -56,7 +57,7 @@ function createHandle(file: string, options: OpenOptions, onClose: () => void): 
   sqlite.pragma('foreign_keys = ON');
   const log = createQueryLog(options.log);
   const db = new Kysely<Schema>({
-    dialect: new ImmediateSqliteDialect({ database: sqlite }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
     ...(log ? { log } : {}),
   });
   return {
