@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SIMULATOR_TEST_KEY, VECTOR_B } from '../../../test/fixtures/protocol-vectors.js';
 import { NotificationError } from '../errors.js';
 import {
   buildPaymentNotification,
@@ -9,25 +10,8 @@ import {
 import { signV2, withSignV2 } from './sign.js';
 import { buildXml } from './xml.js';
 
-const key = 'SimulatorTestKey0123456789abcdef';
-// Protocol doc §2.4 vector B: a payment notification as the simulator sends it.
-const vectorB: Record<string, string> = {
-  appid: 'wx1234567890abcdef',
-  bank_type: 'OTHERS',
-  cash_fee: '1',
-  fee_type: 'CNY',
-  is_subscribe: 'N',
-  mch_id: '1900000109',
-  nonce_str: '5d2b6c2a8db53831f7eda20af46e531c',
-  openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-  out_trade_no: 'ORDER_20240101_0001',
-  result_code: 'SUCCESS',
-  return_code: 'SUCCESS',
-  time_end: '20240101120530',
-  total_fee: '1',
-  trade_type: 'JSAPI',
-  transaction_id: '4200001234202401011234567890',
-};
+const key = SIMULATOR_TEST_KEY;
+const vectorB: Record<string, string> = { ...VECTOR_B };
 
 function codeOf(fn: () => unknown): { code: string; field: string | undefined } {
   try {

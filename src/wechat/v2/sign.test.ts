@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SIMULATOR_TEST_KEY, VECTOR_B } from '../../../test/fixtures/protocol-vectors.js';
 import { canonicalV2, signV2, verifyV2, withSignV2 } from './sign.js';
 
 const officialKey = '192006250b4c09247ec02edce69f6a2d';
@@ -9,7 +10,7 @@ const official = {
   body: 'test',
   nonce_str: 'ibuaiVcKdpRxkhJA',
 };
-const key = 'SimulatorTestKey0123456789abcdef';
+const key = SIMULATOR_TEST_KEY;
 const vectorA = {
   appid: 'wx1234567890abcdef',
   mch_id: '1900000109',
@@ -24,23 +25,7 @@ const vectorA = {
   attach: '',
   sign: 'SHOULD_BE_IGNORED',
 };
-const vectorB = {
-  appid: 'wx1234567890abcdef',
-  bank_type: 'OTHERS',
-  cash_fee: '1',
-  fee_type: 'CNY',
-  is_subscribe: 'N',
-  mch_id: '1900000109',
-  nonce_str: '5d2b6c2a8db53831f7eda20af46e531c',
-  openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-  out_trade_no: 'ORDER_20240101_0001',
-  result_code: 'SUCCESS',
-  return_code: 'SUCCESS',
-  time_end: '20240101120530',
-  total_fee: '1',
-  trade_type: 'JSAPI',
-  transaction_id: '4200001234202401011234567890',
-};
+const vectorB: Record<string, string> = { ...VECTOR_B };
 
 describe('v2 signatures', () => {
   it("reproduces WeChat's published MD5 and HMAC-SHA256 example", () => {
