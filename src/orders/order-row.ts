@@ -1,5 +1,5 @@
 import type { OrdersTable } from '../db/database.js';
-import type { Order, OrderStatus, PaidSource } from './order.js';
+import type { Order, OrderEvent, OrderStatus, PaidSource } from './order.js';
 
 /** What the service decides before the first save; the store adds status, times and the rest. */
 export interface NewOrder {
@@ -69,4 +69,9 @@ export function toOrder(row: OrdersTable): Order {
     expiresAt: row.expires_at,
     lastQueriedAt: row.last_queried_at,
   };
+}
+
+/** An order_events row: append-only, data as JSON text. */
+export function orderEventRow(orderId: string, type: OrderEvent, data: object, now: number) {
+  return { order_id: orderId, type, data: JSON.stringify(data), created_at: now };
 }

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -12,12 +12,14 @@ import {
   type PaidSource,
   statusesAllowing,
 } from './order.js';
-import { type NewOrder, newOrderRow, toOrder } from './order-row.js';
+import { createOrderCreationWrites } from './order-creation-writes.js';
+import { type NewOrder, orderEventRow, toOrder } from './order-row.js';
 import {
   OrderNotFoundError,
   OrderStateConflictError,
   TransactionIdConflictError,
 } from './order-store-errors.js';
+import { createReconcileClaims } from './reconcile-claims.js';
 
 export type { NewOrder };
 
@@ -91,14 +93,10 @@ export function createOrderStore(db: Db) {
     return updated && toOrder(updated);
   }
 
-  function eventRow(orderId: string, type: OrderEvent, data: object, now: number) {
-    return { order_id: orderId, type, data: JSON.stringify(data), created_at: now };
-  }
-
   async function insertEvent(trx: Tx | Db, orderId: string, type: OrderEvent, data: object, now: number) {
     await trx
       .insertInto('order_events')
-      .values(eventRow(orderId, type, data, now))
+      .values(orderEventRow(orderId, type, data, now))
       .execute();
   }
 
@@ -146,53 +144,7 @@ export function createOrderStore(db: Db) {
     run: (items) => db.transaction().execute((trx) => payNotifiedBatch(trx, items, { postgres, markPaidIn })),
   });
 
-  // Order creation, batched the same way: its two writes (the order, then its prepay_id) are
-  // each one transaction shared by every request that arrives together.
-  const inserts = createBatcher<{ row: NewOrder; now: number }, Order>({
-    ...concurrency,
-    run: (items) =>
-      db.transaction().execute(async (trx) => {
-        const rows = await trx
-          .insertInto('orders')
-          .values(items.map((i) => newOrderRow(i.row, i.now)))
-          .returningAll()
-          .execute();
-        await trx
-          .insertInto('order_events')
-          .values(
-            items.map(({ row, now }) => {
-              const { outTradeNo, sku, quantity, amount, currency } = row;
-              return eventRow(row.id, 'created', { outTradeNo, sku, quantity, amount, currency }, now);
-            }),
-          )
-          .execute();
-        const byId = new Map(rows.map((r) => [r.id, r]));
-        return items.map((i) => toOrder(byId.get(i.row.id)!));
-      }),
-  });
-  const prepays = createBatcher<
-    { id: string; prepay: { prepayId: string; prepayExpiresAt: number }; now: number },
-    void
-  >({
-    ...concurrency,
-    key: (p) => p.id,
-    run: (items) =>
-      db.transaction().execute(async (trx) => {
-        for (const { id, prepay, now } of items) {
-          const { numUpdatedRows } = await trx
-            .updateTable('orders')
-            .set({ prepay_id: prepay.prepayId, prepay_expires_at: prepay.prepayExpiresAt, updated_at: now })
-            .where('id', '=', id)
-            .executeTakeFirst();
-          if (numUpdatedRows === 0n) throw new OrderNotFoundError(id);
-        }
-        await trx
-          .insertInto('order_events')
-          .values(items.map(({ id, prepay, now }) => eventRow(id, 'prepaid', prepay, now)))
-          .execute();
-        return items.map(() => undefined);
-      }),
-  });
+  const creation = createOrderCreationWrites(db, concurrency);
 
   return {
     /**
@@ -200,7 +152,7 @@ export function createOrderStore(db: Db) {
      * Orders created at the same moment share one transaction (group commit: one fsync on SQLite).
      */
     insert(row: NewOrder, now: number): Promise<Order> {
-      return inserts.submit({ row, now });
+      return creation.insert(row, now);
     },
 
     async findById(id: string): Promise<Order | undefined> {
@@ -247,7 +199,7 @@ export function createOrderStore(db: Db) {
       prepay: { prepayId: string; prepayExpiresAt: number },
       now: number,
     ): Promise<void> {
-      return prepays.submit({ id, prepay, now });
+      return creation.savePrepay(id, prepay, now);
     },
 
     /**
@@ -330,58 +282,7 @@ export function createOrderStore(db: Db) {
       return rows.map((r) => ({ id: r.id, type: r.type, data: JSON.parse(r.data), createdAt: r.created_at }));
     },
 
-    /**
-     * Leases up to `limit` PENDING orders created before `createdBefore` whose lease is free, for
-     * one reconciler cycle. Orders never queried come first, then the least recently queried, so
-     * a few stubborn orders cannot starve the rest. On PostgreSQL, FOR UPDATE SKIP LOCKED lets
-     * two instances claim at once without waiting on or taking each other's rows.
-     */
-    async claimForReconcile(claim: {
-      now: number;
-      createdBefore: number;
-      limit: number;
-      leaseMs: number;
-      owner: string;
-    }): Promise<Order[]> {
-      if (claim.limit <= 0) return [];
-      return db.transaction().execute(async (trx) => {
-        const candidates = trx
-          .selectFrom('orders')
-          .select('id')
-          .where('status', '=', 'PENDING')
-          .where('created_at', '<', claim.createdBefore)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.now)]))
-          .orderBy(sql`coalesce(last_queried_at, 0)`)
-          .orderBy('created_at')
-          .orderBy('id')
-          .limit(claim.limit);
-        const ids = (await (postgres ? candidates.forUpdate().skipLocked() : candidates).execute()).map(
-          (r) => r.id,
-        );
-        if (ids.length === 0) return [];
-        const rows = await trx
-          .updateTable('orders')
-          .set({ lease_until: claim.now + claim.leaseMs, lease_owner: claim.owner })
-          .where('id', 'in', ids)
-          .returningAll()
-          .execute();
-        const byId = new Map(rows.map((r) => [r.id, toOrder(r)]));
-        return ids.flatMap((oid) => byId.get(oid) ?? []);
-      });
-    },
-
-    /** Gives the lease back early, so the next cycle (any instance) may take the order. */
-    async release(id: string): Promise<void> {
-      await db
-        .updateTable('orders')
-        .set({ lease_until: null, lease_owner: null })
-        .where('id', '=', id)
-        .execute();
-    },
-
-    async touchQueried(id: string, now: number): Promise<void> {
-      await db.updateTable('orders').set({ last_queried_at: now }).where('id', '=', id).execute();
-    },
+    ...createReconcileClaims(db),
 
     /** Orders per state, every state present (zero when none), for /metrics. */
     async countByStatus(): Promise<Record<OrderStatus, number>> {

@@ -1,0 +1,70 @@
+import type { Db } from '../db/database.js';
+import { createBatcher } from './batcher.js';
+import type { Order } from './order.js';
+import { type NewOrder, newOrderRow, orderEventRow, toOrder } from './order-row.js';
+import { OrderNotFoundError } from './order-store-errors.js';
+
+/**
+ * The two durable writes of order creation: the order (with its unifiedorder request and
+ * 'created' event), then its prepay_id (with a 'prepaid' event). Requests that arrive together
+ * share one transaction for each (group commit through batcher.ts); each caller resolves only
+ * after its commit.
+ */
+export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: number }) {
+  // Order creation, batched the same way: its two writes (the order, then its prepay_id) are
+  // each one transaction shared by every request that arrives together.
+  const inserts = createBatcher<{ row: NewOrder; now: number }, Order>({
+    ...concurrency,
+    run: (items) =>
+      db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .insertInto('orders')
+          .values(items.map((i) => newOrderRow(i.row, i.now)))
+          .returningAll()
+          .execute();
+        await trx
+          .insertInto('order_events')
+          .values(
+            items.map(({ row, now }) => {
+              const { outTradeNo, sku, quantity, amount, currency } = row;
+              return orderEventRow(row.id, 'created', { outTradeNo, sku, quantity, amount, currency }, now);
+            }),
+          )
+          .execute();
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return items.map((i) => toOrder(byId.get(i.row.id)!));
+      }),
+  });
+  const prepays = createBatcher<
+    { id: string; prepay: { prepayId: string; prepayExpiresAt: number }; now: number },
+    void
+  >({
+    ...concurrency,
+    key: (p) => p.id,
+    run: (items) =>
+      db.transaction().execute(async (trx) => {
+        for (const { id, prepay, now } of items) {
+          const { numUpdatedRows } = await trx
+            .updateTable('orders')
+            .set({ prepay_id: prepay.prepayId, prepay_expires_at: prepay.prepayExpiresAt, updated_at: now })
+            .where('id', '=', id)
+            .executeTakeFirst();
+          if (numUpdatedRows === 0n) throw new OrderNotFoundError(id);
+        }
+        await trx
+          .insertInto('order_events')
+          .values(items.map(({ id, prepay, now }) => orderEventRow(id, 'prepaid', prepay, now)))
+          .execute();
+        return items.map(() => undefined);
+      }),
+  });
+
+  return {
+    insert: (row: NewOrder, now: number): Promise<Order> => inserts.submit({ row, now }),
+    savePrepay: (
+      id: string,
+      prepay: { prepayId: string; prepayExpiresAt: number },
+      now: number,
+    ): Promise<void> => prepays.submit({ id, prepay, now }),
+  };
+}
