@@ -2,20 +2,22 @@ import type { OrdersTable } from '../db/database.js';
 import type { Order, OrderEvent, OrderStatus, PaidSource } from './order.js';
 
 /** What the service decides before the first save; the store adds status, times and the rest. */
-export interface NewOrder {
-  id: string;
-  userId: string;
-  openid: string;
-  outTradeNo: string;
-  sku: string;
-  quantity: number;
-  description: string;
-  amount: number;
-  currency: 'CNY';
-  expiresAt: number;
+export type NewOrder = Pick<
+  Order,
+  | 'id'
+  | 'userId'
+  | 'openid'
+  | 'outTradeNo'
+  | 'sku'
+  | 'quantity'
+  | 'description'
+  | 'amount'
+  | 'currency'
+  | 'expiresAt'
+> & {
   /** The exact unifiedorder request, saved with the order so one commit fixes both. */
   prepayRequest?: Readonly<Record<string, string>>;
-}
+};
 
 /** The row for a new order: PENDING, nothing sent to WeChat yet, no lease. */
 export function newOrderRow(row: NewOrder, now: number): OrdersTable {
