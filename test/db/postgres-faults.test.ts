@@ -20,7 +20,7 @@ async function timed<T>(work: Promise<T>): Promise<{ ms: number; error: unknown 
 
 const selectOne = (handle: DbHandle) => sql<{ one: number }>`select 1 as one`.execute(handle.db);
 
-describe('PostgreSQL that does not answer (B8)', () => {
+describe('PostgreSQL that does not answer', () => {
   it('fails in under 5 s with the default settings, never hangs, when the server accepts but stays silent', async () => {
     const silent = await startSilentServer();
     cleanups.push(() => silent.close());
@@ -35,7 +35,7 @@ describe('PostgreSQL that does not answer (B8)', () => {
 
 const postgres = testDatabases().find((d) => d.name === 'postgres');
 
-describe.runIf(postgres)('PostgreSQL faults mid-request (B8)', () => {
+describe.runIf(postgres)('PostgreSQL faults mid-request', () => {
   async function throughProxy(options: { statementTimeoutMs?: number; poolSize?: number }) {
     const target = new URL(postgresTestUrl());
     const proxy = await startProxy({ host: target.hostname, port: Number(target.port || 5432) });

@@ -27,7 +27,7 @@ describe('SQLite shared by several processes', () => {
     await Promise.all(handles.splice(0).map((h) => h.close()));
   });
 
-  it('serves 50 concurrent writers on two connections with no SQLITE_BUSY and no lost write (C6)', async () => {
+  it('serves 50 concurrent writers on two connections with no SQLITE_BUSY and no lost write', async () => {
     const handle = await sqlite.openMigrated();
     handles.push(handle);
     const userId = (await createUserStore(handle.db).upsertByOpenid({ openid: 'o-load', unionid: null }, 0))
@@ -57,7 +57,7 @@ describe('SQLite shared by several processes', () => {
     ]);
   });
 
-  it('makes a writer wait for another process holding the write lock, then succeed (B8)', async () => {
+  it('makes a writer wait for another process holding the write lock, then succeed', async () => {
     const handle = await sqlite.openMigrated();
     handles.push(handle);
     const orders = createOrderStore(handle.db);

@@ -17,7 +17,7 @@ const COPIES = 10;
 const IN_FLIGHT = 8;
 
 for (const database of testDatabases()) {
-  describe(`duplicate notifications across two instances on ${database.name} (B4)`, () => {
+  describe(`duplicate notifications across two instances on ${database.name}`, () => {
     let db: TestDbHandle;
     const instances: Service[] = [];
 
@@ -68,7 +68,7 @@ for (const database of testDatabases()) {
             id: randomUUID(),
             userId: user.id,
             openid: user.openid,
-            outTradeNo: `B4${String(i).padStart(6, '0')}${database.name}`,
+            outTradeNo: `DUP${String(i).padStart(6, '0')}${database.name}`,
             sku: 'coffee',
             quantity: 1,
             description: '美式咖啡',

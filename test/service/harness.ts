@@ -21,13 +21,13 @@ export const CREDENTIALS = {
   adminToken: 'admin-token-0123456789abcdef0123456789',
 } as const;
 
-/** Every secret a response or a log line must never contain (checklist D1–D3). */
+/** Every secret a response or a log line must never contain: the merchant key, the AppSecret, the admin token. */
 export const SECRETS = [CREDENTIALS.key, CREDENTIALS.secret, CREDENTIALS.adminToken];
 
 export const CATALOGUE = [
   { sku: 'coffee', name: '美式咖啡', description: '中杯', price: 1 },
   { sku: 'latte', name: '拿铁', description: '大杯', price: 2800 },
-  // 43 Chinese characters: 129 UTF-8 bytes, two over WeChat's limit (checklist A9).
+  // 43 Chinese characters: 129 UTF-8 bytes, two over the 127-byte limit of `body` in 《统一下单》.
   { sku: 'long', name: '测'.repeat(43), description: '', price: 100 },
 ];
 

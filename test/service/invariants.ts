@@ -2,8 +2,9 @@ import { sql } from 'kysely';
 import type { Db } from '../../src/db/database.js';
 
 /**
- * The checklist's "checks to run after every test", as SQL. Returns the violations found;
- * an empty list means the money rules held.
+ * The money rules every test must leave intact, as SQL: no order credited twice, no
+ * transaction_id on two orders, no PAID order without a transaction_id or a source. Returns the
+ * violations found; an empty list means the money rules held.
  */
 export async function moneyInvariantViolations(db: Db): Promise<string[]> {
   const problems: string[] = [];

@@ -87,7 +87,7 @@ for (const database of testDatabases()) {
       expect(((await view.json()) as CreatedBody).order.status).toBe('PAID');
     });
 
-    it('credits once when WeChat sends the same notification 10 times at once (B4)', async () => {
+    it('credits once when WeChat sends the same notification 10 times at once', async () => {
       const { token } = await h.login();
       const { body } = await buy(token);
       await h.sim('/sim/faults', {
@@ -107,7 +107,7 @@ for (const database of testDatabases()) {
       expect(attempts.every((a) => a.ok)).toBe(true);
     });
 
-    it('leaves the order pending when the user cancels, and /sync does not mark it paid (D8)', async () => {
+    it('leaves the order pending when the user cancels, and /sync does not mark it paid', async () => {
       const { token } = await h.login();
       const { body } = await buy(token);
       const prepayId = body.payment.package.slice('prepay_id='.length);
@@ -119,7 +119,7 @@ for (const database of testDatabases()) {
       expect((await orderRow(body.order.id)).status).toBe('PENDING');
     });
 
-    it('recovers a payment whose notifications were all dropped: /sync, then the reconciler (B9)', async () => {
+    it('recovers a payment whose notifications were all dropped: /sync, then the reconciler', async () => {
       const { token } = await h.login();
       const first = (await buy(token)).body;
       const second = (await buy(token)).body;
@@ -144,7 +144,7 @@ for (const database of testDatabases()) {
       expect(row.paid_source).toBe('query');
     });
 
-    it('retries SYSTEMERROR with the same out_trade_no and fields, then answers 503 (B1)', async () => {
+    it('retries SYSTEMERROR with the same out_trade_no and fields, then answers 503', async () => {
       const { token } = await h.login();
       await h.sim('/sim/faults', { fault: 'SYSTEMERROR', api: 'unifiedorder', times: 1 });
       const once = await buy(token);
@@ -165,7 +165,7 @@ for (const database of testDatabases()) {
       expect(Number(after.n) - Number(before.n)).toBe(1);
     });
 
-    it('reuses the out_trade_no after a reset that WeChat applied, never OUT_TRADE_NO_USED (B2)', async () => {
+    it('reuses the out_trade_no after a reset that WeChat applied, never OUT_TRADE_NO_USED', async () => {
       const { token } = await h.login();
       await h.sim('/sim/faults', { fault: 'RESET_AFTER_APPLY', api: 'unifiedorder', times: 1 });
       const created = await buy(token);
@@ -177,7 +177,7 @@ for (const database of testDatabases()) {
       expect(matching).toHaveLength(1);
     });
 
-    it('creates 200 orders at once through the simulator with no 5xx and no repeated out_trade_no (C1)', async () => {
+    it('creates 200 orders at once through the simulator with no 5xx and no repeated out_trade_no', async () => {
       const { token } = await h.login();
       const responses = await Promise.all(
         Array.from({ length: 200 }, () =>
@@ -190,7 +190,7 @@ for (const database of testDatabases()) {
       expect(new Set(bodies.map((b) => b.payment.package)).size).toBe(200);
     });
 
-    it('prices on the server, ignores a client price, and refuses bad quantities (A8)', async () => {
+    it('prices on the server, ignores a client price, and refuses bad quantities', async () => {
       const { token } = await h.login();
       const priced = await buy(token, { sku: 'latte', quantity: 2, price: 1, amount: 1 });
       expect(priced.status).toBe(201);
@@ -203,7 +203,7 @@ for (const database of testDatabases()) {
       expect((await buy(token, { sku: 'nope', quantity: 1 })).body.code).toBe('UNKNOWN_PRODUCT');
     });
 
-    it('cuts a 129-byte description to 127 bytes on a character boundary (A9)', async () => {
+    it('cuts a 129-byte description to 127 bytes on a character boundary', async () => {
       const { token } = await h.login();
       const created = await buy(token, { sku: 'long', quantity: 1 });
       expect(created.status).toBe(201);
@@ -211,7 +211,7 @@ for (const database of testDatabases()) {
       expect(Buffer.byteLength(created.body.order.description)).toBe(126);
     });
 
-    it('replays the stored response when the same Idempotency-Key and body arrive twice (A16)', async () => {
+    it('replays the stored response when the same Idempotency-Key and body arrive twice', async () => {
       const { token } = await h.login();
       const headers = { 'idempotency-key': 'checkout-1' };
       const first = await h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 }, headers);
@@ -232,7 +232,7 @@ for (const database of testDatabases()) {
       expect(tooLong.status).toBe(400);
     });
 
-    it('resumes the same order when a 503 is retried with the same Idempotency-Key (B1, B7)', async () => {
+    it('resumes the same order when a 503 is retried with the same Idempotency-Key', async () => {
       const { token } = await h.login();
       const headers = { 'idempotency-key': 'retry-after-503' };
       const count = async () =>
@@ -259,7 +259,7 @@ for (const database of testDatabases()) {
       expect(((await replay.json()) as CreatedBody).order.id).toBe(order.id);
     });
 
-    it('finishes an order whose request died mid-flight, with the same out_trade_no and fields (B5, B7)', async () => {
+    it('finishes an order whose request died mid-flight, with the same out_trade_no and fields', async () => {
       const { token } = await h.login();
       const headers = { 'idempotency-key': 'crashed-request' };
       // A first request that reaches WeChat, then "crashes" before replying: its claim stays in flight.
@@ -291,7 +291,7 @@ for (const database of testDatabases()) {
       expect(simOrders.orders.filter((o) => o.out_trade_no === body.order.outTradeNo)).toHaveLength(1);
     });
 
-    it('makes one order and one unifiedorder call for 50 concurrent requests with one key (C2)', async () => {
+    it('makes one order and one unifiedorder call for 50 concurrent requests with one key', async () => {
       const { token } = await h.login();
       const headers = { 'idempotency-key': 'fifty-at-once' };
       const before = ((await h.sim('/sim/orders')).json as { orders: unknown[] }).orders.length;
@@ -309,7 +309,7 @@ for (const database of testDatabases()) {
       expect(after - before).toBe(1);
     });
 
-    it("answers 404 for someone else's order, for reads, syncs and closes alike (D5)", async () => {
+    it("answers 404 for someone else's order, for reads, syncs and closes alike", async () => {
       const alice = await h.login();
       const bob = await h.login();
       const { body } = await buy(alice.token);

@@ -26,7 +26,7 @@ describe('security of the HTTP API', () => {
     return { status: res.status, text, headers: res.headers };
   }
 
-  it('walks every route: only login, the notification, health and nothing else answer without a login (D4)', async () => {
+  it('walks every route: only login, the notification, health and nothing else answer without a login', async () => {
     const { token } = await h.login();
     const routes = h.app.routeTable;
     expect(routes.length).toBeGreaterThan(8);
@@ -48,7 +48,7 @@ describe('security of the HTTP API', () => {
     }
   });
 
-  it('refuses expired and unknown session tokens (D7)', async () => {
+  it('refuses expired and unknown session tokens', async () => {
     const { token } = await h.login();
     expect((await call('GET', '/api/products', token)).status).toBe(200);
     await h.clock.advance(h.config.sessionTtlMs + 1000);
@@ -56,7 +56,7 @@ describe('security of the HTTP API', () => {
     expect((await call('GET', '/api/products', 'A'.repeat(43))).status).toBe(401);
   });
 
-  it('maps code2Session failures to 401, 503 and 429 without making a session (B15)', async () => {
+  it('maps code2Session failures to 401, 503 and 429 without making a session', async () => {
     const users = async () => (await db.db.selectFrom('users').select('id').execute()).length;
     const before = await users();
     expect((await call('POST', '/api/login', undefined, { code: 'never-issued' })).status).toBe(401);
@@ -78,7 +78,7 @@ describe('security of the HTTP API', () => {
     expect(await users()).toBeLessThanOrEqual(before + 1);
   });
 
-  it('rate-limits login bursts from one address with Retry-After (D6)', async () => {
+  it('rate-limits login bursts from one address with Retry-After', async () => {
     await h.clock.advance(61_000);
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++)
@@ -121,7 +121,7 @@ describe('security of the HTTP API', () => {
     expect(metrics.text).toMatch(/^weapp_pay_upstream_duration_seconds_count\{api="unifiedorder"\} [1-9]/m);
   });
 
-  it('never returns session_key, and no response or log line carries a secret (D1, D2, D3)', async () => {
+  it('never returns session_key, and no response or log line carries a secret', async () => {
     await h.clock.advance(61_000);
     const login = await call('POST', '/api/login', undefined, {
       code: ((await h.sim('/sim/login', {})).json as { code: string }).code,

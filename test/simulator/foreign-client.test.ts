@@ -1,7 +1,7 @@
 /**
- * Issue 3 asks that a client written by someone else, to WeChat's documented protocol, works
- * against the simulator unchanged. This test is that client: it shares no code with weapp-pay's
- * protocol layer. It signs with the protocol doc's reference function, writes XML the way many
+ * A client written by someone else, to WeChat's documented protocol, must work against the
+ * simulator unchanged. This test is that client: it shares no code with weapp-pay's protocol
+ * layer. It signs the way WeChat's 《签名算法》 page describes, writes XML the way many
  * SDKs do (declaration, CDATA everywhere, pretty-printed), and reads replies with a general XML
  * parser.
  */
@@ -10,7 +10,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPID, KEY, MCH_ID, SECRET, startSim } from './harness.js';
 
-// The protocol doc's §2.3 reference implementation, as an outsider would paste it.
+// WeChat's v2 signature (《签名算法》: sorted key=value pairs, &key=, MD5 or HMAC-SHA256), as an outsider would paste it.
 function v2Sign(
   params: Record<string, unknown>,
   apiKey: string,

@@ -48,7 +48,7 @@ async function paidOrder(
   return { openid, client: c };
 }
 
-/** Attempt offsets in seconds: each documented wait added to the previous attempt (doc §2.13). */
+/** Attempt offsets in seconds: each documented wait added to the previous attempt (《支付结果通知》). */
 const OFFSETS = [0, 15, 30, 60, 240, 840, 2040, 3840, 5640, 7440, 11040, 21840, 32640, 43440, 65040, 86640];
 
 describe('retry schedule', () => {

@@ -33,7 +33,7 @@ describe('re-entry', () => {
     expect((await h.json('GET', '/sim/orders')).body.orders).toHaveLength(1);
   });
 
-  it('answers the same prepay_id when configured so (S3)', async () => {
+  it('answers the same prepay_id when configured so', async () => {
     const same = await startSim({ behaviour: { reentryPrepayId: 'same' } });
     try {
       const o = (await same.login()).openid;
@@ -61,7 +61,7 @@ describe('re-entry', () => {
     });
   });
 
-  it('uses OUT_TRADE_NO_USED for a conflict when configured so (S4)', async () => {
+  it('uses OUT_TRADE_NO_USED for a conflict when configured so', async () => {
     const alt = await startSim({ behaviour: { reentryConflictCode: 'OUT_TRADE_NO_USED' } });
     try {
       const o = (await alt.login()).openid;
@@ -134,7 +134,7 @@ describe('state machine', () => {
     );
   });
 
-  it('closes within 5 minutes by default, and answers SYSTEMERROR when the rule is enforced (S6)', async () => {
+  it('closes within 5 minutes by default, and answers SYSTEMERROR when the rule is enforced', async () => {
     await h.client().unifiedOrder(orderInput('CLOSE_EARLY_1', openid, NOTIFY));
     await h.client().closeOrder({ outTradeNo: 'CLOSE_EARLY_1' });
     const strict = await startSim({ behaviour: { closeOrderRule: 'systemerror' } });
@@ -162,7 +162,7 @@ describe('lifetimes', () => {
     expect((await h.pay(fresh.prepayId)).body.errMsg).toBe('requestPayment:ok');
   });
 
-  it('refuses payment after time_expire while orderquery keeps answering NOTPAY (S7)', async () => {
+  it('refuses payment after time_expire while orderquery keeps answering NOTPAY', async () => {
     const c = h.client();
     const expire = formatWechatTime(START_MS + 5 * 60_000);
     const { prepayId } = await c.unifiedOrder({
@@ -174,7 +174,7 @@ describe('lifetimes', () => {
     expect((await c.orderQuery({ outTradeNo: 'EXPIRE_0001' })).tradeState).toBe('NOTPAY');
   });
 
-  it('raises a time_expire under one minute to one minute (S5)', async () => {
+  it('raises a time_expire under one minute to one minute', async () => {
     const expire = formatWechatTime(START_MS + 10_000);
     await h.client().unifiedOrder({ ...orderInput('EXPIRE_CLAMP1', openid, NOTIFY), timeExpire: expire });
     const [order] = (await h.json('GET', '/sim/orders')).body.orders;
