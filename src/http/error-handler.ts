@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { WechatRejectedError, WechatRetryableError, WechatUnknownOutcomeError } from '../wechat/errors.js';
+import { trackAllowedMethods } from './method-not-allowed.js';
 
 /** Fastify's own error codes that are the client's fault, and what we call them. */
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
@@ -37,6 +38,15 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     };
   }
   const fastify = err as Partial<FastifyError>;
+  if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return {
+      status: ERROR_STATUS.UNSUPPORTED_MEDIA_TYPE,
+      body: {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'Send the body as JSON with the header Content-Type: application/json.',
+      },
+    };
+  }
   const mapped = (fastify.validation ? 'VALIDATION_ERROR' : undefined) ?? FASTIFY_CODES[fastify.code ?? ''];
   if (mapped)
     return { status: ERROR_STATUS[mapped], body: { code: mapped, message: fastify.message ?? mapped } };
@@ -44,13 +54,20 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {
+  const allowedMethods = trackAllowedMethods(app);
   app.setErrorHandler((err, request, reply) => {
     const { status, body, retryAfter } = toErrorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.code(status).send(body);
   });
-  app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send({ code: 'NOT_FOUND', message: 'No such route.' }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(request);
+    if (allowed.length === 0) throw new AppError('NOT_FOUND', 'No such route.');
+    reply.header('allow', allowed.join(', '));
+    throw new AppError(
+      'METHOD_NOT_ALLOWED',
+      `${request.method} is not allowed here; this path takes ${allowed.join(', ')}.`,
+    );
+  });
 }
