@@ -8,6 +8,7 @@ import type { OrderService } from '../orders/order-service.js';
 import { type AuthDeps, registerAuth } from './auth.js';
 import { registerErrorHandler } from './error-handler.js';
 import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
+import { docsRoutes } from './routes/docs.js';
 import { loginRoutes } from './routes/login.js';
 import { notifyRoutes } from './routes/notify.js';
 import { type OpsDeps, opsRoutes } from './routes/ops.js';
@@ -72,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(orderRoutes, { orders: deps.orders, idempotency: deps.idempotency, clock: deps.clock });
   await app.register(notifyRoutes, { handle: deps.notify });
   await app.register(opsRoutes, deps);
+  await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);
   return app;
 }

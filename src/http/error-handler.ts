@@ -63,7 +63,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request, reply) => {
     const allowed = allowedMethods(request);
-    if (allowed.length === 0) throw new AppError('NOT_FOUND', 'No such route.');
+    // A route that itself answers "not found" (a missing file, say) is a 404 whatever the path.
+    if (allowed.length === 0 || allowed.includes(request.method))
+      throw new AppError('NOT_FOUND', 'No such route.');
     reply.header('allow', allowed.join(', '));
     throw new AppError(
       'METHOD_NOT_ALLOWED',
