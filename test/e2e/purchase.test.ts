@@ -130,8 +130,11 @@ describe.skipIf(!browserAvailable)('browser demo, end to end (Chromium)', () => 
     expect(errors).toEqual([]);
   });
 
-  async function simJson(path: string, method = 'GET') {
-    return (await fetch(`${e2e.demo.simulatorUrl}${path}`, { method })).json();
+  async function simJson(path: string): Promise<{ faults?: unknown[]; offset_ms?: number }> {
+    return (await fetch(`${e2e.demo.simulatorUrl}${path}`)).json() as Promise<{
+      faults?: unknown[];
+      offset_ms?: number;
+    }>;
   }
 
   it('fault panel: drawn from the simulator after a reload, says how long a fault lasts, one switch undoes it', async () => {
