@@ -89,7 +89,7 @@ export function serviceEventEntry(key, event) {
     actor: 'service',
     tone: event.type === 'state_changed' ? 'ok' : tone,
     title: (t) => t(`event.${event.type}`),
-    rows: () => summarise(event.data),
+    rows: (t) => summarise(event.data, t),
   };
 }
 
@@ -194,10 +194,16 @@ export function errorEntry(what, err) {
   };
 }
 
+/** Fields whose values are codes the page has words for: order states and why a query ran. */
+const VALUE_LABELS = { from: 'status', to: 'status', paidSource: 'source', source: 'source' };
+
 /** Shows an event's data as rows of scalars; a nested value becomes `key: value` pairs. */
-function summarise(data) {
+function summarise(data, t) {
   if (data === null || typeof data !== 'object') return data === undefined ? [] : [['data', String(data)]];
-  return Object.entries(data).map(([k, v]) => [k, showValue(k, v)]);
+  // A field the page has a label for is shown by its label; any other keeps its own name.
+  const known = (key, fallback) => (t(key) === key ? fallback : t(key));
+  const value = (k, v) => (VALUE_LABELS[k] ? known(`${VALUE_LABELS[k]}.${v}`, String(v)) : showValue(k, v));
+  return Object.entries(data).map(([k, v]) => [known(`field.${k}`, k), value(k, v)]);
 }
 
 // Event data carries times as epoch milliseconds (`paidAt: 1795747910000`); show them as times.

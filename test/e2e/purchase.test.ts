@@ -248,7 +248,7 @@ describe.skipIf(!browserAvailable)('browser demo, end to end (Chromium)', () => 
     await page.waitForTimeout(1500); // a second poll of the events must not add another entry
     const outTradeNo = (await page.locator('[data-testid="out-trade-no"]').textContent()) ?? '';
     const closedId = (await orderRow(outTradeNo)).id;
-    const closeEntries = await changes.filter({ hasText: 'CLOSED' }).count();
+    const closeEntries = await changes.filter({ hasText: '已关闭' }).count();
     expect(closeEntries).toBe(1);
     expect((await eventTypes(closedId)).filter((t) => t === 'state_changed').length).toBe(2);
     expect(await page.locator('[data-testid="result-hero"] svg[data-icon="closed"]').count()).toBe(1);
