@@ -195,23 +195,31 @@ export function errorEntry(what, err) {
 }
 
 /** Fields whose values are codes the page has words for: order states and why a query ran. */
-const VALUE_LABELS = { from: 'status', to: 'status', paidSource: 'source', source: 'source' };
+const VALUE_LABELS = {
+  from: 'status',
+  to: 'status',
+  status: 'status',
+  paidSource: 'source',
+  source: 'source',
+};
 
 /** Shows an event's data as rows of scalars; a nested value becomes `key: value` pairs. */
 function summarise(data, t) {
   if (data === null || typeof data !== 'object') return data === undefined ? [] : [['data', String(data)]];
   // A field the page has a label for is shown by its label; any other keeps its own name.
   const known = (key, fallback) => (t(key) === key ? fallback : t(key));
-  const value = (k, v) => (VALUE_LABELS[k] ? known(`${VALUE_LABELS[k]}.${v}`, String(v)) : showValue(k, v));
+  const value = (k, v) =>
+    VALUE_LABELS[k] ? known(`${VALUE_LABELS[k]}.${v}`, String(v)) : showValue(k, v, t);
   return Object.entries(data).map(([k, v]) => [known(`field.${k}`, k), value(k, v)]);
 }
 
 // Event data carries times as epoch milliseconds (`paidAt: 1795747910000`); show them as times.
-function showValue(key, value) {
+function showValue(key, value, t) {
   if (typeof value === 'number' && /At$/.test(key) && value > 1e12) return formatTime(value);
+  if (typeof value === 'boolean') return t(value ? 'value.yes' : 'value.no');
   if (typeof value === 'object' && value !== null) {
     return Object.entries(value)
-      .map(([k, v]) => `${k}: ${showValue(k, v)}`)
+      .map(([k, v]) => `${k}: ${showValue(k, v, t)}`)
       .join(', ');
   }
   return String(value);
