@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { NotifyOutcome } from '../orders/notify-service.js';
 import type { OrderService } from '../orders/order-service.js';
 import { type AuthDeps, registerAuth } from './auth.js';
-import { registerErrorHandler } from './error-handler.js';
+import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
 import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
 import { docsRoutes } from './routes/docs.js';
 import { loginRoutes } from './routes/login.js';
@@ -51,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       headersTimeout: requestTimeout,
       connectionsCheckingInterval: Math.min(1000, requestTimeout),
     },
+    frameworkErrors: frameworkErrorReply,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true } },
   });
   // The API speaks JSON only: a text/plain body would otherwise reach the schema as a string and

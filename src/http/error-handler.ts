@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { WechatRejectedError, WechatRetryableError, WechatUnknownOutcomeError } from '../wechat/errors.js';
 import { trackAllowedMethods } from './method-not-allowed.js';
@@ -11,7 +11,23 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_ERROR',
   FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_ERROR',
   FST_ERR_VALIDATION: 'VALIDATION_ERROR',
+  FST_ERR_BAD_URL: 'VALIDATION_ERROR',
 };
+
+/**
+ * Fastify answers a URL it cannot decode (`/%E0%A4%A`) before any route or error handler runs;
+ * this gives that answer our `{ code, message }` shape too. Passed as Fastify's `frameworkErrors`.
+ */
+export function frameworkErrorReply(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const { status, body } = toErrorResponse(err);
+  return reply
+    .code(status)
+    .send(
+      err.code === 'FST_ERR_BAD_URL'
+        ? { ...body, message: 'The URL is not valid percent-encoding: encode each byte as %XX.' }
+        : body,
+    );
+}
 
 export interface ErrorBody {
   code: ErrorCode;

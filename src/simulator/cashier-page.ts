@@ -110,6 +110,6 @@ export function renderCashierPage(view: CashierView): string {
 <div class="sheet"><div class="title">${w.title}</div>
 <div class="merchant">${escapeHtml(view.merchantName ?? '')}</div>${content}
 <div id="status" class="status"></div></div>
-<script id="cashier-data" type="application/json">${scriptJson({ ...view, words: w })}</script>
+<script id="cashier-data" type="application/json">${scriptJson({ ...view, problem, words: { paying: w.paying, paid: w.paid, network: w.network } })}</script>
 <script>${SCRIPT}</script></body></html>`;
 }

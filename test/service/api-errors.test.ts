@@ -99,6 +99,15 @@ describe('API errors say what to fix', () => {
     expect(unknown.headers.allow).toBeUndefined();
   });
 
+  it('a URL that is not valid percent-encoding is a 400 in the usual shape, saying how to encode', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/api/orders/%E0%A4%A' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      code: 'VALIDATION_ERROR',
+      message: 'The URL is not valid percent-encoding: encode each byte as %XX.',
+    });
+  });
+
   it('405 on a real socket, as a browser or curl sees it', async () => {
     const res = await fetch(`${h.serviceUrl}/api/login`);
     expect(res.status).toBe(405);
