@@ -38,5 +38,5 @@ describe.skipIf(!browserAvailable)('API reference at /docs (Chromium, offline)',
     expect([...origins]).toEqual([e2e.demo.serviceUrl]);
     // The one expected console error is the refused token's 401.
     expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
-  });
+  }, 90_000); // Swagger UI's bundle is 1.7 MB of script: on a loaded machine two page loads take a while.
 });
