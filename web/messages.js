@@ -128,6 +128,7 @@ export const MESSAGES = {
     'tl.faultClear': '模拟器：清除所有故障',
     'tl.clockAdvanced': '模拟器时钟拨快 60 秒，现在{offset}',
     'tl.clockReset': '模拟器时钟恢复真实时间',
+    'tl.simNow': '模拟器时间',
     'tl.clockNote': '到期的通知重试已立即发出；服务端的时钟不受影响。',
     'tl.lostSettled': '支付通知始终没有到达，服务端的对账任务向微信查询后确认已支付',
     'tl.lostSettledNote':
@@ -305,6 +306,7 @@ export const MESSAGES = {
     'tl.faultClear': 'Simulator: all faults cleared',
     'tl.clockAdvanced': 'Simulator clock moved 60 s ahead, now {offset}',
     'tl.clockReset': 'Simulator clock back to real time',
+    'tl.simNow': 'simulator time',
     'tl.clockNote':
       "Notification retries that fell due were sent at once; the service's clock is unaffected.",
     'tl.lostSettled':

@@ -168,7 +168,7 @@ export function clockEntry(action, clock) {
       action === 'advance'
         ? t('tl.clockAdvanced', { offset: formatOffset(clock.offset_ms, t) })
         : t('tl.clockReset'),
-    rows: () => [['now', formatTime(clock.now_ms)]],
+    rows: (t) => [[t('tl.simNow'), formatTime(clock.now_ms)]],
     note: action === 'advance' ? (t) => t('tl.clockNote') : undefined,
   };
 }
