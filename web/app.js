@@ -66,6 +66,7 @@ async function main() {
     simulatorUrl: config.simulatorUrl,
     appid: config.appid,
     mount: $('phone-screen'),
+    lang: () => i18n.lang,
     observe: (o) => o.api === 'login' && timeline.add(wxLoginEntry(o)),
   });
   const api = createServiceApi({

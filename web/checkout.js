@@ -82,6 +82,7 @@ export function createCheckout({ api, wx, timeline, simulatorUrl, view, onOrderC
   /** "I paid, check": the service queries WeChat; it never takes the phone's word for it. */
   async function sync() {
     const session = current;
+    session.watch.syncTapped();
     setPhase('syncing');
     try {
       const order = await api.sync(session.order.id);

@@ -53,3 +53,20 @@ export function maskOpenid(openid) {
   if (typeof openid !== 'string' || openid.length < 12) return '…';
   return `${openid.slice(0, 6)}…${openid.slice(-4)}`;
 }
+
+/**
+ * A moment as `2026-12-02 14:05:09 UTC+8`, in the browser's zone with the zone written out, so
+ * it reads the same to everyone (no 12/02 vs 02/12, no AM/PM).
+ */
+export function formatTime(ms) {
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const offset = -d.getTimezoneOffset();
+  const hours = Math.trunc(Math.abs(offset) / 60);
+  const minutes = Math.abs(offset) % 60;
+  const zone =
+    offset === 0 ? 'UTC' : `UTC${offset > 0 ? '+' : '-'}${hours}${minutes ? `:${pad(minutes)}` : ''}`;
+  return `${date} ${time} ${zone}`;
+}

@@ -8,13 +8,19 @@
  * const watch = createOrderWatch({ api, simulatorUrl, order, timeline, onOrder: render });
  * const settled = await watch.waitUntil((o) => o.status !== 'PENDING', 10_000);
  */
-import { notificationEntry, serviceEventEntry, statusSeenEntry } from './timeline-entries.js';
+import {
+  lostNotificationSettledEntry,
+  notificationEntry,
+  serviceEventEntry,
+  statusSeenEntry,
+} from './timeline-entries.js';
 
 export function createOrderWatch({ api, simulatorUrl, order, timeline, onOrder, intervalMs = 1000 }) {
   const sim = new URL(simulatorUrl).origin;
   let latest = order;
   let timer = null;
   let stopped = false;
+  let syncTapped = false;
   const waiters = new Set();
 
   function seen(next) {
@@ -39,9 +45,13 @@ export function createOrderWatch({ api, simulatorUrl, order, timeline, onOrder, 
       for (const attempt of attemptsRes.value.attempts ?? []) timeline.add(notificationEntry(attempt));
     }
     if (eventsRes.status === 'fulfilled') {
-      eventsRes.value.forEach((event, i) => {
-        timeline.add(serviceEventEntry(order.id, i, event));
-      });
+      const events = foldStateChanges(eventsRes.value);
+      for (const { index, event } of events) {
+        timeline.add(serviceEventEntry(`event:${order.id}:${index}`, event));
+      }
+      if (!syncTapped && settledWithoutNotification(events.map((e) => e.event))) {
+        timeline.add(lostNotificationSettledEntry(order));
+      }
     }
     if (orderRes.status === 'fulfilled') seen(orderRes.value);
   }
@@ -64,6 +74,10 @@ export function createOrderWatch({ api, simulatorUrl, order, timeline, onOrder, 
     },
     /** Records an order the page got another way (sync, close) so the view and timeline agree. */
     seen,
+    /** "I paid" was tapped: a query that settles the order now is the person's, not the reconciler's. */
+    syncTapped() {
+      syncTapped = true;
+    },
     get latest() {
       return latest;
     },
@@ -84,4 +98,34 @@ export function createOrderWatch({ api, simulatorUrl, order, timeline, onOrder, 
       });
     },
   };
+}
+
+/**
+ * A close writes its reason and the state change as two `state_changed` events in the same
+ * instant; they are one thing to a person, so they become one entry, keyed by the first.
+ */
+function foldStateChanges(events) {
+  const out = [];
+  events.forEach((event, index) => {
+    const last = out[out.length - 1];
+    if (
+      last &&
+      event.type === 'state_changed' &&
+      last.event.type === 'state_changed' &&
+      last.event.createdAt === event.createdAt
+    ) {
+      last.event = { ...last.event, data: { ...last.event.data, ...event.data } };
+    } else {
+      out.push({ index, event });
+    }
+  });
+  return out;
+}
+
+/** PAID by a query (not a notification), and no notification ever reached the service. */
+function settledWithoutNotification(events) {
+  const paidByQuery = events.some(
+    (e) => e.type === 'state_changed' && e.data?.to === 'PAID' && e.data?.paidSource === 'query',
+  );
+  return paidByQuery && !events.some((e) => e.type === 'notification_received');
 }

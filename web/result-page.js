@@ -5,7 +5,7 @@
  * for `order.status === 'PAID'`.
  */
 import { h, replaceChildren } from './dom.js';
-import { formatFen } from './i18n.js';
+import { formatFen, formatTime } from './i18n.js';
 
 export function createResultPage({ root, i18n, actions }) {
   let state = null;
@@ -28,13 +28,13 @@ function view(state, i18n, actions) {
   if (state.phase === 'creating') return [hero('busy', t('result.creating'))];
   if (state.phase === 'error') return errorView(state, t, actions);
   const { order } = state;
-  const summary = orderSummary(order, t, i18n.lang === 'zh' ? 'zh-CN' : 'en-GB');
+  const summary = orderSummary(order, t);
   const back = button(t('action.back'), actions.back, 'back', 'ghost');
   switch (order.status) {
     case 'PAID':
       return [hero('ok', t('result.paid'), formatFen(order.amount)), summary, back];
     case 'CLOSED':
-      return [hero('muted', t('result.closed'), t('result.closedNote')), summary, back];
+      return [hero('muted', t('result.closed'), t('result.closedNote'), 'closed'), summary, back];
     case 'REVIEW':
       return [hero('bad', t('result.review'), t('result.reviewNote')), summary, back];
     case 'REFUNDED':
@@ -88,24 +88,45 @@ function errorView({ error, product, quantity, idempotencyKey }, t, actions) {
   ];
 }
 
-function hero(tone, title, subtitle) {
-  const icon = { ok: '✓', bad: '✕', warn: '!', busy: '', muted: '·' }[tone];
+/** 24-px line icons (stroke paths), drawn as SVG so they look the same on every system font. */
+const ICONS = {
+  ok: 'M5 12.5l4.5 4.5L19 7.5',
+  bad: 'M6.5 6.5l11 11M17.5 6.5l-11 11',
+  warn: 'M12 6v8M12 17.5v.5',
+  closed: 'M5.6 5.6l12.8 12.8M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18',
+  muted: 'M7 12h10',
+};
+
+function icon(name) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('data-icon', name);
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+function hero(tone, title, subtitle, iconName = tone) {
   return h(
     'div',
     { class: `hero tone-${tone}`, 'data-testid': 'result-hero', 'data-tone': tone },
-    h('div', { class: tone === 'busy' ? 'spinner' : 'hero-icon', 'aria-hidden': 'true' }, icon),
+    tone === 'busy'
+      ? h('div', { class: 'spinner', 'aria-hidden': 'true' })
+      : h('div', { class: 'hero-icon', 'aria-hidden': 'true' }, icon(iconName)),
     h('h2', { class: 'hero-title', 'data-testid': 'result-title' }, title),
     subtitle && h('p', { class: 'hero-sub', 'data-testid': 'result-sub' }, subtitle),
   );
 }
 
-function orderSummary(order, t, locale) {
+function orderSummary(order, t) {
   const rows = [
     [t('result.item'), `${order.description} × ${order.quantity}`],
     [t('result.amount'), formatFen(order.amount)],
-    ['out_trade_no', order.outTradeNo, 'out-trade-no'],
-    order.transactionId && [t('result.transaction'), order.transactionId, 'transaction-id'],
-    order.paidAt && [t('result.paidAt'), new Date(order.paidAt).toLocaleString(locale)],
+    ['out_trade_no', order.outTradeNo, 'out-trade-no', 'number'],
+    order.transactionId && [t('result.transaction'), order.transactionId, 'transaction-id', 'number'],
+    order.paidAt && [t('result.paidAt'), formatTime(Date.parse(order.paidAt))],
   ].filter(Boolean);
   return h(
     'section',
@@ -123,7 +144,10 @@ function orderSummary(order, t, locale) {
     h(
       'dl',
       { class: 'kv' },
-      rows.map(([k, v, testid]) => [h('dt', {}, k), h('dd', { 'data-testid': testid }, v)]),
+      rows.map(([k, v, testid, kind]) => [
+        h('dt', {}, k),
+        h('dd', { 'data-testid': testid, class: kind === 'number' ? 'long-number' : undefined }, v),
+      ]),
     ),
   );
 }

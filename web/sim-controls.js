@@ -1,22 +1,31 @@
 /**
- * The simulator's fault switches, in the page, so a person can break WeChat on purpose and
- * watch the service recover. Faults are set for the whole simulated merchant (no
- * out_trade_no), so they apply to the next order. The simulator only offers "clear all", so
- * switching one fault off clears them all and sets the remaining ones again.
+ * The simulator's fault switches and clock, in the page, so a person can break WeChat on purpose
+ * and watch the service recover. The simulator is the only source of truth: the switches and the
+ * list are drawn from `GET /sim/faults` (on load, after a reload, after every change), and the
+ * clock line from `GET /sim/clock`. Switching a fault off deletes exactly the rules it stands
+ * for (`DELETE /sim/faults/:id`); nothing is re-created behind the person's back.
  */
 import { h, replaceChildren } from './dom.js';
-import { errorEntry, faultEntry, systemErrorUsedEntry } from './timeline-entries.js';
+import { describeFault, formatOffset } from './sim-words.js';
+import { clockEntry, errorEntry, faultEntry, systemErrorUsedEntry } from './timeline-entries.js';
 
+/** The switches, and the merchant-wide rule each one stands for. */
 const TOGGLES = {
   drop: { fault: 'NOTIFY_DROP' },
   duplicate: { fault: 'NOTIFY_DUPLICATE', params: { copies: 3 } },
 };
 const NEXT_ORDER_FAILS = { fault: 'SYSTEMERROR', api: 'unifiedorder', times: 1 };
 
+/** A rule a switch stands for: that fault, for the whole merchant, on every call. */
+const isToggleRule = (rule, name) =>
+  rule.fault === TOGGLES[name].fault && !rule.out_trade_no && !rule.api && rule.times === null;
+
 export function createSimControls({ root, simulatorUrl, i18n, timeline, onExpireSession }) {
   const sim = new URL(simulatorUrl).origin;
   const activeList = root.querySelector('[data-testid="faults-active"]');
-  let nextOrderFailsArmed = false;
+  const clockLine = root.querySelector('[data-testid="clock-offset"]');
+  let faults = [];
+  let clock = null;
 
   async function simCall(method, path, body) {
     const res = await fetch(`${sim}${path}`, {
@@ -30,109 +39,114 @@ export function createSimControls({ root, simulatorUrl, i18n, timeline, onExpire
     return data;
   }
 
-  async function setFault(spec) {
-    await simCall('POST', '/sim/faults', spec);
-    timeline.add(faultEntry(`POST /sim/faults ${JSON.stringify(spec)}`));
-  }
-
-  async function refreshActive() {
-    try {
-      const data = await simCall('GET', '/sim/faults');
-      const faults = Array.isArray(data) ? data : (data.faults ?? []);
-      replaceChildren(
-        activeList,
-        faults.length === 0
-          ? h('li', { class: 'muted', 'data-i18n': 'sim.noFaults' })
-          : faults.map((f) => h('li', {}, describe(f))),
-      );
-      i18n.apply(activeList);
-      return faults;
-    } catch {
-      // The list is informative only; the switches stay usable without it.
-      return null;
-    }
-  }
-
-  async function resync() {
-    await simCall('DELETE', '/sim/faults');
-    timeline.add(faultEntry('DELETE /sim/faults'));
-    for (const [name, spec] of Object.entries(TOGGLES)) {
-      if (toggle(name).checked) await setFault(spec);
-    }
-    if (nextOrderFailsArmed) await setFault(NEXT_ORDER_FAILS);
-  }
-
   function toggle(name) {
     return root.querySelector(`[data-fault-toggle="${name}"]`);
   }
 
-  async function guarded(what, action, revert) {
+  function draw() {
+    for (const name of Object.keys(TOGGLES)) {
+      toggle(name).checked = faults.some((f) => isToggleRule(f, name));
+    }
+    replaceChildren(
+      activeList,
+      faults.length === 0
+        ? h('li', { class: 'muted' }, i18n.t('sim.noFaults'))
+        : faults.map((f) =>
+            h(
+              'li',
+              { 'data-fault': f.fault },
+              h('span', {}, describeFault(f, i18n.t)),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link-button',
+                  'data-testid': `fault-undo-${f.fault}`,
+                  onClick: () => guarded(f.fault, () => removeRule(f)),
+                },
+                i18n.t('sim.undo'),
+              ),
+            ),
+          ),
+    );
+    clockLine.textContent = clock ? formatOffset(clock.offset_ms, i18n.t) : '…';
+    clockLine.dataset.offsetMs = clock ? String(clock.offset_ms) : '';
+    root.querySelector('[data-testid="clock-reset"]').disabled = !clock || clock.offset_ms === 0;
+  }
+
+  async function refresh() {
+    const [f, c] = await Promise.allSettled([simCall('GET', '/sim/faults'), simCall('GET', '/sim/clock')]);
+    if (f.status === 'fulfilled') faults = f.value.faults ?? [];
+    if (c.status === 'fulfilled') clock = c.value;
+    draw();
+    return f.status === 'fulfilled' ? faults : null;
+  }
+
+  async function addRule(spec) {
+    await simCall('POST', '/sim/faults', spec);
+    timeline.add(faultEntry('on', spec));
+  }
+
+  async function removeRule(rule) {
+    await simCall('DELETE', `/sim/faults/${encodeURIComponent(rule.id)}`);
+    timeline.add(faultEntry('off', rule));
+  }
+
+  async function guarded(what, action) {
     try {
       await action();
     } catch (err) {
-      revert?.();
       timeline.add(errorEntry(what, err));
     }
-    await refreshActive();
+    await refresh();
   }
 
   for (const name of Object.keys(TOGGLES)) {
-    const box = toggle(name);
-    box.addEventListener('change', () =>
-      guarded(
-        TOGGLES[name].fault,
-        () => (box.checked ? setFault(TOGGLES[name]) : resync()),
-        () => {
-          box.checked = !box.checked;
-        },
-      ),
-    );
+    toggle(name).addEventListener('change', (event) => {
+      const on = event.target.checked;
+      guarded(TOGGLES[name].fault, async () => {
+        if (on) return addRule({ ...TOGGLES[name], times: null });
+        for (const rule of faults.filter((f) => isToggleRule(f, name))) await removeRule(rule);
+      });
+    });
   }
-  root.querySelector('[data-testid="fault-next-order-fails"]').addEventListener('click', () =>
-    guarded('SYSTEMERROR', async () => {
-      await setFault(NEXT_ORDER_FAILS);
-      nextOrderFailsArmed = true;
-    }),
-  );
+  root
+    .querySelector('[data-testid="fault-next-order-fails"]')
+    .addEventListener('click', () => guarded('SYSTEMERROR', () => addRule(NEXT_ORDER_FAILS)));
   root.querySelector('[data-testid="faults-clear"]').addEventListener('click', () =>
     guarded('DELETE /sim/faults', async () => {
-      for (const name of Object.keys(TOGGLES)) toggle(name).checked = false;
-      nextOrderFailsArmed = false;
-      await resync();
+      await simCall('DELETE', '/sim/faults');
+      timeline.add(faultEntry('clear'));
     }),
   );
   root.querySelector('[data-testid="clock-advance"]').addEventListener('click', () =>
-    guarded('clock', async () => {
-      const data = await simCall('POST', '/sim/clock/advance', { seconds: 60 });
-      timeline.add(faultEntry(`POST /sim/clock/advance {"seconds":60}${data.now ? ` → ${data.now}` : ''}`));
+    guarded('POST /sim/clock/advance', async () => {
+      clock = await simCall('POST', '/sim/clock/advance', { seconds: 60 });
+      timeline.add(clockEntry('advance', clock));
+    }),
+  );
+  root.querySelector('[data-testid="clock-reset"]').addEventListener('click', () =>
+    guarded('POST /sim/clock/reset', async () => {
+      clock = await simCall('POST', '/sim/clock/reset');
+      timeline.add(clockEntry('reset', clock));
     }),
   );
   root.querySelector('[data-testid="expire-session"]').addEventListener('click', onExpireSession);
+  i18n.onChange(draw);
 
-  refreshActive();
+  refresh();
   return {
     /**
      * The one-shot SYSTEMERROR is used up by the next unified order. The service retries it
      * inside one request, so the page learns of it from the simulator: the rule is gone.
      */
     async orderCreated(order) {
-      const wasArmed = nextOrderFailsArmed;
-      nextOrderFailsArmed = false;
-      const faults = await refreshActive();
-      if (wasArmed && faults && !faults.some((f) => f.fault === NEXT_ORDER_FAILS.fault)) {
+      const armed = faults.some((f) => f.fault === NEXT_ORDER_FAILS.fault && f.api === NEXT_ORDER_FAILS.api);
+      const now = await refresh();
+      if (armed && now && !now.some((f) => f.fault === NEXT_ORDER_FAILS.fault)) {
         timeline.add(systemErrorUsedEntry(order));
       }
     },
-    refresh: refreshActive,
+    refresh,
   };
-}
-
-function describe(f) {
-  const scope = [
-    f.api && `api=${f.api}`,
-    f.out_trade_no && `out_trade_no=${f.out_trade_no}`,
-    f.times && `×${f.times}`,
-  ];
-  const params = f.params && Object.keys(f.params).length > 0 ? ` ${JSON.stringify(f.params)}` : '';
-  return `${f.fault ?? JSON.stringify(f)} ${scope.filter(Boolean).join(' ')}${params}`.trim();
 }

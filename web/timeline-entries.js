@@ -2,7 +2,8 @@
  * Turns what the page observes into timeline entries. Nothing secret can reach these: the page
  * never holds a key, and the session token is deliberately not passed in (only its lifetime).
  */
-import { formatFen, maskOpenid } from './i18n.js';
+import { formatFen, formatTime, maskOpenid } from './i18n.js';
+import { faultName, formatOffset } from './sim-words.js';
 
 export function wxLoginEntry({ code, openid }) {
   return {
@@ -74,17 +75,34 @@ export function payResultEntry(errMsg) {
   };
 }
 
-/** One entry per service event; `index` keys it, since events are append-only. */
-export function serviceEventEntry(orderId, index, event) {
+/**
+ * One entry per service event; `key` identifies it, since events are append-only. A close
+ * writes its reason and the state change as two events at the same moment: the watch folds them
+ * into one before they get here, so one close is one entry.
+ */
+export function serviceEventEntry(key, event) {
   const tone = { anomaly: 'bad', prepay_failed: 'warn', notification_rejected: 'bad' }[event.type] ?? 'info';
   return {
-    key: `event:${orderId}:${index}`,
-    signature: event.type,
+    key,
+    signature: `${event.type}|${JSON.stringify(event.data)}`,
     kind: `event-${event.type}`,
     actor: 'service',
     tone: event.type === 'state_changed' ? 'ok' : tone,
-    title: (t) => `${t(`event.${event.type}`)} · ${event.type}`,
-    rows: () => summarise(event.data),
+    title: (t) => t(`event.${event.type}`),
+    rows: (t) => summarise(event.data, t),
+  };
+}
+
+/** The moment the demo exists to show: no notification ever came, and the reconciler settled it. */
+export function lostNotificationSettledEntry(order) {
+  return {
+    key: `lost-settled:${order.id}`,
+    kind: 'lost-notification-settled',
+    actor: 'service',
+    tone: 'ok',
+    title: (t) => t('tl.lostSettled'),
+    rows: () => [['out_trade_no', order.outTradeNo]],
+    note: (t) => t('tl.lostSettledNote'),
   };
 }
 
@@ -92,18 +110,20 @@ export function serviceEventEntry(orderId, index, event) {
 export function notificationEntry(attempt) {
   const waiting = attempt.status === 'pending' || attempt.status === 'scheduled';
   const tone = attempt.ok === true ? 'ok' : waiting ? 'info' : 'bad';
+  const copy = attempt.copy ?? 1;
   return {
     key: `notify:${attempt.id}`,
     signature: `${attempt.status}|${attempt.reply ?? ''}|${attempt.ok}|${attempt.error ?? ''}`,
     kind: 'notification',
     actor: 'wechat',
     tone,
-    title: (t) => t('tl.notify', { attempt: attempt.attempt, kind: attempt.kind ?? 'pay' }),
+    title: (t) => t(copy > 1 ? 'tl.notifyCopy' : 'tl.notify', { attempt: attempt.attempt, copy }),
     rows: (t) =>
       [
-        [t('tl.notifyStatus'), attempt.status],
-        [t('tl.notifyReply'), attempt.reply ? replySummary(attempt.reply) : '—'],
-        attempt.error && [t('tl.error'), attempt.error],
+        [t('tl.notifyStatus'), t(`notify.${attempt.status}`)],
+        attempt.reply && [t('tl.notifyReply'), replySummary(attempt.reply)],
+        // A dropped attempt's error is the simulator's note in English; its status says it all.
+        attempt.error && attempt.status !== 'dropped' && [t('tl.error'), attempt.error],
       ].filter(Boolean),
   };
 }
@@ -127,8 +147,30 @@ export function statusSeenEntry(order) {
   };
 }
 
-export function faultEntry(description) {
-  return { kind: 'fault', actor: 'simulator', tone: 'warn', title: () => description };
+/** `action` is 'on' or 'off' with the rule, or 'clear'. */
+export function faultEntry(action, rule) {
+  const key = { on: 'tl.faultOn', off: 'tl.faultOff', clear: 'tl.faultClear' }[action];
+  return {
+    kind: 'fault',
+    actor: 'simulator',
+    tone: action === 'on' ? 'warn' : 'info',
+    title: (t) => t(key, { name: rule ? faultName(rule, t) : '' }),
+  };
+}
+
+/** `action` is 'advance' or 'reset'; `clock` is what GET /sim/clock answers. */
+export function clockEntry(action, clock) {
+  return {
+    kind: `clock-${action}`,
+    actor: 'simulator',
+    tone: action === 'advance' ? 'warn' : 'info',
+    title: (t) =>
+      action === 'advance'
+        ? t('tl.clockAdvanced', { offset: formatOffset(clock.offset_ms, t) })
+        : t('tl.clockReset'),
+    rows: (t) => [[t('tl.simNow'), formatTime(clock.now_ms)]],
+    note: action === 'advance' ? (t) => t('tl.clockNote') : undefined,
+  };
 }
 
 export function systemErrorUsedEntry(order) {
@@ -152,16 +194,35 @@ export function errorEntry(what, err) {
   };
 }
 
-/** Shows an event's data as rows of scalars; nested values are compacted to JSON. */
-function summarise(data) {
+/** Fields whose values are codes the page has words for: order states and why a query ran. */
+const VALUE_LABELS = {
+  from: 'status',
+  to: 'status',
+  status: 'status',
+  paidSource: 'source',
+  source: 'source',
+};
+
+/** Shows an event's data as rows of scalars; a nested value becomes `key: value` pairs. */
+function summarise(data, t) {
   if (data === null || typeof data !== 'object') return data === undefined ? [] : [['data', String(data)]];
-  return Object.entries(data).map(([k, v]) => [k, showValue(k, v)]);
+  // A field the page has a label for is shown by its label; any other keeps its own name.
+  const known = (key, fallback) => (t(key) === key ? fallback : t(key));
+  const value = (k, v) =>
+    VALUE_LABELS[k] ? known(`${VALUE_LABELS[k]}.${v}`, String(v)) : showValue(k, v, t);
+  return Object.entries(data).map(([k, v]) => [known(`field.${k}`, k), value(k, v)]);
 }
 
 // Event data carries times as epoch milliseconds (`paidAt: 1795747910000`); show them as times.
-function showValue(key, value) {
-  if (typeof value === 'number' && /At$/.test(key) && value > 1e12) return new Date(value).toISOString();
-  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+function showValue(key, value, t) {
+  if (typeof value === 'number' && /At$/.test(key) && value > 1e12) return formatTime(value);
+  if (typeof value === 'boolean') return t(value ? 'value.yes' : 'value.no');
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value)
+      .map(([k, v]) => `${k}: ${showValue(k, v, t)}`)
+      .join(', ');
+  }
+  return String(value);
 }
 
 /** The service's XML reply to a notification, read for its return_code/return_msg. */

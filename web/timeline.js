@@ -31,7 +31,11 @@ export function createTimeline(listEl, i18n) {
         h(
           'dl',
           { class: 'tl-rows' },
-          rows.map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]),
+          rows.map(([label, value]) => [
+            h('dt', {}, label),
+            // A transaction number is compared digit by digit: it never wraps mid-number.
+            h('dd', { class: /^\d{16,}$/.test(String(value)) ? 'long-number' : undefined }, value),
+          ]),
         ),
       entry.note && h('p', { class: 'tl-note' }, entry.note(t)),
     );

@@ -19,7 +19,14 @@
  * const { code } = await wx.login();
  * await wx.requestPayment(payment); // rejects with { errMsg: 'requestPayment:fail cancel' }
  */
-export function createWx({ simulatorUrl, appid, mount, observe = () => {}, fetchImpl = fetch }) {
+export function createWx({
+  simulatorUrl,
+  appid,
+  mount,
+  observe = () => {},
+  fetchImpl = fetch,
+  lang = () => 'zh',
+}) {
   const simOrigin = new URL(simulatorUrl).origin;
 
   // One phone, one WeChat user: later logins ask the simulator for the same openid, as
@@ -92,6 +99,8 @@ export function createWx({ simulatorUrl, appid, mount, observe = () => {}, fetch
       package: params.package,
       signType: params.signType ?? 'MD5',
       paySign: params.paySign,
+      // The simulated cashier speaks the page's language, as WeChat follows the phone's.
+      lang: lang(),
     });
     return new Promise((resolve, reject) => {
       const overlay = openCashier(mount, `${simOrigin}/sim/cashier?${query}`);

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 
@@ -34,11 +34,23 @@ export interface AuthDeps {
   adminToken: string | undefined;
 }
 
-function bearer(request: FastifyRequest): string | undefined {
+/**
+ * The token from `Authorization: Bearer <token>`. A header that is there but not in that shape
+ * (a bare token, `Token x`, `bearer:x`) is refused with a message that says what to send, since
+ * "missing or expired" would send the caller looking in the wrong place.
+ */
+function bearer(request: FastifyRequest, reply: FastifyReply): string | undefined {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
-  return match?.[1];
+  if (match) return match[1];
+  reply.header('www-authenticate', 'Bearer');
+  throw new AppError(
+    'UNAUTHORIZED',
+    /^Bearer /.test(header)
+      ? 'The token after "Bearer " must be 1 to 512 visible ASCII characters.'
+      : 'The Authorization header must read "Bearer <token>": the "Bearer " prefix is missing.',
+  );
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -64,7 +76,7 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.addHook('onRequest', async (request, reply) => {
     const auth = request.routeOptions.config.auth;
     if (auth === 'public' || auth === undefined) return;
-    const token = bearer(request);
+    const token = bearer(request, reply);
     if (auth === 'admin') {
       if (deps.adminToken !== undefined && token !== undefined && sameSecret(token, deps.adminToken)) return;
       if (token !== undefined && (await deps.sessions.resolve(token, deps.clock.now()))) {

@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { WechatRejectedError, WechatRetryableError, WechatUnknownOutcomeError } from '../wechat/errors.js';
+import { trackAllowedMethods } from './method-not-allowed.js';
 
 /** Fastify's own error codes that are the client's fault, and what we call them. */
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
@@ -10,7 +11,23 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_ERROR',
   FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_ERROR',
   FST_ERR_VALIDATION: 'VALIDATION_ERROR',
+  FST_ERR_BAD_URL: 'VALIDATION_ERROR',
 };
+
+/**
+ * Fastify answers a URL it cannot decode (`/%E0%A4%A`) before any route or error handler runs;
+ * this gives that answer our `{ code, message }` shape too. Passed as Fastify's `frameworkErrors`.
+ */
+export function frameworkErrorReply(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const { status, body } = toErrorResponse(err);
+  return reply
+    .code(status)
+    .send(
+      err.code === 'FST_ERR_BAD_URL'
+        ? { ...body, message: 'The URL is not valid percent-encoding: encode each byte as %XX.' }
+        : body,
+    );
+}
 
 export interface ErrorBody {
   code: ErrorCode;
@@ -37,6 +54,15 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     };
   }
   const fastify = err as Partial<FastifyError>;
+  if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return {
+      status: ERROR_STATUS.UNSUPPORTED_MEDIA_TYPE,
+      body: {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'Send the body as JSON with the header Content-Type: application/json.',
+      },
+    };
+  }
   const mapped = (fastify.validation ? 'VALIDATION_ERROR' : undefined) ?? FASTIFY_CODES[fastify.code ?? ''];
   if (mapped)
     return { status: ERROR_STATUS[mapped], body: { code: mapped, message: fastify.message ?? mapped } };
@@ -44,13 +70,22 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {
+  const allowedMethods = trackAllowedMethods(app);
   app.setErrorHandler((err, request, reply) => {
     const { status, body, retryAfter } = toErrorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.code(status).send(body);
   });
-  app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send({ code: 'NOT_FOUND', message: 'No such route.' }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(request);
+    // A route that itself answers "not found" (a missing file, say) is a 404 whatever the path.
+    if (allowed.length === 0 || allowed.includes(request.method))
+      throw new AppError('NOT_FOUND', 'No such route.');
+    reply.header('allow', allowed.join(', '));
+    throw new AppError(
+      'METHOD_NOT_ALLOWED',
+      `${request.method} is not allowed here; this path takes ${allowed.join(', ')}.`,
+    );
+  });
 }

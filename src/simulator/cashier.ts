@@ -14,7 +14,7 @@ const PAYMENT_KEYS = ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign']
 function viewFor(ctx: SimContext, q: Record<string, string | undefined>): CashierView {
   const fromPackage = q.package?.startsWith('prepay_id=') ? q.package.slice('prepay_id='.length) : undefined;
   const prepayId = q.prepay_id ?? fromPackage ?? '';
-  const view: CashierView = { prepayId };
+  const view: CashierView = { prepayId, lang: q.lang === 'en' ? 'en' : 'zh' };
   if (q.package !== undefined) {
     view.payment = Object.fromEntries(PAYMENT_KEYS.map((k) => [k, q[k] ?? '']));
     if (q.appId !== undefined) view.appId = q.appId;

@@ -149,6 +149,12 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext): vo
     return clockView();
   });
 
+  // Undoes every advance: the demo's "+60 s" must not leave every later payment time in the future.
+  app.post('/sim/clock/reset', async () => {
+    clock.resetOffset();
+    return clockView();
+  });
+
   app.get('/sim/faults', async () => ({ faults: state.faults }));
   app.post('/sim/faults', async (request, reply) => {
     const rule = parseFaultBody(ctx, request.body);

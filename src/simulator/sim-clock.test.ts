@@ -15,6 +15,19 @@ describe('createSimClock', () => {
     expect(clock.offsetMs()).toBe(clock.now() - T0);
   });
 
+  it('resetOffset undoes every advance, and a waiting task fires when time reaches it again', async () => {
+    const clock = createSimClock({ frozen: true, startMs: T0 });
+    const fired: number[] = [];
+    await clock.advance(60_000);
+    clock.schedule(T0 + 90_000, () => void fired.push(clock.now()));
+    expect(clock.resetOffset()).toBe(T0);
+    expect(clock.now()).toBe(T0);
+    await clock.advance(89_000);
+    expect(fired).toEqual([]);
+    await clock.advance(1_000);
+    expect(fired).toEqual([T0 + 90_000]);
+  });
+
   it('fires due tasks in time order, each at its own due time, including tasks scheduled on the way', async () => {
     const clock = createSimClock({ frozen: true, startMs: T0 });
     const seen: [string, number][] = [];

@@ -18,6 +18,11 @@ export interface SimClock extends Clock {
   settle(): Promise<void>;
   /** How far the clock is ahead of its base (real) time, in ms. */
   offsetMs(): number;
+  /**
+   * Puts the clock back where it started relative to real time, undoing every `advance`. Tasks
+   * already waiting keep their due times, so they simply fire later.
+   */
+  resetOffset(): number;
   /** Number of tasks waiting. */
   pending(): number;
   /** Cancels every waiting task; the clock keeps running. */
@@ -57,7 +62,8 @@ interface Entry {
 export function createSimClock(options: SimClockOptions = {}): SimClock {
   const frozenAt = options.startMs ?? Date.now();
   const base: Clock = options.frozen ? { now: () => frozenAt } : (options.base ?? { now: () => Date.now() });
-  let offset = options.startMs === undefined ? 0 : options.startMs - base.now();
+  const initialOffset = options.startMs === undefined ? 0 : options.startMs - base.now();
+  let offset = initialOffset;
   const queue: Entry[] = [];
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -111,6 +117,11 @@ export function createSimClock(options: SimClockOptions = {}): SimClock {
   return {
     now,
     offsetMs: () => offset,
+    resetOffset() {
+      offset = initialOffset;
+      arm();
+      return now();
+    },
     pending: () => queue.length,
     schedule(atMs, run) {
       const entry: Entry = { dueAt: atMs, seq: seq++, run };

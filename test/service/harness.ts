@@ -24,6 +24,30 @@ export const CREDENTIALS = {
 /** Every secret a response or a log line must never contain: the merchant key, the AppSecret, the admin token. */
 export const SECRETS = [CREDENTIALS.key, CREDENTIALS.secret, CREDENTIALS.adminToken];
 
+/** The fields of a successful payment notification for `order`, as WeChat would send them. */
+export function paymentNotificationFields(
+  order: { outTradeNo: string; amount: number },
+  openid: string,
+  transactionId: string,
+) {
+  return {
+    return_code: 'SUCCESS',
+    result_code: 'SUCCESS',
+    appid: CREDENTIALS.appid,
+    mch_id: CREDENTIALS.mchId,
+    nonce_str: 'n0nce',
+    openid,
+    trade_type: 'JSAPI',
+    bank_type: 'OTHERS',
+    total_fee: String(order.amount),
+    cash_fee: String(order.amount),
+    fee_type: 'CNY',
+    transaction_id: transactionId,
+    out_trade_no: order.outTradeNo,
+    time_end: '20240101120530',
+  };
+}
+
 export const CATALOGUE = [
   { sku: 'coffee', name: '美式咖啡', description: '中杯', price: 1 },
   { sku: 'latte', name: '拿铁', description: '大杯', price: 2800 },

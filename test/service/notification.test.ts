@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPaymentNotification } from '../../src/wechat/v2/notify.js';
 import { signV2 } from '../../src/wechat/v2/sign.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
-import { CREDENTIALS, type Harness, startHarness } from './harness.js';
+import { CREDENTIALS, type Harness, paymentNotificationFields, startHarness } from './harness.js';
 import { moneyInvariantViolations } from './invariants.js';
 
 const SUCCESS =
@@ -34,23 +34,7 @@ for (const database of testDatabases()) {
     let txn = 4200000000000000000000000000n;
     function fields(order: { outTradeNo: string; amount: number }, extra: Record<string, string> = {}) {
       txn += 1n;
-      return {
-        return_code: 'SUCCESS',
-        result_code: 'SUCCESS',
-        appid: CREDENTIALS.appid,
-        mch_id: CREDENTIALS.mchId,
-        nonce_str: 'n0nce',
-        openid,
-        trade_type: 'JSAPI',
-        bank_type: 'OTHERS',
-        total_fee: String(order.amount),
-        cash_fee: String(order.amount),
-        fee_type: 'CNY',
-        transaction_id: txn.toString(),
-        out_trade_no: order.outTradeNo,
-        time_end: '20240101120530',
-        ...extra,
-      };
+      return { ...paymentNotificationFields(order, openid, txn.toString()), ...extra };
     }
 
     async function post(body: string | Buffer, contentType = 'text/xml') {

@@ -26,15 +26,21 @@ describe('security of the HTTP API', () => {
     return { status: res.status, text, headers: res.headers };
   }
 
-  it('walks every route: only login, the notification, health and nothing else answer without a login', async () => {
+  it('walks every route: only login, the notification, health and the docs viewer shell answer without a login', async () => {
     const { token } = await h.login();
     const routes = h.app.routeTable;
     expect(routes.length).toBeGreaterThan(8);
     const publicRoutes = routes.filter((r) => r.auth === 'public').map((r) => `${r.method} ${r.url}`);
-    expect(publicRoutes.sort()).toEqual(['GET /healthz', 'POST /api/login', 'POST /payment/wxnotify']);
+    expect(publicRoutes.sort()).toEqual([
+      'GET /docs',
+      'GET /docs/static/:file',
+      'GET /healthz',
+      'POST /api/login',
+      'POST /payment/wxnotify',
+    ]);
 
     for (const r of routes) {
-      const path = r.url.replace(':id', 'some-order');
+      const path = r.url.replace(':id', 'some-order').replace(':file', 'swagger-ui.css');
       if (r.auth === 'admin') {
         expect((await call(r.method, path)).status, `${r.method} ${r.url} without a token`).toBe(401);
         expect((await call(r.method, path, token)).status, `${r.method} ${r.url} with a user token`).toBe(
@@ -90,7 +96,7 @@ describe('security of the HTTP API', () => {
   });
 
   it('documents every API route in the OpenAPI document, and reports health and metrics', async () => {
-    const docs = await call('GET', '/docs', CREDENTIALS.adminToken);
+    const docs = await call('GET', '/docs/json', CREDENTIALS.adminToken);
     expect(docs.status).toBe(200);
     const paths = Object.keys(JSON.parse(docs.text).paths).sort();
     expect(paths).toEqual([
@@ -121,6 +127,29 @@ describe('security of the HTTP API', () => {
     expect(metrics.text).toMatch(/^weapp_pay_upstream_duration_seconds_count\{api="unifiedorder"\} [1-9]/m);
   });
 
+  it('serves the API viewer shell and Swagger UI publicly, and the OpenAPI document to admins only', async () => {
+    const page = await call('GET', '/docs');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.text).toContain('/docs/static/swagger-ui-bundle.js');
+    expect(page.text).toContain("'/docs/json'");
+    // The public shell names no route: what the API holds stays behind the admin token.
+    expect(page.text).not.toContain('/api/orders');
+    const bundle = await call('GET', '/docs/static/swagger-ui-bundle.js');
+    expect(bundle.status).toBe(200);
+    expect(bundle.text).toContain('SwaggerUIBundle');
+    for (const path of [
+      '/docs/static/package.json',
+      '/docs/static/..%2f..%2fpackage.json',
+      '/docs/static/index.html',
+    ]) {
+      expect((await call('GET', path)).status, path).toBe(404);
+    }
+    const anonymous = await call('GET', '/docs/json');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.text).not.toContain('/api/orders');
+  });
+
   it('never returns session_key, and no response or log line carries a secret', async () => {
     await h.clock.advance(61_000);
     const login = await call('POST', '/api/login', undefined, {
@@ -130,7 +159,7 @@ describe('security of the HTTP API', () => {
     const token = JSON.parse(login.text).token as string;
     await call('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 });
     await call('GET', '/metrics', CREDENTIALS.adminToken);
-    await call('GET', '/docs', CREDENTIALS.adminToken);
+    await call('GET', '/docs/json', CREDENTIALS.adminToken);
     await call('GET', '/no-such-route');
 
     const everything = [...responses, ...h.logs].join('\n');

@@ -184,6 +184,14 @@ describe('control API', () => {
     expect((await h.json('POST', '/sim/clock/advance', { seconds: -1 })).status).toBe(400);
   });
 
+  it('puts the clock back to its start with POST /sim/clock/reset', async () => {
+    const ahead = (await h.json('POST', '/sim/clock/advance', { seconds: 60 })).body;
+    expect(ahead.offset_ms).toBeGreaterThanOrEqual(60_000);
+    const reset = (await h.json('POST', '/sim/clock/reset')).body;
+    expect(reset).toMatchObject({ offset_ms: 0, now_ms: ahead.now_ms - ahead.offset_ms });
+    expect((await h.json('GET', '/sim/clock')).body.offset_ms).toBe(0);
+  });
+
   it('forgets everything on reset', async () => {
     await h.client().unifiedOrder(orderInput('RESET_ME_0001', openid, NOTIFY));
     expect((await h.json('POST', '/sim/reset')).body).toEqual({ ok: true });

@@ -274,4 +274,12 @@ describe('cashier page', () => {
     expect(res.text).toContain('订单不存在');
     expect(res.text).not.toContain('确认支付');
   });
+
+  it('speaks English with ?lang=en, and Chinese otherwise', async () => {
+    const res = await postRaw(`${h.url}/sim/cashier?prepay_id=wx_unknown&lang=en`, undefined, 'GET');
+    expect(res.text).toContain('<html lang="en">');
+    expect(res.text).toContain('No such order: unknown prepay_id');
+    expect(res.text).toContain('>Close</button>');
+    expect(res.text).not.toMatch(/[\u4e00-\u9fff]/);
+  });
 });

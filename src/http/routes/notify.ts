@@ -37,7 +37,10 @@ export async function notifyRoutes(
     async (request, reply) => {
       const type = request.headers['content-type'] ?? '';
       if (!XML_TYPES.test(type)) {
-        return reply.code(415).type('text/xml').send(notifyReply(false, 'CONTENT_TYPE'));
+        return reply
+          .code(415)
+          .type('text/xml')
+          .send(notifyReply(false, 'Send Content-Type: text/xml or application/xml'));
       }
       const body = request.body;
       if (!Buffer.isBuffer(body) || body.length === 0) {

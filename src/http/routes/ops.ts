@@ -8,7 +8,7 @@ export interface OpsDeps {
   listAnomalies(): Promise<unknown[]>;
 }
 
-/** Health, metrics, the OpenAPI document and the admin views. */
+/** Health, metrics and the admin views. */
 export async function opsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<void> {
   app.get(
     '/healthz',
@@ -32,12 +32,6 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<vo
       const counts = await deps.countOrders();
       return reply.type('text/plain; version=0.0.4').send(deps.metrics.render(counts));
     },
-  );
-
-  app.get(
-    '/docs',
-    { config: { auth: 'admin' }, schema: { summary: 'This OpenAPI document', hide: true } },
-    async () => app.swagger(),
   );
 
   app.get(
