@@ -287,6 +287,17 @@ export function createOrderStore(db: Db) {
       );
     },
 
+    /**
+     * Keeps the evidence of a payment the store refused (a conflict), in a transaction of its own
+     * since the refused one rolled back: a second real payment must not be lost either.
+     */
+    async keepEvidence(orderId: string, evidence: PaymentEvidence, now: number): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const current = await lockRow(trx, orderId);
+        if (current) await keepEvidence(trx, orderId, evidence, current.status as OrderStatus, now);
+      });
+    },
+
     /** Every verified payment kept for the order, oldest first (audit). */
     async evidenceFor(orderId: string) {
       return db

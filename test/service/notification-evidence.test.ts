@@ -135,5 +135,31 @@ for (const database of testDatabases()) {
         await h.close();
       }
     });
+
+    it('keeps the evidence of a second transaction for a paid order, which is refused and not credited', async () => {
+      const [order] = await placeOrders('HMAC-SHA256', 1);
+      const h = await startHarness(db);
+      try {
+        const first = notification(order!, 'HMAC-SHA256');
+        const second = notification(order!, 'HMAC-SHA256');
+        expect(await post(h, first.body)).toBe(SUCCESS);
+        expect(await post(h, second.body)).toContain('TRANSACTION_CONFLICT');
+        const kept = await evidenceOf(order!.id);
+        expect(kept.map((e) => [e.transaction_id, e.order_status]).sort()).toEqual(
+          [
+            [first.transactionId, 'PENDING'],
+            [second.transactionId, 'PAID'],
+          ].sort(),
+        );
+        const row = await db.db
+          .selectFrom('orders')
+          .selectAll()
+          .where('id', '=', order!.id)
+          .executeTakeFirstOrThrow();
+        expect(row).toMatchObject({ status: 'PAID', transaction_id: first.transactionId });
+      } finally {
+        await h.close();
+      }
+    });
   });
 }
