@@ -1,46 +1,14 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestDbHandle, testDatabases } from '../../test/db/dialects.js';
-import { createUserStore } from '../users/user-store.js';
+import { testDatabases } from '../../test/db/dialects.js';
+import { orderStoreFixture, T0 } from '../../test/orders/order-store-fixture.js';
 import type { PaymentEvidence } from './decide.js';
-import { createOrderStore, OrderStateConflictError, type OrderStore } from './order-store.js';
-
-const T0 = Date.UTC(2024, 0, 1);
-let serial = 0;
+import { OrderStateConflictError } from './order-store.js';
 
 for (const database of testDatabases()) {
   describe(`one way to PAID, and the evidence of every payment, on ${database.name}`, () => {
-    let handle: TestDbHandle;
-    let orders: OrderStore;
-    let userId: string;
-
-    beforeAll(async () => {
-      handle = await database.openMigrated();
-      orders = createOrderStore(handle.db);
-      userId = (await createUserStore(handle.db).upsertByOpenid({ openid: 'o-evid', unionid: null }, T0)).id;
-    });
-    afterAll(() => handle.close());
-
-    async function newOrder() {
-      serial += 1;
-      const id = `ev-${database.name}-${serial}`;
-      await orders.insert(
-        {
-          id,
-          userId,
-          openid: 'o-evid',
-          outTradeNo: `EV${database.name}${serial}`,
-          sku: 'tea',
-          quantity: 1,
-          description: '乌龙茶',
-          amount: 100,
-          currency: 'CNY',
-          expiresAt: T0 + 7_200_000,
-        },
-        T0,
-      );
-      return (await orders.findById(id))!;
-    }
+    const s = orderStoreFixture(database, 'ev');
+    const newOrder = () => s.newOrder();
 
     function evidenceFor(outTradeNo: string, transactionId: string): PaymentEvidence {
       return {
@@ -56,36 +24,37 @@ for (const database of testDatabases()) {
         raw: { transaction_id: transactionId, time_end: '20240101080005', cash_fee: '80' },
       };
     }
-    const txn = () => `4200${database.name === 'sqlite' ? 1 : 2}${String(++serial).padStart(23, '0')}`;
+    let txns = 0;
+    const txn = () => `4200${database.name === 'sqlite' ? 1 : 2}${String(++txns).padStart(23, '0')}`;
 
     it('refuses an UPDATE to a status the transition table does not know', async () => {
       const order = await newOrder();
       await expect(
-        sql`update orders set status = 'BOGUS' where id = ${order.id}`.execute(handle.db),
+        sql`update orders set status = 'BOGUS' where id = ${order.id}`.execute(s.handle.db),
       ).rejects.toThrow(/orders_status_known/);
       await expect(
-        handle.db.updateTable('orders').set({ status: 'paid' }).where('id', '=', order.id).execute(),
+        s.handle.db.updateTable('orders').set({ status: 'paid' }).where('id', '=', order.id).execute(),
       ).rejects.toThrow(/orders_status_known/);
-      expect((await orders.findById(order.id))?.status).toBe('PENDING');
+      expect((await s.orders.findById(order.id))?.status).toBe('PENDING');
       // Every state the code knows is accepted.
       for (const status of ['PAID', 'CLOSED', 'REFUNDED', 'REVIEW', 'PENDING']) {
-        await handle.db.updateTable('orders').set({ status }).where('id', '=', order.id).execute();
+        await s.handle.db.updateTable('orders').set({ status }).where('id', '=', order.id).execute();
       }
     });
 
     it("keeps a REVIEW order's later verified payment, which WeChat will not send again", async () => {
       const order = await newOrder();
-      await orders.transition(order.id, 'flag', { event: { type: 'anomaly', data: {} } }, T0 + 1);
-      const seen = (await orders.findById(order.id))!;
+      await s.orders.transition(order.id, 'flag', { event: { type: 'anomaly', data: {} } }, T0 + 1);
+      const seen = (await s.orders.findById(order.id))!;
       const transactionId = txn();
       const evidence = evidenceFor(order.outTradeNo, transactionId);
-      const result = await orders.markPaidFromNotification(
+      const result = await s.orders.markPaidFromNotification(
         seen,
         { transactionId, paidAt: T0 + 5, cashFee: 80, evidence },
         T0 + 6,
       );
       expect(result).toMatchObject({ changed: false, from: 'REVIEW', order: { status: 'REVIEW' } });
-      const kept = await orders.evidenceFor(order.id);
+      const kept = await s.orders.evidenceFor(order.id);
       expect(kept).toEqual([
         {
           transaction_id: transactionId,
@@ -106,12 +75,12 @@ for (const database of testDatabases()) {
       ]);
       // The single path keeps it too (an order query for the same REVIEW order).
       const queried = { ...evidenceFor(order.outTradeNo, txn()), source: 'query' as const };
-      await orders.markPaid(
+      await s.orders.markPaid(
         order.id,
         { transactionId: queried.transactionId, paidAt: T0, source: 'query', evidence: queried },
         T0 + 7,
       );
-      expect((await orders.evidenceFor(order.id)).map((e) => [e.source, e.order_status])).toEqual([
+      expect((await s.orders.evidenceFor(order.id)).map((e) => [e.source, e.order_status])).toEqual([
         ['notification', 'REVIEW'],
         ['query', 'REVIEW'],
       ]);
@@ -119,21 +88,21 @@ for (const database of testDatabases()) {
 
     it('keeps one row per transaction_id, for duplicates and for CLOSED and REFUNDED orders', async () => {
       const closed = await newOrder();
-      await orders.transition(closed.id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
+      await s.orders.transition(closed.id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
       const t1 = txn();
       const e1 = evidenceFor(closed.outTradeNo, t1);
       const paid = { transactionId: t1, paidAt: T0 + 5, source: 'notify' as const, evidence: e1 };
-      expect((await orders.markPaid(closed.id, paid, T0 + 2)).changed).toBe(true);
-      expect((await orders.markPaid(closed.id, paid, T0 + 3)).changed).toBe(false);
-      await orders.transition(closed.id, 'refund', { event: { type: 'state_changed', data: {} } }, T0 + 4);
-      expect((await orders.markPaid(closed.id, paid, T0 + 5)).changed).toBe(false);
-      expect((await orders.evidenceFor(closed.id)).map((e) => [e.transaction_id, e.order_status])).toEqual([
+      expect((await s.orders.markPaid(closed.id, paid, T0 + 2)).changed).toBe(true);
+      expect((await s.orders.markPaid(closed.id, paid, T0 + 3)).changed).toBe(false);
+      await s.orders.transition(closed.id, 'refund', { event: { type: 'state_changed', data: {} } }, T0 + 4);
+      expect((await s.orders.markPaid(closed.id, paid, T0 + 5)).changed).toBe(false);
+      expect((await s.orders.evidenceFor(closed.id)).map((e) => [e.transaction_id, e.order_status])).toEqual([
         [t1, 'CLOSED'],
       ]);
       // A second transaction for the refunded order is a conflict, and is not credited.
       const t2 = txn();
       await expect(
-        orders.markPaid(
+        s.orders.markPaid(
           closed.id,
           { ...paid, transactionId: t2, evidence: evidenceFor(closed.outTradeNo, t2) },
           T0 + 6,
@@ -144,14 +113,14 @@ for (const database of testDatabases()) {
     it('writes identical rows, events and evidence through the batched and the single path', async () => {
       const viaBatch = await Promise.all([newOrder(), newOrder(), newOrder()]);
       const viaSingle = await Promise.all([newOrder(), newOrder(), newOrder()]);
-      await orders.transition(viaBatch[1]!.id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
-      await orders.transition(viaSingle[1]!.id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
-      const seen = await Promise.all(viaBatch.map((o) => orders.findById(o.id)));
+      await s.orders.transition(viaBatch[1]!.id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
+      await s.orders.transition(viaSingle[1]!.id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
+      const seen = await Promise.all(viaBatch.map((o) => s.orders.findById(o.id)));
       const batched = await Promise.all(
         seen.map((o) => {
           const transactionId = txn();
           const evidence = evidenceFor(o!.outTradeNo, transactionId);
-          return orders.markPaidFromNotification(
+          return s.orders.markPaidFromNotification(
             o!,
             { transactionId, paidAt: T0 + 5, cashFee: 80, evidence },
             T0 + 9,
@@ -163,7 +132,11 @@ for (const database of testDatabases()) {
         const transactionId = txn();
         const evidence = evidenceFor(o.outTradeNo, transactionId);
         single.push(
-          await orders.markPaid(o.id, { transactionId, paidAt: T0 + 5, source: 'notify', evidence }, T0 + 9),
+          await s.orders.markPaid(
+            o.id,
+            { transactionId, paidAt: T0 + 5, source: 'notify', evidence },
+            T0 + 9,
+          ),
         );
       }
       expect(batched.map((r) => r.changed)).toEqual([true, true, true]);
@@ -171,7 +144,7 @@ for (const database of testDatabases()) {
 
       /** The order's row, events and evidence without what differs by construction (ids, numbers). */
       async function trace(orderId: string) {
-        const row = await handle.db
+        const row = await s.handle.db
           .selectFrom('orders')
           .selectAll()
           .where('id', '=', orderId)
@@ -179,10 +152,10 @@ for (const database of testDatabases()) {
         const { id, out_trade_no, transaction_id, ...rest } = row;
         const unnamed = (data: unknown) =>
           JSON.parse(JSON.stringify(data).replaceAll(transaction_id!, 'T').replaceAll(out_trade_no, 'N'));
-        const events = (await orders.events(orderId))
+        const events = (await s.orders.events(orderId))
           .filter((e) => e.type !== 'notification_received') // the notification path's own record
           .map((e) => [e.type, unnamed(e.data), e.createdAt]);
-        const evidence = (await orders.evidenceFor(orderId)).map(
+        const evidence = (await s.orders.evidenceFor(orderId)).map(
           ({ order_id, out_trade_no: _o, transaction_id: _t, raw, ...e }) => ({
             ...e,
             raw: unnamed(JSON.parse(raw)),
