@@ -1,5 +1,5 @@
 import BetterSqlite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/db/dialects.js';
 import { orderStoreFixture, T0 } from '../../test/orders/order-store-fixture.js';
 import { openDatabase } from '../db/open.js';

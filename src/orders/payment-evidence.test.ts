@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/db/dialects.js';
 import { orderStoreFixture, T0 } from '../../test/orders/order-store-fixture.js';
 import type { PaymentEvidence } from './decide.js';
