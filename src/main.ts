@@ -77,7 +77,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     timeoutMs: wechat.timeoutMs,
   });
 
-  const settle = createQuerySettler({ orders, anomalies, pay, clock, log, metrics, sleep: options.sleep });
+  const settle = createQuerySettler({
+    orders,
+    anomalies,
+    pay,
+    clock,
+    log,
+    metrics,
+    merchant: { appid: wechat.appid, mchId: wechat.mchId },
+    sleep: options.sleep,
+  });
   const orderService = createOrderService({
     orders,
     catalogue,

@@ -122,6 +122,9 @@ export function createOrderService(deps: OrderServiceDeps) {
       notifyUrl: settings.notifyUrl,
       openid: order.openid,
       timeExpire: formatWechatTime(order.expiresAt),
+      // The algorithm the client signs unifiedorder with, so the order's notification is later
+      // verified with it even if WECHAT_SIGN_TYPE changes meanwhile (v2-evidence.ts orderSignType).
+      signType: settings.signType,
     };
   }
 
@@ -280,7 +283,8 @@ export async function closeAtWechat(
   }
   const closed = await deps.orders.transition(
     order.id,
-    { from: ['PENDING'], to: 'CLOSED', event: { type: 'state_changed', data: { reason: 'closed' } } },
+    'close',
+    { event: { type: 'state_changed', data: { reason: 'closed' } } },
     deps.clock.now(),
   );
   // Someone else moved it first (a notification, say): report what the database says now.
