@@ -1,4 +1,5 @@
 import { parseFen, parseWechatTime } from '../wechat/v2/fields.js';
+import type { V2SignType } from '../wechat/v2/sign.js';
 import * as ids from './ids.js';
 import { changedFields, currentState, isExpired, isPrepayLive, reentryParams } from './order-rules.js';
 import type { SimContext } from './sim-context.js';
@@ -45,7 +46,10 @@ function prepayAnswer(order: SimOrder): V2Outcome {
   return ok(fields);
 }
 
-/** S5: a `time_expire` sooner than the minimum is raised to it, or refused. */
+/**
+ * S5: a `time_expire` sooner than the minimum is raised to it, or refused. One that has already
+ * passed is refused by default (`timeExpireInPast`): it is usually a UTC time sent as Beijing time.
+ */
 function resolveTimeExpire(
   ctx: SimContext,
   raw: string | undefined,
@@ -55,7 +59,10 @@ function resolveTimeExpire(
   const at = parseWechatTime(raw)!;
   const earliest = now + ctx.behaviour.minTimeExpireSeconds * 1000;
   if (at >= earliest) return at;
-  if (ctx.behaviour.timeExpireTooSoon === 'reject') {
+  if (at <= now && ctx.behaviour.timeExpireInPast === 'reject') {
+    return refuse('INVALID_REQUEST', 'time_expire已过期，请检查是否为北京时间(UTC+8)');
+  }
+  if (at > now && ctx.behaviour.timeExpireTooSoon === 'reject') {
     return refuse(
       'INVALID_REQUEST',
       `time_expire时间过短，至少为下单后${ctx.behaviour.minTimeExpireSeconds}秒`,
@@ -64,26 +71,28 @@ function resolveTimeExpire(
   return earliest;
 }
 
+/** Re-entry: the order's state answers first (doc §2.15), then the parameter comparison. */
 function reenter(
   ctx: SimContext,
   order: SimOrder,
-  params: Record<string, string>,
-  timeExpire: number | undefined,
+  request: { params: Record<string, string>; signType: V2SignType; timeExpire: number | undefined },
   now: number,
 ): V2Outcome {
-  const changed = changedFields(order.params, params);
-  if (changed.length > 0) {
-    const code = ctx.behaviour.reentryConflictCode;
-    const des = code === 'INVALID_REQUEST' ? '201 商户订单号重复' : '同一笔交易不能多次提交';
-    return refuse(code, des);
-  }
   const state = currentState(order, now, ctx.behaviour);
   if (state === 'SUCCESS' || state === 'REFUND') return refuse('ORDERPAID', '该订单已支付');
   if (state === 'CLOSED') return refuse('ORDERCLOSED', '该订单已关闭');
   if (state === 'PAYERROR') return refuse('INVALID_REQUEST', '该订单支付失败，请使用新的商户订单号重新下单');
+  if (changedFields(order.params, request.params).length > 0) {
+    const code = ctx.behaviour.reentryConflictCode;
+    const des = code === 'INVALID_REQUEST' ? '201 商户订单号重复' : '同一笔交易不能多次提交';
+    return refuse(code, des);
+  }
   // Doc §2.7: a WeChat staffer says re-entry with only time_expire changed is accepted, new value wins.
-  if (timeExpire !== undefined) order.timeExpire = timeExpire;
-  if (isExpired(order, now)) return refuse('ORDERCLOSED', '订单已过期，请使用新的商户订单号重新下单');
+  if (request.timeExpire !== undefined) order.timeExpire = request.timeExpire;
+  if (isExpired(order, now, ctx.behaviour))
+    return refuse('ORDERCLOSED', '订单已过期，请使用新的商户订单号重新下单');
+  // The paySign of the new prepay_id uses the algorithm of this call.
+  order.signType = request.signType;
   const reuse =
     ctx.behaviour.reentryPrepayId === 'same' && isPrepayLive(order.prepayIssuedAt, now, ctx.behaviour);
   if (!reuse) issuePrepay(ctx, order, now);
@@ -113,9 +122,9 @@ export function createUnifiedOrderApi(ctx: SimContext): V2Api {
       }
       const timeExpire = resolveTimeExpire(ctx, fields.time_expire, now);
       if (typeof timeExpire === 'object') return timeExpire;
-      const params = reentryParams(fields, signType, ctx.behaviour);
+      const params = reentryParams(fields, ctx.behaviour);
       const existing = ctx.state.order(merchant.mchId, fields.out_trade_no!);
-      if (existing) return reenter(ctx, existing, params, timeExpire, now);
+      if (existing) return reenter(ctx, existing, { params, signType, timeExpire }, now);
       const order: SimOrder = {
         mchId: merchant.mchId,
         appid: fields.appid!,
