@@ -1,5 +1,6 @@
 import { parseFen, parseWechatTime } from '../wechat/v2/fields.js';
 import type { V2SignType } from '../wechat/v2/sign.js';
+import type { SimBehaviour } from './config.js';
 import * as ids from './ids.js';
 import { changedFields, currentState, isExpired, isPrepayLive, reentryParams } from './order-rules.js';
 import type { SimContext } from './sim-context.js';
@@ -99,19 +100,36 @@ function reenter(
   return prepayAnswer(order);
 }
 
+/**
+ * The checks on the request's own fields, before any state is looked at: limits and formats
+ * (`return_code=FAIL`), missing fields and the trade type's conditional ones (`LACK_PARAMS`).
+ * The client's request builder must refuse exactly these (see field-limits.property.test.ts).
+ *
+ * @example
+ * checkUnifiedOrderFields({ ...valid, body: '测'.repeat(43) }, behaviour) // fail('body参数长度有误')
+ */
+export function checkUnifiedOrderFields(
+  fields: Readonly<Record<string, string>>,
+  behaviour: Pick<SimBehaviour, 'requireHttpsNotifyUrl'>,
+): V2Outcome | undefined {
+  const problem = checkFields(fields, SPECS, { requireHttps: behaviour.requireHttpsNotifyUrl });
+  if (problem?.kind === 'missing') return refuse('LACK_PARAMS', `缺少参数${problem.field}`);
+  if (problem) return fail(problem.message);
+  if (fields.trade_type === 'JSAPI' && !fields.openid)
+    return refuse('LACK_PARAMS', '缺少参数openid，JSAPI支付必须传openid');
+  if (fields.trade_type === 'NATIVE' && !fields.product_id) return refuse('LACK_PARAMS', '缺少参数product_id');
+  return undefined;
+}
+
 export function createUnifiedOrderApi(ctx: SimContext): V2Api {
   return {
     api: 'unifiedorder',
     path: '/pay/unifiedorder',
     handle({ fields, merchant, signType, now }: V2Request): V2Outcome {
-      const problem = checkFields(fields, SPECS, { requireHttps: ctx.behaviour.requireHttpsNotifyUrl });
-      if (problem?.kind === 'missing') return refuse('LACK_PARAMS', `缺少参数${problem.field}`);
-      if (problem) return fail(problem.message);
+      const problem = checkUnifiedOrderFields(fields, ctx.behaviour);
+      if (problem) return problem;
       const tradeType = fields.trade_type!;
       const openid = fields.openid || undefined;
-      if (tradeType === 'JSAPI' && !openid)
-        return refuse('LACK_PARAMS', '缺少参数openid，JSAPI支付必须传openid');
-      if (tradeType === 'NATIVE' && !fields.product_id) return refuse('LACK_PARAMS', '缺少参数product_id');
       if (
         openid &&
         tradeType === 'JSAPI' &&
