@@ -117,7 +117,8 @@ export function checkUnifiedOrderFields(
   if (problem) return fail(problem.message);
   if (fields.trade_type === 'JSAPI' && !fields.openid)
     return refuse('LACK_PARAMS', '缺少参数openid，JSAPI支付必须传openid');
-  if (fields.trade_type === 'NATIVE' && !fields.product_id) return refuse('LACK_PARAMS', '缺少参数product_id');
+  if (fields.trade_type === 'NATIVE' && !fields.product_id)
+    return refuse('LACK_PARAMS', '缺少参数product_id');
   return undefined;
 }
 
