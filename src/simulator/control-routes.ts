@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { defaultTimes, type FaultRule, isFaultName, SIM_APIS, type SimApi } from './faults.js';
 import * as ids from './ids.js';
-import { currentState } from './order-rules.js';
+import { currentState, payableUntil } from './order-rules.js';
 import { playRequestPayment } from './payment.js';
 import { resolveFault } from './request-faults.js';
 import type { SimContext } from './sim-context.js';
@@ -32,6 +32,7 @@ function orderView(ctx: SimContext, o: SimOrder) {
     prepay_id: o.prepayId,
     prepay_expires_at: iso(o.prepayIssuedAt + ctx.behaviour.prepayLifetimeSeconds * 1000),
     time_expire: iso(o.timeExpire),
+    payable_until: iso(payableUntil(o, ctx.behaviour)),
     transaction_id: o.transactionId ?? null,
     time_end: iso(o.timeEnd),
     created_at: iso(o.createdAt),

@@ -129,6 +129,11 @@ describe('order lifetime without time_expire', () => {
 
   it('can still be paid just before 7 days', async () => {
     const prepayId = await orderAged(h, 'LIFETIME_0001', openid, 7 * DAY_MS - 1000);
+    const [order] = (await h.json('GET', '/sim/orders')).body.orders;
+    expect([order.time_expire, order.payable_until]).toEqual([
+      null,
+      new Date(START_MS + 7 * DAY_MS).toISOString(),
+    ]);
     expect((await h.pay(prepayId)).body.errMsg).toBe('requestPayment:ok');
   });
 
