@@ -56,17 +56,13 @@ const VOLATILE = new Set(['nonce_str', 'spbill_create_ip', 'sign', 'sign_type'])
 
 /**
  * The part of a unifiedorder request that re-entry must repeat exactly: every other field, an
- * optional one included (adding, dropping or changing it is a change). `time_expire` is left out
- * when a change to it is allowed. An empty field counts as absent, as in the signature.
+ * optional one included (adding, dropping or changing it is a change). An empty field counts as
+ * absent, as in the signature. Whether `time_expire` may move is the caller's decision.
  */
-export function reentryParams(
-  fields: Readonly<Record<string, string>>,
-  behaviour: SimBehaviour,
-): Record<string, string> {
+export function reentryParams(fields: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (VOLATILE.has(k) || v === '') continue;
-    if (k === 'time_expire' && behaviour.allowTimeExpireChange) continue;
     out[k] = v;
   }
   return out;

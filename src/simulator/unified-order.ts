@@ -63,7 +63,7 @@ function resolveTimeExpire(
   if (at <= now && ctx.behaviour.timeExpireInPast === 'reject') {
     return refuse('INVALID_REQUEST', 'time_expire已过期，请检查是否为北京时间(UTC+8)');
   }
-  if (at > now && ctx.behaviour.timeExpireTooSoon === 'reject') {
+  if (ctx.behaviour.timeExpireTooSoon === 'reject') {
     return refuse(
       'INVALID_REQUEST',
       `time_expire时间过短，至少为下单后${ctx.behaviour.minTimeExpireSeconds}秒`,
@@ -72,24 +72,38 @@ function resolveTimeExpire(
   return earliest;
 }
 
-/** Re-entry: the order's state answers first (doc §2.15), then the parameter comparison. */
+/**
+ * Re-entry: the order's state answers first (doc §2.15), then the parameter comparison. A
+ * `time_expire` is judged against the clock only when it moves: an identical retry sent after
+ * the deadline is the same order, not a new deadline in the past (or one to raise).
+ */
 function reenter(
   ctx: SimContext,
   order: SimOrder,
-  request: { params: Record<string, string>; signType: V2SignType; timeExpire: number | undefined },
+  request: { params: Record<string, string>; signType: V2SignType },
   now: number,
 ): V2Outcome {
   const state = currentState(order, now, ctx.behaviour);
   if (state === 'SUCCESS' || state === 'REFUND') return refuse('ORDERPAID', '该订单已支付');
   if (state === 'CLOSED') return refuse('ORDERCLOSED', '该订单已关闭');
   if (state === 'PAYERROR') return refuse('INVALID_REQUEST', '该订单支付失败，请使用新的商户订单号重新下单');
-  if (changedFields(order.params, request.params).length > 0) {
+  const movable = ctx.behaviour.allowTimeExpireChange;
+  const changed = changedFields(order.params, request.params).filter(
+    (k) => !(movable && k === 'time_expire'),
+  );
+  if (changed.length > 0) {
     const code = ctx.behaviour.reentryConflictCode;
     const des = code === 'INVALID_REQUEST' ? '201 商户订单号重复' : '同一笔交易不能多次提交';
     return refuse(code, des);
   }
   // Doc §2.7: a WeChat staffer says re-entry with only time_expire changed is accepted, new value wins.
-  if (request.timeExpire !== undefined) order.timeExpire = request.timeExpire;
+  const raw = request.params.time_expire;
+  if (raw !== undefined && raw !== order.params.time_expire) {
+    const moved = resolveTimeExpire(ctx, raw, now);
+    if (typeof moved === 'object') return moved;
+    order.timeExpire = moved;
+    order.params = { ...order.params, time_expire: raw };
+  }
   if (isExpired(order, now, ctx.behaviour))
     return refuse('ORDERCLOSED', '订单已过期，请使用新的商户订单号重新下单');
   // The paySign of the new prepay_id uses the algorithm of this call.
@@ -139,11 +153,11 @@ export function createUnifiedOrderApi(ctx: SimContext): V2Api {
       ) {
         return refuse('PARAM_ERROR', 'appid和openid不匹配');
       }
+      const params = reentryParams(fields);
+      const existing = ctx.state.order(merchant.mchId, fields.out_trade_no!);
+      if (existing) return reenter(ctx, existing, { params, signType }, now);
       const timeExpire = resolveTimeExpire(ctx, fields.time_expire, now);
       if (typeof timeExpire === 'object') return timeExpire;
-      const params = reentryParams(fields, ctx.behaviour);
-      const existing = ctx.state.order(merchant.mchId, fields.out_trade_no!);
-      if (existing) return reenter(ctx, existing, { params, signType, timeExpire }, now);
       const order: SimOrder = {
         mchId: merchant.mchId,
         appid: fields.appid!,

@@ -85,6 +85,28 @@ describe('state before parameters', () => {
     expect(again.fields).toMatchObject({ err_code: 'ORDERPAID', err_code_des: '该订单已支付' });
   });
 
+  it('answers ORDERPAID to an identical retry sent after the order’s time_expire has passed', async () => {
+    const expire = formatWechatTime(START_MS + 10 * 60_000);
+    const input = { ...orderInput('STATE_FIRST_3', openid, NOTIFY), timeExpire: expire };
+    await h.pay((await h.client().unifiedOrder(input)).prepayId);
+    await h.clock.advance(11 * 60_000);
+    const again = await rawOrder(orderFields('STATE_FIRST_3', { time_expire: expire }));
+    expect(again.fields).toMatchObject({ err_code: 'ORDERPAID' });
+  });
+
+  it('answers ORDERCLOSED to an identical retry after time_expire, without moving the deadline', async () => {
+    const expire = formatWechatTime(START_MS + 5 * 60_000);
+    await rawOrder(orderFields('STATE_FIRST_4', { time_expire: expire }));
+    await h.clock.advance(5 * 60_000 - 30_000);
+    const late = await rawOrder(orderFields('STATE_FIRST_4', { time_expire: expire }));
+    expect(late.fields.result_code).toBe('SUCCESS');
+    await h.clock.advance(30_000);
+    const expired = await rawOrder(orderFields('STATE_FIRST_4', { time_expire: expire }));
+    expect(expired.fields).toMatchObject({ err_code: 'ORDERCLOSED' });
+    const [order] = (await h.json('GET', '/sim/orders')).body.orders;
+    expect(order.time_expire).toBe(new Date(START_MS + 5 * 60_000).toISOString());
+  });
+
   it('answers ORDERCLOSED, not INVALID_REQUEST, for a closed order ordered again with another body', async () => {
     await h.client().unifiedOrder(orderInput('STATE_FIRST_2', openid, NOTIFY));
     await h.client().closeOrder({ outTradeNo: 'STATE_FIRST_2' });
