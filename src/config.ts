@@ -105,14 +105,23 @@ class Reader {
     return Number(raw);
   }
 
-  url(name: string, fallback?: string, { noQuery = false } = {}): string {
+  url(
+    name: string,
+    fallback?: string,
+    { noQuery = false, maxBytes = Number.POSITIVE_INFINITY } = {},
+  ): string {
     const value = this.text(name, fallback);
     if (value === '') return value;
     try {
       const url = new URL(value);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
-      if (noQuery && url.search !== '')
+      // A bare `?` or `#` counts too: the client and WeChat refuse any notify URL carrying one.
+      if (noQuery && value.includes('?'))
         this.problems.push(`${name} must not have a query string (WeChat drops it)`);
+      if (noQuery && value.includes('#')) this.problems.push(`${name} must not have a #fragment`);
+      const bytes = Buffer.byteLength(value, 'utf8');
+      if (bytes > maxBytes)
+        this.problems.push(`${name} must be at most ${maxBytes} UTF-8 bytes (it is ${bytes})`);
     } catch {
       this.problems.push(`${name} must be an http(s) URL (it is ${JSON.stringify(value)})`);
     }
@@ -212,7 +221,7 @@ export function loadConfig(
       mchId,
       mchKey,
       signType: signType as V2SignType,
-      notifyUrl: read.url('WECHAT_NOTIFY_URL', undefined, { noQuery: true }),
+      notifyUrl: read.url('WECHAT_NOTIFY_URL', undefined, { noQuery: true, maxBytes: 256 }),
       payBaseUrl: read.url('WECHAT_PAY_BASE_URL', DEFAULTS.payBaseUrl),
       apiBaseUrl: read.url('WECHAT_API_BASE_URL', DEFAULTS.apiBaseUrl),
       timeoutMs: read.integer('WECHAT_TIMEOUT_MS', 5000, 100, 60_000),

@@ -51,6 +51,22 @@ describe('weapp-pay simulate', () => {
     }
   });
 
+  it('sets the order lifetime from --order-lifetime-days, and refuses a bad value', async () => {
+    const running = await startSimulateCommand(
+      ['--port', '0', '--order-lifetime-days', '30'],
+      ENV,
+      () => undefined,
+    );
+    try {
+      expect(running.simulator.behaviour.orderLifetimeDays).toBe(30);
+    } finally {
+      await running.close();
+    }
+    await expect(
+      startSimulateCommand(['--port', '0', '--order-lifetime-days', 'week'], ENV, () => undefined),
+    ).rejects.toThrow('--order-lifetime-days must be a number');
+  });
+
   it('refuses to start without a merchant', async () => {
     await expect(startSimulateCommand(['--port', '0'], {}, () => undefined)).rejects.toThrow(
       'no merchant configured',

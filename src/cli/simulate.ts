@@ -21,7 +21,7 @@ import type { Env } from './index.js';
 
 const USAGE = `Usage: weapp-pay simulate [--port 3100] [--host 127.0.0.1] [--merchants file.json]
                          [--time-scale N] [--tls-port 3101] [--tls-cert f --tls-key f --tls-ca f]
-                         [--cert-dir ./data/sim-certs]
+                         [--cert-dir ./data/sim-certs] [--order-lifetime-days 7]
 `;
 
 const ROUTES = [
@@ -30,7 +30,7 @@ const ROUTES = [
   'POST /secapi/pay/refund (HTTPS port, merchant client certificate)',
 ];
 const CONTROL = [
-  'POST /sim/login {appid?, openid?}      POST /sim/pay {prepay_id, result}',
+  'POST /sim/login {appid?, openid?, unionid?, high_risk?}   POST /sim/pay {prepay_id, result}',
   'GET  /sim/cashier?prepay_id=…          GET  /sim/orders   GET /sim/notifications',
   'GET  /sim/clock   POST /sim/clock/advance {seconds}',
   'GET|POST|DELETE /sim/faults            POST /sim/reset',
@@ -90,6 +90,7 @@ export async function startSimulateCommand(
       'cert-dir': { type: 'string' },
       merchants: { type: 'string' },
       'time-scale': { type: 'string' },
+      'order-lifetime-days': { type: 'string' },
     },
     strict: true,
   });
@@ -114,7 +115,10 @@ export async function startSimulateCommand(
     tls = await makeTestTls(merchants, resolve(values['cert-dir'] ?? './data/sim-certs'), write);
   }
   const log = { info: (m: string) => write(`${m}\n`), warn: (m: string) => write(`warn: ${m}\n`) };
-  const simulator = createSimulator({ merchants, timeScale, log, ...(tls ? { tls } : {}) });
+  const lifetime = values['order-lifetime-days'];
+  const behaviour =
+    lifetime === undefined ? {} : { orderLifetimeDays: number('order-lifetime-days', lifetime, 0) };
+  const simulator = createSimulator({ merchants, timeScale, log, behaviour, ...(tls ? { tls } : {}) });
   const listening = await simulator.listen({
     port,
     host: values.host ?? '127.0.0.1',

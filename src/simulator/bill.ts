@@ -96,7 +96,9 @@ function refundRow(o: SimOrder, r: SimRefund, type: 'ALL' | 'REFUND'): Row {
     yuan(r.refundFee),
     '',
   );
-  return { at, cells, settlement: type === 'ALL' ? 0 : o.totalFee, refund: r.refundFee, fee, total: 0 };
+  // The REFUND bill repeats the order's amounts on its row, so its summary must count them too.
+  const orderFen = type === 'ALL' ? 0 : o.totalFee;
+  return { at, cells, settlement: orderFen, refund: r.refundFee, fee, total: orderFen };
 }
 
 const line = (cells: string[]): string => cells.map((c) => `\`${c}`).join(',');

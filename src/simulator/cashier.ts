@@ -33,7 +33,7 @@ function viewFor(ctx: SimContext, q: Record<string, string | undefined>): Cashie
   if (!isPrepayLive(ref.issuedAt, now, ctx.behaviour)) view.problem = 'prepay_id已失效，请重新下单';
   else if (state === 'SUCCESS' || state === 'REFUND') view.problem = '该订单已支付';
   else if (state === 'CLOSED' || state === 'PAYERROR') view.problem = '订单已关闭';
-  else if (isExpired(order, now)) view.problem = '订单已过期';
+  else if (isExpired(order, now, ctx.behaviour)) view.problem = '订单已过期';
   return view;
 }
 

@@ -6,6 +6,11 @@ export interface SimAppConfig {
   appid: string;
   /** AppSecret, checked by /sns/jscode2session. Never shown by the simulator. */
   secret: string;
+  /**
+   * The Open Platform (开放平台) account the mini program is bound to, if any. code2Session
+   * answers a `unionid` only for a bound app; apps bound to the same account share unionids.
+   */
+  openPlatform?: string;
 }
 
 /** A merchant account the simulator plays WeChat for. */
@@ -47,6 +52,15 @@ export interface SimBehaviour {
   minTimeExpireSeconds: number;
   /** S5: a sooner `time_expire` is raised to the minimum, or refused. */
   timeExpireTooSoon: 'clamp' | 'reject';
+  /** A `time_expire` that has already passed is refused (INVALID_REQUEST), or raised like S5. */
+  timeExpireInPast: 'reject' | 'clamp';
+  /** An order without `time_expire` can be paid for this many days after it was placed. */
+  orderLifetimeDays: number;
+  /**
+   * `appid和mch_id不匹配` as a communication error (`return_code=FAIL`, unsigned), or as the
+   * signed business error `APPID_MCHID_NOT_MATCH`.
+   */
+  appidMchMismatch: 'return_code' | 'err_code';
   /** S6: closing within this many seconds of creation triggers `closeOrderRule`. */
   closeOrderMinAgeSeconds: number;
   /** S6: 'off' (not enforced), 'systemerror' (answer SYSTEMERROR), 'noop' (SUCCESS but stays NOTPAY). */
@@ -94,6 +108,9 @@ export const DEFAULT_BEHAVIOUR: Readonly<Omit<SimBehaviour, 'refundRequiresClien
   allowTimeExpireChange: true,
   minTimeExpireSeconds: 60,
   timeExpireTooSoon: 'clamp',
+  timeExpireInPast: 'reject',
+  orderLifetimeDays: 7,
+  appidMchMismatch: 'return_code',
   closeOrderMinAgeSeconds: 300,
   closeOrderRule: 'off',
   expiredOrderState: 'NOTPAY',
@@ -144,6 +161,7 @@ export function resolveBehaviour(partial: Partial<SimBehaviour> | undefined, tls
     'loginRateLimitPerMinute',
     'prepayLifetimeSeconds',
     'minTimeExpireSeconds',
+    'orderLifetimeDays',
     'closeOrderMinAgeSeconds',
     'notifyTimeoutMs',
     'refundDelaySeconds',

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { defaultTimes, type FaultRule, isFaultName, SIM_APIS, type SimApi } from './faults.js';
 import * as ids from './ids.js';
-import { currentState } from './order-rules.js';
+import { currentState, payableUntil } from './order-rules.js';
 import { playRequestPayment } from './payment.js';
 import { resolveFault } from './request-faults.js';
 import type { SimContext } from './sim-context.js';
@@ -32,6 +32,7 @@ function orderView(ctx: SimContext, o: SimOrder) {
     prepay_id: o.prepayId,
     prepay_expires_at: iso(o.prepayIssuedAt + ctx.behaviour.prepayLifetimeSeconds * 1000),
     time_expire: iso(o.timeExpire),
+    payable_until: iso(payableUntil(o, ctx.behaviour)),
     transaction_id: o.transactionId ?? null,
     time_end: iso(o.timeEnd),
     created_at: iso(o.createdAt),
@@ -87,7 +88,12 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext): vo
   app.options('/sim/*', async (_request, reply) => reply.code(204).send());
 
   app.post('/sim/login', async (request, reply) => {
-    const body = (request.body ?? {}) as { appid?: unknown; openid?: unknown };
+    const body = (request.body ?? {}) as {
+      appid?: unknown;
+      openid?: unknown;
+      unionid?: unknown;
+      high_risk?: unknown;
+    };
     const appid = typeof body.appid === 'string' ? body.appid : state.apps.keys().next().value;
     if (!appid || !state.apps.has(appid))
       return badRequest(reply, `unknown appid ${JSON.stringify(body.appid)}`);
@@ -96,10 +102,22 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext): vo
     const owner = state.openids.get(openid);
     if (owner !== undefined && owner !== appid)
       return badRequest(reply, `openid ${openid} belongs to appid ${owner}`);
+    const given = typeof body.unionid === 'string' && body.unionid !== '' ? body.unionid : undefined;
+    const bound = state.apps.get(appid)?.openPlatform !== undefined;
+    if (given !== undefined && !bound)
+      return badRequest(
+        reply,
+        `appid ${appid} is not bound to an Open Platform account, so it has no unionid`,
+      );
+    if (given !== undefined && given.length > 128)
+      return badRequest(reply, 'unionid is at most 128 characters');
     state.openids.set(openid, appid);
+    const unionid = bound ? (given ?? state.unionids.get(openid) ?? ids.unionid()) : undefined;
+    if (unionid !== undefined) state.unionids.set(openid, unionid);
     const code = ids.loginCode();
-    state.codes.set(code, { appid, openid, issuedAt: clock.now(), used: false });
-    return { code, openid, appid };
+    const highRisk = body.high_risk === true;
+    state.codes.set(code, { appid, openid, unionid, highRisk, issuedAt: clock.now(), used: false });
+    return { code, openid, appid, ...(unionid === undefined ? {} : { unionid }) };
   });
 
   app.post('/sim/pay', async (request, reply) => {

@@ -13,6 +13,7 @@ export const REQUEST_FAULTS = [
   'BAD_SIGNATURE',
   'LOGIN_SYSTEM_ERROR',
   'LOGIN_RATE_LIMIT',
+  'LOGIN_HIGH_RISK',
 ] as const;
 
 export const NOTIFY_FAULTS = [

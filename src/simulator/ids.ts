@@ -37,6 +37,11 @@ export function openid(): string {
   return `o${randomBytes(21).toString('base64url').slice(0, 27)}`;
 }
 
+/** A unionid has the shape of an openid: 28 characters starting with `o`. */
+export function unionid(): string {
+  return openid();
+}
+
 /** A wx.login code: 32 URL-safe characters. */
 export function loginCode(): string {
   return randomBytes(24).toString('base64url');

@@ -15,6 +15,7 @@ import type { SimContext } from './sim-context.js';
 const LOGIN_FAULTS: readonly FaultName[] = [
   'LOGIN_SYSTEM_ERROR',
   'LOGIN_RATE_LIMIT',
+  'LOGIN_HIGH_RISK',
   'SYSTEMERROR',
   'HTTP_500',
   'HTML_502',
@@ -27,6 +28,7 @@ const ERRMSG: Readonly<Record<number, string>> = {
   40029: 'invalid code',
   40163: 'code been used',
   45011: 'api minute-quota reach limit mustslower retry next minute',
+  40226: 'code blocked',
   40013: 'invalid appid',
   40125: 'invalid appsecret',
   41002: 'appid missing',
@@ -43,12 +45,16 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Counts a call for `openid` and tells whether it is over the per-minute quota. */
+/**
+ * Counts a call for `openid` unless it is over the per-minute quota. A refused call is not
+ * recorded: it would otherwise take a slot of the following minute as well.
+ */
 function overQuota(ctx: SimContext, openid: string, now: number): boolean {
   const recent = (ctx.state.loginCalls.get(openid) ?? []).filter((t) => t > now - 60_000);
-  recent.push(now);
   ctx.state.loginCalls.set(openid, recent);
-  return recent.length > ctx.behaviour.loginRateLimitPerMinute;
+  if (recent.length >= ctx.behaviour.loginRateLimitPerMinute) return true;
+  recent.push(now);
+  return false;
 }
 
 export function registerLogin(app: FastifyInstance, ctx: SimContext): void {
@@ -65,6 +71,7 @@ export function registerLogin(app: FastifyInstance, ctx: SimContext): void {
     const json = (body: object) => reply.type('text/plain; charset=utf-8').send(JSON.stringify(body));
     if (fault?.fault === 'LOGIN_SYSTEM_ERROR' || fault?.fault === 'SYSTEMERROR') return json(error(-1));
     if (fault?.fault === 'LOGIN_RATE_LIMIT') return json(error(45011));
+    if (fault?.fault === 'LOGIN_HIGH_RISK') return json(error(40226));
     const result = exchange(ctx, q);
     if (fault && (await answerTransportFault(fault, request, reply, 'after', ctx.hungSockets))) return reply;
     return json(result);
@@ -84,7 +91,9 @@ function exchange(ctx: SimContext, q: Record<string, string | undefined>): objec
   const expired = code !== undefined && now >= code.issuedAt + ctx.behaviour.codeLifetimeSeconds * 1000;
   if (!code || expired || code.appid !== q.appid) return error(40029);
   if (code.used && ctx.behaviour.codeSingleUse) return error(40163);
+  if (code.highRisk) return error(40226);
   if (overQuota(ctx, code.openid, now)) return error(45011);
   code.used = true;
-  return { session_key: ids.sessionKey(), openid: code.openid };
+  const session = { session_key: ids.sessionKey(), openid: code.openid };
+  return code.unionid === undefined ? session : { ...session, unionid: code.unionid };
 }

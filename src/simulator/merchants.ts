@@ -36,7 +36,7 @@ export function loadMerchantsFromEnv(env: Env): MerchantConfig[] {
 
 /**
  * Several merchants from a JSON file: an array (or `{ "merchants": [...] }`) of
- * `{ mchId, key, appids: [{ appid, secret }], signType?, name?, cert?, refundNotifyUrl? }`
+ * `{ mchId, key, appids: [{ appid, secret, openPlatform? }], signType?, name?, cert?, refundNotifyUrl? }`
  * (`mch_id` is accepted for `mchId`; `cert` may be a PEM or a path).
  *
  * @example
@@ -60,6 +60,7 @@ export function loadMerchantsFromFile(path: string): MerchantConfig[] {
         ? raw.appids.map((a: Record<string, unknown>) => ({
             appid: String(a.appid ?? ''),
             secret: String(a.secret ?? ''),
+            ...(typeof a.openPlatform === 'string' ? { openPlatform: a.openPlatform } : {}),
           }))
         : [],
     };

@@ -11,9 +11,19 @@ export const TRADE_STATE_DESC: Readonly<Record<TradeState, string>> = {
   PAYERROR: '支付失败，请重新下单支付',
 };
 
-/** Has the order's `time_expire` passed? */
-export function isExpired(order: SimOrder, now: number): boolean {
-  return order.timeExpire !== undefined && now >= order.timeExpire;
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * When the order stops being payable: its `time_expire`, or `orderLifetimeDays` after it was
+ * placed when it has none (doc §2.7: "an order life of 7 days by default", UNCERTAIN).
+ */
+export function payableUntil(order: SimOrder, behaviour: SimBehaviour): number {
+  return order.timeExpire ?? order.createdAt + behaviour.orderLifetimeDays * DAY_MS;
+}
+
+/** Has the order's `time_expire` (or its lifetime) passed? */
+export function isExpired(order: SimOrder, now: number, behaviour: SimBehaviour): boolean {
+  return now >= payableUntil(order, behaviour);
 }
 
 /**
@@ -25,7 +35,7 @@ export function currentState(order: SimOrder, now: number, behaviour: SimBehavio
   if (
     behaviour.expiredOrderState === 'CLOSED' &&
     (order.state === 'NOTPAY' || order.state === 'USERPAYING') &&
-    isExpired(order, now)
+    isExpired(order, now, behaviour)
   ) {
     order.state = 'CLOSED';
   }
@@ -37,25 +47,24 @@ export function isPrepayLive(issuedAt: number, now: number, behaviour: SimBehavi
   return now < issuedAt + behaviour.prepayLifetimeSeconds * 1000;
 }
 
-/** Fields that may differ between two calls for the same order: fresh per call by nature. */
-const VOLATILE = new Set(['nonce_str', 'sign', 'sign_type']);
+/**
+ * Fields that may differ between two calls for the same order. WeChat lets `nonce_str` and
+ * `spbill_create_ip` change (the user may have changed network); `sign` and `sign_type` describe
+ * the message, not the order, so a retry signed with the other algorithm is the same order.
+ */
+const VOLATILE = new Set(['nonce_str', 'spbill_create_ip', 'sign', 'sign_type']);
 
 /**
- * The part of a unifiedorder request that re-entry must repeat exactly. `sign_type` is
- * normalised (absent = MD5); `time_expire` is left out when a change to it is allowed.
+ * The part of a unifiedorder request that re-entry must repeat exactly: every other field, an
+ * optional one included (adding, dropping or changing it is a change). An empty field counts as
+ * absent, as in the signature. Whether `time_expire` may move is the caller's decision.
  */
-export function reentryParams(
-  fields: Readonly<Record<string, string>>,
-  signType: string,
-  behaviour: SimBehaviour,
-): Record<string, string> {
+export function reentryParams(fields: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (VOLATILE.has(k) || v === '') continue;
-    if (k === 'time_expire' && behaviour.allowTimeExpireChange) continue;
     out[k] = v;
   }
-  out.sign_type = signType;
   return out;
 }
 

@@ -95,7 +95,7 @@ export function playRequestPayment(ctx: SimContext, raw: unknown, fault?: Chosen
   if (state === 'SUCCESS' || state === 'REFUND') return failWith(400, '该订单已支付');
   if (state === 'CLOSED') return failWith(400, '订单已关闭');
   if (state === 'PAYERROR') return failWith(400, '订单支付失败，请重新下单');
-  if (isExpired(order, now)) return failWith(400, '订单已过期');
+  if (isExpired(order, now, ctx.behaviour)) return failWith(400, '订单已过期');
 
   switch (result) {
     case 'CANCEL':

@@ -55,6 +55,10 @@ export interface SimOrder {
 export interface LoginCode {
   appid: string;
   openid: string;
+  /** Only for an app bound to an Open Platform account. */
+  unionid: string | undefined;
+  /** /sim/login `high_risk`: code2Session answers 40226. */
+  highRisk: boolean;
   issuedAt: number;
   used: boolean;
 }
@@ -92,10 +96,12 @@ const key = (mchId: string, id: string): string => `${mchId}\u0000${id}`;
 export interface SimState {
   readonly merchants: ReadonlyMap<string, MerchantConfig>;
   /** appid → owning merchant and secret. */
-  readonly apps: ReadonlyMap<string, { mchId: string; secret: string }>;
+  readonly apps: ReadonlyMap<string, { mchId: string; secret: string; openPlatform?: string }>;
   /** openid → the appid it was issued for by /sim/login. */
   readonly openids: Map<string, string>;
   readonly codes: Map<string, LoginCode>;
+  /** openid → the unionid code2Session answers for it. */
+  readonly unionids: Map<string, string>;
   readonly prepays: Map<string, PrepayRef>;
   readonly notifications: NotificationAttempt[];
   readonly faults: FaultRule[];
@@ -115,9 +121,10 @@ export interface SimState {
 
 export function createSimState(merchants: readonly MerchantConfig[]): SimState {
   const merchantMap = new Map(merchants.map((m) => [m.mchId, m]));
-  const apps = new Map<string, { mchId: string; secret: string }>();
+  const apps = new Map<string, { mchId: string; secret: string; openPlatform?: string }>();
   for (const m of merchants)
-    for (const a of m.appids) apps.set(a.appid, { mchId: m.mchId, secret: a.secret });
+    for (const a of m.appids)
+      apps.set(a.appid, { mchId: m.mchId, secret: a.secret, openPlatform: a.openPlatform });
   const orders = new Map<string, SimOrder>();
   const transactions = new Map<string, SimOrder>();
   const refunds = new Map<string, SimRefund>();
@@ -128,6 +135,7 @@ export function createSimState(merchants: readonly MerchantConfig[]): SimState {
     apps,
     openids: new Map(),
     codes: new Map(),
+    unionids: new Map(),
     prepays: new Map(),
     notifications: [],
     faults: [],
@@ -153,7 +161,8 @@ export function createSimState(merchants: readonly MerchantConfig[]): SimState {
     },
     nextSerial: () => ++serial,
     reset() {
-      for (const m of [state.openids, state.codes, state.prepays, state.loginCalls]) m.clear();
+      for (const m of [state.openids, state.codes, state.unionids, state.prepays, state.loginCalls])
+        m.clear();
       for (const m of [orders, transactions, refunds, refundIds]) m.clear();
       state.notifications.length = 0;
       state.faults.length = 0;

@@ -1,4 +1,6 @@
 import { parseFen, parseWechatTime } from '../wechat/v2/fields.js';
+import type { V2SignType } from '../wechat/v2/sign.js';
+import type { SimBehaviour } from './config.js';
 import * as ids from './ids.js';
 import { changedFields, currentState, isExpired, isPrepayLive, reentryParams } from './order-rules.js';
 import type { SimContext } from './sim-context.js';
@@ -45,7 +47,10 @@ function prepayAnswer(order: SimOrder): V2Outcome {
   return ok(fields);
 }
 
-/** S5: a `time_expire` sooner than the minimum is raised to it, or refused. */
+/**
+ * S5: a `time_expire` sooner than the minimum is raised to it, or refused. One that has already
+ * passed is refused by default (`timeExpireInPast`): it is usually a UTC time sent as Beijing time.
+ */
 function resolveTimeExpire(
   ctx: SimContext,
   raw: string | undefined,
@@ -55,6 +60,9 @@ function resolveTimeExpire(
   const at = parseWechatTime(raw)!;
   const earliest = now + ctx.behaviour.minTimeExpireSeconds * 1000;
   if (at >= earliest) return at;
+  if (at <= now && ctx.behaviour.timeExpireInPast === 'reject') {
+    return refuse('INVALID_REQUEST', 'time_expire已过期，请检查是否为北京时间(UTC+8)');
+  }
   if (ctx.behaviour.timeExpireTooSoon === 'reject') {
     return refuse(
       'INVALID_REQUEST',
@@ -64,30 +72,68 @@ function resolveTimeExpire(
   return earliest;
 }
 
+/**
+ * Re-entry: the order's state answers first (doc §2.15), then the parameter comparison. A
+ * `time_expire` is judged against the clock only when it moves: an identical retry sent after
+ * the deadline is the same order, not a new deadline in the past (or one to raise).
+ */
 function reenter(
   ctx: SimContext,
   order: SimOrder,
-  params: Record<string, string>,
-  timeExpire: number | undefined,
+  request: { params: Record<string, string>; signType: V2SignType },
   now: number,
 ): V2Outcome {
-  const changed = changedFields(order.params, params);
+  const state = currentState(order, now, ctx.behaviour);
+  if (state === 'SUCCESS' || state === 'REFUND') return refuse('ORDERPAID', '该订单已支付');
+  if (state === 'CLOSED') return refuse('ORDERCLOSED', '该订单已关闭');
+  if (state === 'PAYERROR') return refuse('INVALID_REQUEST', '该订单支付失败，请使用新的商户订单号重新下单');
+  const movable = ctx.behaviour.allowTimeExpireChange;
+  const changed = changedFields(order.params, request.params).filter(
+    (k) => !(movable && k === 'time_expire'),
+  );
   if (changed.length > 0) {
     const code = ctx.behaviour.reentryConflictCode;
     const des = code === 'INVALID_REQUEST' ? '201 商户订单号重复' : '同一笔交易不能多次提交';
     return refuse(code, des);
   }
-  const state = currentState(order, now, ctx.behaviour);
-  if (state === 'SUCCESS' || state === 'REFUND') return refuse('ORDERPAID', '该订单已支付');
-  if (state === 'CLOSED') return refuse('ORDERCLOSED', '该订单已关闭');
-  if (state === 'PAYERROR') return refuse('INVALID_REQUEST', '该订单支付失败，请使用新的商户订单号重新下单');
   // Doc §2.7: a WeChat staffer says re-entry with only time_expire changed is accepted, new value wins.
-  if (timeExpire !== undefined) order.timeExpire = timeExpire;
-  if (isExpired(order, now)) return refuse('ORDERCLOSED', '订单已过期，请使用新的商户订单号重新下单');
+  const raw = request.params.time_expire;
+  if (raw !== undefined && raw !== order.params.time_expire) {
+    const moved = resolveTimeExpire(ctx, raw, now);
+    if (typeof moved === 'object') return moved;
+    order.timeExpire = moved;
+    order.params = { ...order.params, time_expire: raw };
+  }
+  if (isExpired(order, now, ctx.behaviour))
+    return refuse('ORDERCLOSED', '订单已过期，请使用新的商户订单号重新下单');
+  // The paySign of the new prepay_id uses the algorithm of this call.
+  order.signType = request.signType;
   const reuse =
     ctx.behaviour.reentryPrepayId === 'same' && isPrepayLive(order.prepayIssuedAt, now, ctx.behaviour);
   if (!reuse) issuePrepay(ctx, order, now);
   return prepayAnswer(order);
+}
+
+/**
+ * The checks on the request's own fields, before any state is looked at: limits and formats
+ * (`return_code=FAIL`), missing fields and the trade type's conditional ones (`LACK_PARAMS`).
+ * The client's request builder must refuse exactly these (see field-limits.property.test.ts).
+ *
+ * @example
+ * checkUnifiedOrderFields({ ...valid, body: '测'.repeat(43) }, behaviour) // fail('body参数长度有误')
+ */
+export function checkUnifiedOrderFields(
+  fields: Readonly<Record<string, string>>,
+  behaviour: Pick<SimBehaviour, 'requireHttpsNotifyUrl'>,
+): V2Outcome | undefined {
+  const problem = checkFields(fields, SPECS, { requireHttps: behaviour.requireHttpsNotifyUrl });
+  if (problem?.kind === 'missing') return refuse('LACK_PARAMS', `缺少参数${problem.field}`);
+  if (problem) return fail(problem.message);
+  if (fields.trade_type === 'JSAPI' && !fields.openid)
+    return refuse('LACK_PARAMS', '缺少参数openid，JSAPI支付必须传openid');
+  if (fields.trade_type === 'NATIVE' && !fields.product_id)
+    return refuse('LACK_PARAMS', '缺少参数product_id');
+  return undefined;
 }
 
 export function createUnifiedOrderApi(ctx: SimContext): V2Api {
@@ -95,14 +141,10 @@ export function createUnifiedOrderApi(ctx: SimContext): V2Api {
     api: 'unifiedorder',
     path: '/pay/unifiedorder',
     handle({ fields, merchant, signType, now }: V2Request): V2Outcome {
-      const problem = checkFields(fields, SPECS, { requireHttps: ctx.behaviour.requireHttpsNotifyUrl });
-      if (problem?.kind === 'missing') return refuse('LACK_PARAMS', `缺少参数${problem.field}`);
-      if (problem) return fail(problem.message);
+      const problem = checkUnifiedOrderFields(fields, ctx.behaviour);
+      if (problem) return problem;
       const tradeType = fields.trade_type!;
       const openid = fields.openid || undefined;
-      if (tradeType === 'JSAPI' && !openid)
-        return refuse('LACK_PARAMS', '缺少参数openid，JSAPI支付必须传openid');
-      if (tradeType === 'NATIVE' && !fields.product_id) return refuse('LACK_PARAMS', '缺少参数product_id');
       if (
         openid &&
         tradeType === 'JSAPI' &&
@@ -111,11 +153,11 @@ export function createUnifiedOrderApi(ctx: SimContext): V2Api {
       ) {
         return refuse('PARAM_ERROR', 'appid和openid不匹配');
       }
+      const params = reentryParams(fields);
+      const existing = ctx.state.order(merchant.mchId, fields.out_trade_no!);
+      if (existing) return reenter(ctx, existing, { params, signType }, now);
       const timeExpire = resolveTimeExpire(ctx, fields.time_expire, now);
       if (typeof timeExpire === 'object') return timeExpire;
-      const params = reentryParams(fields, signType, ctx.behaviour);
-      const existing = ctx.state.order(merchant.mchId, fields.out_trade_no!);
-      if (existing) return reenter(ctx, existing, params, timeExpire, now);
       const order: SimOrder = {
         mchId: merchant.mchId,
         appid: fields.appid!,

@@ -132,6 +132,8 @@ async function runPipeline(
   const base = { merchant, signType };
   if (!app) return { ...base, outcome: refuse('APPID_NOT_EXIST', 'appid不存在') };
   if (app.mchId !== merchant.mchId) {
+    // Doc §2.5 lists this among the communication errors; the old business answer is a knob.
+    if (ctx.behaviour.appidMchMismatch === 'return_code') return failAs(fail('appid和mch_id不匹配'), 'appid');
     return { ...base, outcome: refuse('APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配') };
   }
   if (fault?.fault === 'SYSTEMERROR') {

@@ -7,7 +7,6 @@ import {
   MCH_ID,
   OTHER_APPID,
   OTHER_KEY,
-  OTHER_MCH_ID,
   orderInput,
   postRaw,
   type SimHarness,
@@ -122,20 +121,6 @@ describe('protocol errors', () => {
   it('refuses an unknown mch_id without signing', async () => {
     const res = await unified(signedXml({ ...validOrder(), mch_id: '1234567890' }));
     expect(res.fields).toEqual({ return_code: 'FAIL', return_msg: '商户号mch_id不存在' });
-  });
-
-  it('answers APPID_MCHID_NOT_MATCH, signed, for another merchant’s appid', async () => {
-    const res = await unified(signedXml({ ...validOrder(), appid: OTHER_APPID }));
-    expect(res.fields).toMatchObject({
-      return_code: 'SUCCESS',
-      result_code: 'FAIL',
-      err_code: 'APPID_MCHID_NOT_MATCH',
-    });
-    expect(verifyV2(res.fields, KEY)).toBe(true);
-    const other = await unified(
-      signedXml({ ...validOrder(), mch_id: OTHER_MCH_ID, appid: APPID }, OTHER_KEY),
-    );
-    expect(other.fields.err_code).toBe('APPID_MCHID_NOT_MATCH');
   });
 
   it('answers APPID_NOT_EXIST for an appid no merchant has', async () => {

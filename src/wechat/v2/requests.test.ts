@@ -55,10 +55,13 @@ describe('request field maps', () => {
     );
   });
 
-  it('lets a NATIVE order go without openid', () => {
-    expect(toUnifiedOrderFields({ ...order, openid: undefined, tradeType: 'NATIVE' }).trade_type).toBe(
-      'NATIVE',
-    );
+  it('lets a NATIVE order go without openid, but not without productId', () => {
+    const native = { ...order, openid: undefined, tradeType: 'NATIVE' as const };
+    expect(toUnifiedOrderFields({ ...native, productId: 'SKU_1' })).toMatchObject({
+      trade_type: 'NATIVE',
+      product_id: 'SKU_1',
+    });
+    expect(() => toUnifiedOrderFields(native)).toThrow(/productId is required/);
   });
 
   it('queries by exactly one identifier', () => {

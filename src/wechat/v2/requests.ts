@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { WechatError } from '../errors.js';
 import {
   isValidFen,
@@ -27,6 +28,8 @@ export interface UnifiedOrderInput {
   /** Required for JSAPI (Mini Program) orders. */
   openid?: string;
   tradeType?: 'JSAPI' | 'NATIVE' | 'APP' | 'MWEB';
+  /** Required for NATIVE (QR code) orders, at most 32 UTF-8 bytes. */
+  productId?: string;
   attach?: string;
   /** `yyyyMMddHHmmss`, Beijing time (formatWechatTime). */
   timeStart?: string;
@@ -34,8 +37,11 @@ export interface UnifiedOrderInput {
   /** JSON string, passed through as WeChat expects. */
   detail?: string;
   goodsTag?: string;
+  /** Only `CNY` for a domestic merchant. */
   feeType?: string;
 }
+
+const TRADE_TYPES: readonly string[] = ['JSAPI', 'NATIVE', 'APP', 'MWEB'];
 
 export type OrderQueryInput =
   | { outTradeNo: string; transactionId?: never }
@@ -81,7 +87,11 @@ function checkFen(name: string, value: number): string {
   return String(value);
 }
 
-function checkBytes(name: string, value: string | undefined, max: number): string | undefined {
+/** An empty optional field is no field: it is left out of the signature and WeChat reads it as absent. */
+const given = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
+
+function checkBytes(name: string, raw: string | undefined, max: number): string | undefined {
+  const value = given(raw);
   if (value !== undefined && utf8ByteLength(value) > max) {
     throw invalid(
       `${name} is ${utf8ByteLength(value)} UTF-8 bytes; WeChat allows ${max} (cut it with truncateUtf8)`,
@@ -90,13 +100,15 @@ function checkBytes(name: string, value: string | undefined, max: number): strin
   return value;
 }
 
-function checkTime(name: string, value: string | undefined): string | undefined {
+function checkTime(name: string, raw: string | undefined): string | undefined {
+  const value = given(raw);
   if (value !== undefined && parseWechatTime(value) === undefined) {
     throw invalid(`${name} must be yyyyMMddHHmmss in Beijing time (got ${JSON.stringify(value)})`);
   }
   return value;
 }
 
+/** WeChat drops a query string, and a fragment never reaches the server: both are refused. */
 function checkNotifyUrl(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   let url: URL;
@@ -105,8 +117,8 @@ function checkNotifyUrl(value: string | undefined): string | undefined {
   } catch {
     throw invalid(`notifyUrl is not a URL (got ${JSON.stringify(value)})`);
   }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || value.includes('?')) {
-    throw invalid('notifyUrl must be an http(s) URL without a query string');
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || value.includes('?') || value.includes('#')) {
+    throw invalid('notifyUrl must be an http(s) URL without a query string or #fragment');
   }
   return checkBytes('notifyUrl', value, 256);
 }
@@ -120,7 +132,16 @@ function checkNotifyUrl(value: string | undefined): string | undefined {
 export function toUnifiedOrderFields(input: UnifiedOrderInput): Record<string, string | undefined> {
   const tradeType = input.tradeType ?? 'JSAPI';
   if (input.body === '') throw invalid('body must not be empty');
+  if (!TRADE_TYPES.includes(tradeType))
+    throw invalid(`tradeType must be one of ${TRADE_TYPES.join(', ')} (got ${JSON.stringify(tradeType)})`);
   if (tradeType === 'JSAPI' && !input.openid) throw invalid('openid is required for JSAPI orders');
+  if (tradeType === 'NATIVE' && !input.productId) throw invalid('productId is required for NATIVE orders');
+  if (isIP(input.spbillCreateIp) === 0)
+    throw invalid(
+      `spbillCreateIp must be an IPv4 or IPv6 address (got ${JSON.stringify(input.spbillCreateIp)})`,
+    );
+  if (given(input.feeType) !== undefined && input.feeType !== 'CNY')
+    throw invalid(`feeType must be CNY (got ${JSON.stringify(input.feeType)})`);
   return {
     body: checkBytes('body', input.body, 127),
     out_trade_no: checkOutTradeNo(input.outTradeNo),
@@ -129,12 +150,13 @@ export function toUnifiedOrderFields(input: UnifiedOrderInput): Record<string, s
     notify_url: checkNotifyUrl(input.notifyUrl),
     trade_type: tradeType,
     openid: checkBytes('openid', input.openid, 128),
+    product_id: checkBytes('productId', input.productId, 32),
     attach: checkBytes('attach', input.attach, 127),
     time_start: checkTime('timeStart', input.timeStart),
     time_expire: checkTime('timeExpire', input.timeExpire),
     detail: checkBytes('detail', input.detail, 6000),
     goods_tag: checkBytes('goodsTag', input.goodsTag, 32),
-    fee_type: input.feeType,
+    fee_type: given(input.feeType),
   };
 }
 
