@@ -124,10 +124,16 @@ export async function startSimulateCommand(
   }
   const v3KeyMode = values['v3-key-mode'] ?? 'public-key';
   if (!(V3_KEY_MODES as readonly string[]).includes(v3KeyMode))
-    throw new Error(`--v3-key-mode must be one of ${V3_KEY_MODES.join(', ')} (got ${JSON.stringify(v3KeyMode)})`);
+    throw new Error(
+      `--v3-key-mode must be one of ${V3_KEY_MODES.join(', ')} (got ${JSON.stringify(v3KeyMode)})`,
+    );
   // WECHAT_PAY_PRIVATE_KEY is the simulator's own WeChat Pay key (a path or a PEM), never the service's.
   const payKey = env.WECHAT_PAY_PRIVATE_KEY;
-  const v3PrivateKey = payKey ? (payKey.includes('-----BEGIN') ? payKey : readFileSync(payKey, 'utf8')) : undefined;
+  const v3PrivateKey = payKey
+    ? payKey.includes('-----BEGIN')
+      ? payKey
+      : readFileSync(payKey, 'utf8')
+    : undefined;
   const log = { info: (m: string) => write(`${m}\n`), warn: (m: string) => write(`warn: ${m}\n`) };
   const simulator = createSimulator({
     merchants,

@@ -93,7 +93,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     try {
       const v3 = d.render ? await d.render() : undefined;
       // The sign probe: WeChat checks the merchant refuses a signature it could not have verified.
-      if (v3 && rec.probe) v3.headers['Wechatpay-Signature'] = `WECHATPAY/SIGNTEST/${randomBytes(192).toString('base64')}`;
+      if (v3 && rec.probe)
+        v3.headers['Wechatpay-Signature'] = `WECHATPAY/SIGNTEST/${randomBytes(192).toString('base64')}`;
       const res = await request(d.url, {
         method: 'POST',
         dispatcher: agent,

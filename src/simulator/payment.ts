@@ -54,12 +54,22 @@ function prepayIdOf(input: Record<string, unknown>): string | PayAnswer {
   return match ? match[1]! : failWith(400, SIGN_FAILED);
 }
 
-function verifyRsaPaySign(payment: Record<string, unknown>, appid: string, merchant: MerchantConfig): boolean {
+function verifyRsaPaySign(
+  payment: Record<string, unknown>,
+  appid: string,
+  merchant: MerchantConfig,
+): boolean {
   if (!merchant.cert || typeof payment.timeStamp !== 'string' || !/^[0-9]{10}$/.test(payment.timeStamp))
     return false;
   const text = (k: string) => (typeof payment[k] === 'string' ? (payment[k] as string) : '');
   return verifyV3PaySign(
-    { appid, timeStamp: text('timeStamp'), nonceStr: text('nonceStr'), package: text('package'), paySign: text('paySign') },
+    {
+      appid,
+      timeStamp: text('timeStamp'),
+      nonceStr: text('nonceStr'),
+      package: text('package'),
+      paySign: text('paySign'),
+    },
     new X509Certificate(merchant.cert).publicKey,
   );
 }

@@ -55,7 +55,8 @@ export function createRefundApi(ctx: SimContext): V2Api {
     // REFUND_ABNORMAL / REFUND_CLOSED: the refund ends in v2's CHANGE / REFUNDCLOSE instead.
     const scope = { mchId: order.mchId, outTradeNo: order.outTradeNo };
     const ending = takeFault(ctx.state.faults, ['REFUND_ABNORMAL', 'REFUND_CLOSED'], scope)?.fault;
-    refund.status = ending === 'REFUND_ABNORMAL' ? 'CHANGE' : ending === 'REFUND_CLOSED' ? 'REFUNDCLOSE' : 'SUCCESS';
+    refund.status =
+      ending === 'REFUND_ABNORMAL' ? 'CHANGE' : ending === 'REFUND_CLOSED' ? 'REFUNDCLOSE' : 'SUCCESS';
     if (refund.status === 'SUCCESS') refund.successAt = ctx.clock.now();
     ctx.notifier.refundFinished(order, refund);
   };

@@ -23,7 +23,10 @@ function merchantCert(merchant: MerchantConfig): MerchantCert | undefined {
   if (!merchant.cert) return undefined;
   let found = certs.get(merchant);
   if (!found) {
-    found = { serial: certificateSerial(merchant.cert), publicKey: new X509Certificate(merchant.cert).publicKey };
+    found = {
+      serial: certificateSerial(merchant.cert),
+      publicKey: new X509Certificate(merchant.cert).publicKey,
+    };
     certs.set(merchant, found);
   }
   return found;

@@ -26,13 +26,30 @@ export function createBillApis(ctx: V3Context): V3Api[] {
       async handle({ merchant, query, now, origin }) {
         const date = query.bill_date ?? '';
         if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
-          return v3Error(400, 'PARAM_ERROR', 'bill_date 格式应为 yyyy-MM-dd', { field: 'bill_date', location: 'query' });
-        const fields: Record<string, string> = { appid: '', mch_id: merchant.mchId, bill_date: date.replaceAll('-', '') };
+          return v3Error(400, 'PARAM_ERROR', 'bill_date 格式应为 yyyy-MM-dd', {
+            field: 'bill_date',
+            location: 'query',
+          });
+        const fields: Record<string, string> = {
+          appid: '',
+          mch_id: merchant.mchId,
+          bill_date: date.replaceAll('-', ''),
+        };
         if (query.bill_type) fields.bill_type = query.bill_type;
         if (query.tar_type) fields.tar_type = query.tar_type;
-        const outcome = await billApi.handle({ fields, merchant, signType: 'HMAC-SHA256', now, fault: undefined });
+        const outcome = await billApi.handle({
+          fields,
+          merchant,
+          signType: 'HMAC-SHA256',
+          now,
+          fault: undefined,
+        });
         if (outcome.kind === 'fail') {
-          const [status, code, message] = BILL_ERRORS[outcome.errorCode ?? ''] ?? [400, 'PARAM_ERROR', outcome.message];
+          const [status, code, message] = BILL_ERRORS[outcome.errorCode ?? ''] ?? [
+            400,
+            'PARAM_ERROR',
+            outcome.message,
+          ];
           return v3Error(status, code, message);
         }
         if (outcome.kind !== 'text') return v3Error(500, 'SYSTEM_ERROR', '系统繁忙，请稍后重试');

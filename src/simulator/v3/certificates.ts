@@ -30,7 +30,12 @@ export function createCertificatesApi(ctx: V3Context): V3Api {
               algorithm: 'AEAD_AES_256_GCM',
               nonce,
               associated_data: 'certificate',
-              ciphertext: encryptAeadAes256Gcm({ key, nonce, associatedData: 'certificate', plaintext: c.pem }),
+              ciphertext: encryptAeadAes256Gcm({
+                key,
+                nonce,
+                associatedData: 'certificate',
+                plaintext: c.pem,
+              }),
             },
           };
         });

@@ -68,13 +68,19 @@ function header(request: FastifyRequest, name: string): string | undefined {
 }
 
 /** Signs and sends `outcome`; `fault` may spoil the signature in one of the documented ways. */
-function send(ctx: V3Context, request: FastifyRequest, reply: FastifyReply, outcome: V3Outcome, fault?: ChosenFault) {
+function send(
+  ctx: V3Context,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  outcome: V3Outcome,
+  fault?: ChosenFault,
+) {
   if (outcome.kind === 'file') return reply.type(outcome.contentType).send(outcome.body);
   const body = outcome.kind === 'json' ? JSON.stringify(outcome.body) : '';
   const signer = ctx.keys.responseSigner(header(request, 'wechatpay-serial'));
   const now = Math.floor(ctx.clock.now() / 1000);
   const name = fault?.fault;
-  const timestamp = String(name === 'STALE_TIMESTAMP' ? now - STALE_SECONDS : now);
+  const timestamp = name === 'STALE_TIMESTAMP' ? now - STALE_SECONDS : now;
   const bad = name === 'BAD_RESPONSE_SIGNATURE' || name === 'BAD_SIGNATURE';
   // A bad signature still looks right: same key, same length, over other bytes.
   const headers = signResponseV3({
@@ -142,7 +148,11 @@ export function registerV3Apis(app: FastifyInstance, ctx: V3Context, apis: reado
       done(null, body),
     );
     for (const api of apis) {
-      scope.route({ method: api.method, url: api.path, handler: (request, reply) => run(ctx, api, request, reply) });
+      scope.route({
+        method: api.method,
+        url: api.path,
+        handler: (request, reply) => run(ctx, api, request, reply),
+      });
     }
   });
 }

@@ -21,10 +21,16 @@ const typeOf = (v: unknown): string =>
 function problem(value: unknown, spec: JsonSpec, pointer: string): V3Outcome | undefined {
   const at = { field: pointer, location: 'body' };
   if (value === undefined) {
-    return spec.required ? v3Error(400, 'PARAM_ERROR', `缺少参数 ${pointer}`, { ...at, issue: '必填' }) : undefined;
+    return spec.required
+      ? v3Error(400, 'PARAM_ERROR', `缺少参数 ${pointer}`, { ...at, issue: '必填' })
+      : undefined;
   }
   if (typeOf(value) !== spec.type) {
-    return v3Error(400, 'PARAM_ERROR', `参数类型错误 ${pointer}`, { ...at, value, issue: `应为${spec.type}` });
+    return v3Error(400, 'PARAM_ERROR', `参数类型错误 ${pointer}`, {
+      ...at,
+      value,
+      issue: `应为${spec.type}`,
+    });
   }
   if (spec.type === 'string') {
     const s = value as string;
@@ -36,10 +42,15 @@ function problem(value: unknown, spec: JsonSpec, pointer: string): V3Outcome | u
       });
     }
     if (spec.oneOf && !spec.oneOf.includes(s)) {
-      return v3Error(400, 'PARAM_ERROR', `参数值无效 ${pointer}`, { ...at, value: s, issue: spec.oneOf.join('|') });
+      return v3Error(400, 'PARAM_ERROR', `参数值无效 ${pointer}`, {
+        ...at,
+        value: s,
+        issue: spec.oneOf.join('|'),
+      });
     }
   }
-  if (spec.type === 'object' && spec.fields) return checkJson(value as Record<string, unknown>, spec.fields, pointer);
+  if (spec.type === 'object' && spec.fields)
+    return checkJson(value as Record<string, unknown>, spec.fields, pointer);
   return undefined;
 }
 
@@ -66,6 +77,7 @@ export function parseJsonObject(
   } catch {
     return { ok: false, outcome: v3Error(400, 'PARAM_ERROR', '请求体不是合法的JSON') };
   }
-  if (typeOf(parsed) !== 'object') return { ok: false, outcome: v3Error(400, 'PARAM_ERROR', '请求体应为JSON对象') };
+  if (typeOf(parsed) !== 'object')
+    return { ok: false, outcome: v3Error(400, 'PARAM_ERROR', '请求体应为JSON对象') };
   return { ok: true, value: parsed as Record<string, unknown> };
 }

@@ -68,7 +68,7 @@ export function createV3Notifications(deps: {
         apiV3Key,
         nonce,
         signer: keys.notificationSigner(),
-        timestamp: String(Math.floor(clock.now() / 1000)),
+        timestamp: Math.floor(clock.now() / 1000),
         signatureNonce: nonceOf(32),
       });
     };

@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject, X509Certificate } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+  X509Certificate,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import { certificateSerial } from '../../wechat/v3/keys.js';
 import type { V3KeyMode } from '../config.js';
@@ -96,7 +102,10 @@ export function createPlatformKeys(options: {
   async function make(): Promise<void> {
     const key = given ?? (await newRsaKey());
     const digits = String(clock.now()).padStart(13, '0');
-    publicKey = { id: `PUB_KEY_ID_01${digits}${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`, privateKey: key };
+    publicKey = {
+      id: `PUB_KEY_ID_01${digits}${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`,
+      privateKey: key,
+    };
     if (mode !== 'public-key') await addCertificate(mode === 'certificate' ? key : await newRsaKey());
   }
 

@@ -57,7 +57,13 @@ export function createRefundApis(ctx: V3Context): V3Api[] {
         if (typeof body.notify_url === 'string') fields.notify_url = body.notify_url;
         if (body.funds_account === 'AVAILABLE') fields.refund_account = 'REFUND_SOURCE_RECHARGE_FUNDS';
         const existed = ctx.state.refund(merchant.mchId, fields.out_refund_no!) !== undefined;
-        const outcome = await refundApi.handle({ fields, merchant, signType: 'HMAC-SHA256', now, fault: undefined });
+        const outcome = await refundApi.handle({
+          fields,
+          merchant,
+          signType: 'HMAC-SHA256',
+          now,
+          fault: undefined,
+        });
         const refusal = v3Refusal(outcome, ctx.behaviour);
         if (refusal) return refusal;
         const refund = ctx.state.refund(merchant.mchId, fields.out_refund_no!)!;

@@ -1,6 +1,6 @@
+import type { SimBehaviour } from '../config.js';
 import { currentState, TRADE_STATE_DESC } from '../order-rules.js';
 import type { RefundStatus, SimOrder, SimRefund, TradeState } from '../state.js';
-import type { SimBehaviour } from '../config.js';
 
 /**
  * The v3 JSON objects the simulator answers and notifies: the Transaction (《查询订单》, protocol
@@ -25,7 +25,9 @@ export function parseRfc3339(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-export const V3_REFUND_STATUS: Readonly<Record<RefundStatus, 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED'>> = {
+export const V3_REFUND_STATUS: Readonly<
+  Record<RefundStatus, 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED'>
+> = {
   PROCESSING: 'PROCESSING',
   SUCCESS: 'SUCCESS',
   CHANGE: 'ABNORMAL',
@@ -35,7 +37,11 @@ export const V3_REFUND_STATUS: Readonly<Record<RefundStatus, 'PROCESSING' | 'SUC
 const isPaid = (state: TradeState) => state === 'SUCCESS' || state === 'REFUND';
 
 /** The Transaction object of an order as it stands `now`. */
-export function transactionOf(order: SimOrder, now: number, behaviour: SimBehaviour): Record<string, unknown> {
+export function transactionOf(
+  order: SimOrder,
+  now: number,
+  behaviour: SimBehaviour,
+): Record<string, unknown> {
   const state = currentState(order, now, behaviour);
   const out: Record<string, unknown> = {
     appid: order.appid,

@@ -29,9 +29,16 @@ const JSAPI_FIELDS: JsonFields = {
     required: true,
     fields: { total: { type: 'integer', required: true }, currency: { type: 'string', oneOf: ['CNY'] } },
   },
-  payer: { type: 'object', required: true, fields: { openid: { type: 'string', required: true, maxBytes: 128 } } },
+  payer: {
+    type: 'object',
+    required: true,
+    fields: { openid: { type: 'string', required: true, maxBytes: 128 } },
+  },
   detail: { type: 'object' },
-  scene_info: { type: 'object', fields: { payer_client_ip: { type: 'string', required: true, maxBytes: 45 } } },
+  scene_info: {
+    type: 'object',
+    fields: { payer_client_ip: { type: 'string', required: true, maxBytes: 45 } },
+  },
   settle_info: { type: 'object' },
 };
 
@@ -40,7 +47,10 @@ const CLOSE_FIELDS: JsonFields = { mchid: { type: 'string', required: true, maxB
 type Obj = Record<string, unknown>;
 
 /** The unifiedorder fields a v3 JSAPI body stands for. */
-function unifiedOrderFields(b: Obj, mchId: string): { fields: Record<string, string> } | { refusal: V3Outcome } {
+function unifiedOrderFields(
+  b: Obj,
+  mchId: string,
+): { fields: Record<string, string> } | { refusal: V3Outcome } {
   const amount = b.amount as Obj;
   const fields: Record<string, string> = {
     appid: b.appid as string,
@@ -48,7 +58,8 @@ function unifiedOrderFields(b: Obj, mchId: string): { fields: Record<string, str
     body: b.description as string,
     out_trade_no: b.out_trade_no as string,
     total_fee: String(amount.total),
-    spbill_create_ip: ((b.scene_info as Obj | undefined)?.payer_client_ip as string | undefined) ?? '127.0.0.1',
+    spbill_create_ip:
+      ((b.scene_info as Obj | undefined)?.payer_client_ip as string | undefined) ?? '127.0.0.1',
     notify_url: b.notify_url as string,
     trade_type: 'JSAPI',
     openid: (b.payer as Obj).openid as string,
@@ -67,7 +78,8 @@ function unifiedOrderFields(b: Obj, mchId: string): { fields: Record<string, str
 }
 
 function mchidQuery(request: V3Request): V3Outcome | undefined {
-  if (!request.query.mchid) return v3Error(400, 'PARAM_ERROR', '缺少参数 mchid', { field: 'mchid', location: 'query' });
+  if (!request.query.mchid)
+    return v3Error(400, 'PARAM_ERROR', '缺少参数 mchid', { field: 'mchid', location: 'query' });
   return mchidMismatch(request.merchant, request.query.mchid);
 }
 
@@ -85,13 +97,20 @@ export function createTransactionApis(ctx: V3Context): V3Api[] {
         const problem = checkJson(body, JSAPI_FIELDS) ?? mchidMismatch(merchant, body.mchid);
         if (problem) return problem;
         const app = ctx.state.apps.get(body.appid as string);
-        if (app?.mchId !== merchant.mchId) return v3Error(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
+        if (app?.mchId !== merchant.mchId)
+          return v3Error(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
         const read = unifiedOrderFields(body, merchant.mchId);
         if ('refusal' in read) return read.refusal;
         const { fields } = read;
         const existed = ctx.state.order(merchant.mchId, fields.out_trade_no!) !== undefined;
         // v3 has no sign_type; HMAC-SHA256 stands in so re-entry compares like with like.
-        const outcome = await unifiedOrder.handle({ fields, merchant, signType: 'HMAC-SHA256', now, fault: undefined });
+        const outcome = await unifiedOrder.handle({
+          fields,
+          merchant,
+          signType: 'HMAC-SHA256',
+          now,
+          fault: undefined,
+        });
         const refusal = v3Refusal(outcome, ctx.behaviour);
         if (refusal) return refusal;
         const order = ctx.state.order(merchant.mchId, fields.out_trade_no!)!;
@@ -129,7 +148,13 @@ export function createTransactionApis(ctx: V3Context): V3Api[] {
         const problem = checkJson(body, CLOSE_FIELDS) ?? mchidMismatch(merchant, body.mchid);
         if (problem) return problem;
         const fields = { appid: '', mch_id: merchant.mchId, out_trade_no: params.out_trade_no! };
-        const outcome = await closeOrder.handle({ fields, merchant, signType: 'HMAC-SHA256', now, fault: undefined });
+        const outcome = await closeOrder.handle({
+          fields,
+          merchant,
+          signType: 'HMAC-SHA256',
+          now,
+          fault: undefined,
+        });
         const closedAgain = outcome.kind === 'result' && outcome.fields.err_code === 'ORDERCLOSED';
         if (closedAgain && ctx.behaviour.v3CloseClosedOrder === 'no-content') return { kind: 'empty' };
         return v3Refusal(outcome, ctx.behaviour) ?? { kind: 'empty' };
