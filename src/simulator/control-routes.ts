@@ -105,7 +105,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext): vo
   app.post('/sim/pay', async (request, reply) => {
     const chosen = resolveFault(
       request,
-      ['COUPON', 'NOTIFY_DROP', 'NOTIFY_DUPLICATE', 'NOTIFY_DELAY', 'NOTIFY_OUT_OF_ORDER'],
+      ['COUPON', 'NOTIFY_DROP', 'NOTIFY_DUPLICATE', 'NOTIFY_DELAY', 'NOTIFY_OUT_OF_ORDER', 'SIGN_PROBE'],
       () => undefined,
     );
     if ('error' in chosen) return badRequest(reply, chosen.error);

@@ -78,7 +78,6 @@ export function createPlatformKeys(options: {
   let publicKey: { id: string; privateKey: KeyObject } | undefined;
   const certificates: PlatformCertificate[] = [];
   let making: Promise<void> | undefined;
-  let turn = 0;
 
   async function addCertificate(privateKey: KeyObject): Promise<PlatformCertificate> {
     // Valid from a day before the simulated now, so it is valid whatever the clock says.
@@ -124,11 +123,13 @@ export function createPlatformKeys(options: {
     if (!c) return pub();
     return { serial: c.serial, privateKey: c.privateKey };
   };
-  const byMode = (): V3Signer => {
+  /** In `both` mode responses and notifications each alternate, on their own turns. */
+  const turns = { response: 0, notification: 0 };
+  const byMode = (kind: keyof typeof turns): V3Signer => {
     if (mode === 'public-key') return pub();
     if (mode === 'certificate') return cert();
-    turn += 1;
-    return turn % 2 === 1 ? pub() : cert();
+    turns[kind] += 1;
+    return turns[kind] % 2 === 1 ? pub() : cert();
   };
 
   return {
@@ -149,9 +150,9 @@ export function createPlatformKeys(options: {
       if (requestedSerial && requestedSerial === made().id && mode !== 'certificate') return pub();
       const named = live().find((c) => c.serial === requestedSerial);
       if (named && mode !== 'public-key') return { serial: named.serial, privateKey: named.privateKey };
-      return byMode();
+      return byMode('response');
     },
-    notificationSigner: byMode,
+    notificationSigner: () => byMode('notification'),
     async rotate() {
       await this.ready();
       return addCertificate(await newRsaKey());
