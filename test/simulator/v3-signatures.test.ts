@@ -1,6 +1,7 @@
+import { X509Certificate } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MCH_ID, OTHER_MCH_ID } from './harness.js';
-import { jsapiBody, startV3Sim, type V3Harness } from './v3-harness.js';
+import { MCH_ID, OTHER_MCH_ID, testCertificates } from './harness.js';
+import { jsapiBody, startV3Sim, V3_MERCHANTS, type V3Harness } from './v3-harness.js';
 
 /**
  * Both directions of the v3 signature: the simulator refuses what WeChat refuses (401
@@ -158,5 +159,16 @@ describe('key modes and rotation', () => {
       expect(res.headers['wechatpay-serial']).toBe(wanted);
       expect(await h.verify(res)).toEqual({ ok: true, serial: wanted });
     }
+  });
+});
+
+describe('a merchant certificate made by generateTestCertificates', () => {
+  it('is RSA, so the same certificate serves v2 mutual TLS and v3 request signing', async () => {
+    const certs = await testCertificates();
+    const serial = new X509Certificate(certs.clientCert).serialNumber.toUpperCase();
+    const h = await sim({ merchants: [{ ...V3_MERCHANTS[0]!, cert: certs.clientCert }] });
+    const res = await h.call('GET', QUERY, undefined, { serial, privateKey: certs.clientKey });
+    expect(res).toMatchObject({ status: 404, body: { code: 'ORDER_NOT_EXIST' } });
+    expect(await h.verify(res)).toMatchObject({ ok: true });
   });
 });
