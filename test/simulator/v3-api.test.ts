@@ -34,6 +34,8 @@ describe('POST /v3/pay/transactions/jsapi', () => {
     expect(prepayId).toMatch(/^wx[0-9a-f]{8}/);
     const q = await h.call('GET', query('V3_ORDER_0001'));
     expect(q.status).toBe(200);
+    const [view] = (await h.json('GET', '/sim/orders?out_trade_no=V3_ORDER_0001')).body.orders;
+    expect(view).toMatchObject({ api: 'v3', sign_type: 'RSA', prepay_id: prepayId });
     expect(q.body).toEqual({
       appid: APPID,
       mchid: MCH_ID,
