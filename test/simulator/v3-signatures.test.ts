@@ -77,7 +77,12 @@ describe('response signatures', () => {
       await h.call('GET', QUERY),
       await h.call('GET', QUERY, undefined, { headers: { 'x-sim-fault': 'SYSTEMERROR' } }),
     ];
-    expect(responses.map((r) => r.status)).toEqual([200, 204, 400, 401, 404, 500]);
+    responses.push(
+      await h.call('GET', '/v3/no/such/route'),
+      await h.call('GET', '/v3/pay/transactions/jsapi'),
+    );
+    expect(responses.map((r) => r.status)).toEqual([200, 204, 400, 401, 404, 500, 404, 404]);
+    expect(responses[6]!.body.code).toBe('NOT_FOUND');
     expect(responses[5]!.body).toEqual({ code: 'SYSTEM_ERROR', message: '系统繁忙，请稍后重试' });
     const { publicKeyId } = await h.keys();
     for (const res of responses) {

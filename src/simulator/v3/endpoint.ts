@@ -147,6 +147,11 @@ export function registerV3Apis(app: FastifyInstance, ctx: V3Context, apis: reado
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
       done(null, body),
     );
+    // Unknown paths (and known ones with another method) get WeChat's JSON 404, signed as well.
+    scope.all('/v3/*', async (request, reply) => {
+      await ctx.keys.ready();
+      return send(ctx, request, reply, v3Error(404, 'NOT_FOUND', '请求的资源不存在'));
+    });
     for (const api of apis) {
       scope.route({
         method: api.method,
