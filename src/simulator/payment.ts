@@ -54,24 +54,16 @@ function prepayIdOf(input: Record<string, unknown>): string | PayAnswer {
   return match ? match[1]! : failWith(400, SIGN_FAILED);
 }
 
+/** v3: `verifyV3PaySign` checks the fields' shapes too (10-digit timeStamp, prepay_id package). */
 function verifyRsaPaySign(
   payment: Record<string, unknown>,
   appid: string,
   merchant: MerchantConfig,
 ): boolean {
-  if (!merchant.cert || typeof payment.timeStamp !== 'string' || !/^[0-9]{10}$/.test(payment.timeStamp))
-    return false;
-  const text = (k: string) => (typeof payment[k] === 'string' ? (payment[k] as string) : '');
-  return verifyV3PaySign(
-    {
-      appid,
-      timeStamp: text('timeStamp'),
-      nonceStr: text('nonceStr'),
-      package: text('package'),
-      paySign: text('paySign'),
-    },
-    new X509Certificate(merchant.cert).publicKey,
-  );
+  if (!merchant.cert) return false;
+  const { timeStamp, nonceStr, paySign, signType } = payment;
+  const params = { appid, timeStamp, nonceStr, package: payment.package, paySign, signType };
+  return verifyV3PaySign(params, new X509Certificate(merchant.cert).publicKey);
 }
 
 function applyCoupon(order: SimOrder, coupon: ChosenFault | undefined): void {
