@@ -139,9 +139,26 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** True when the environment carries no WeChat credentials at all: `weapp-pay start` then runs the demo. */
+/** The credentials that make a real merchant: all of them, or none (the demo). */
+export const WECHAT_CREDENTIALS = [
+  'WECHAT_APPID',
+  'WECHAT_SECRET',
+  'WECHAT_MCHID',
+  'WECHAT_MCH_KEY',
+] as const;
+
+/**
+ * Which credentials are set (non-empty) and which are missing. `weapp-pay start` runs the demo
+ * only when none is set; some but not all is a mistake to report, never a reason to fall back.
+ */
+export function wechatCredentials(env: Env): { set: string[]; missing: string[] } {
+  const set = WECHAT_CREDENTIALS.filter((n) => env[n]?.trim());
+  return { set, missing: WECHAT_CREDENTIALS.filter((n) => !set.includes(n)) };
+}
+
+/** True when the environment carries any WeChat credential: `weapp-pay start` then serves for real. */
 export function hasWechatCredentials(env: Env): boolean {
-  return ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_MCHID', 'WECHAT_MCH_KEY'].some((n) => env[n]?.trim());
+  return wechatCredentials(env).set.length > 0;
 }
 
 /**
