@@ -45,7 +45,14 @@ export async function runMain(
   let stderr = '';
   const code = await main(args, options.env ?? {}, {
     cwd: options.cwd,
-    io: { out: (s) => void (stdout += s), err: (s) => void (stderr += s) },
+    io: {
+      out: (s) => {
+        stdout += s;
+      },
+      err: (s) => {
+        stderr += s;
+      },
+    },
     untilStopped: () => options.stop ?? Promise.resolve(),
   });
   return { code, stdout, stderr };
