@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { DEFAULTS, KNOWN_VARIABLES, wechatCredentials } from '../config.js';
+import { DEFAULTS, KNOWN_VARIABLES, unknownSettings, wechatCredentials } from '../config.js';
 import { loadOrCreateDemoCredentials } from '../demo/demo-credentials.js';
 import { startDemo } from '../demo/start-demo.js';
 import { parsePort, untilSignal } from './args.js';
 import type { CommandContext, CommandSpec, Options } from './command.js';
-import { runServe, servicePortListener } from './serve.js';
+import { printProblems, runServe, servicePortListener } from './serve.js';
 import { startupFailure } from './startup-errors.js';
 
 /** Where the demo keeps its generated credentials, next to its database in the git-ignored data/. */
@@ -64,6 +64,12 @@ export async function runStart(options: Options, context: CommandContext): Promi
       return 1;
     }
     return runServe(options, context);
+  }
+  // A misspelt credential (WECHAT_APP_ID) would otherwise leave "none set" and start the demo.
+  const typos = unknownSettings(env);
+  if (typos.length > 0) {
+    printProblems(io, typos);
+    return 1;
   }
   return runDemo(options, context);
 }

@@ -13,7 +13,7 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-describe('.env and --env-file', () => {
+describe('.env and --env-file', { timeout: 90_000 }, () => {
   it('reads ./.env, names the file (never a value), and lets a real variable win', async () => {
     const dir = tempDir(cleanups);
     writeFileSync(
@@ -53,7 +53,7 @@ describe('.env and --env-file', () => {
   });
 });
 
-describe('demo or real', () => {
+describe('demo or real', { timeout: 90_000 }, () => {
   it('refuses to start when some WECHAT_* credentials are in .env but not all, listing the missing ones', async () => {
     const dir = tempDir(cleanups);
     writeFileSync(
@@ -80,6 +80,19 @@ describe('demo or real', () => {
     expect(run.stdout).toMatch(/Browser demo {5}http:\/\/127\.0\.0\.1:\d+\//);
   });
 
+  it('refuses a misspelt credential instead of running the demo without it', async () => {
+    const dir = tempDir(cleanups);
+    const run = await runMain(['start', '--port', '0', '--simulator-port', '0'], {
+      cwd: dir,
+      env: { WECHAT_APP_ID: 'wx1234567890abcdef' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'WECHAT_APP_ID is not a setting weapp-pay knows (did you mean WECHAT_APPID?)',
+    );
+    expect(run.stdout).toBe('');
+  });
+
   it('refuses demo-only flags when serving for real', async () => {
     const dir = tempDir(cleanups);
     const env = {
@@ -94,7 +107,7 @@ describe('demo or real', () => {
   });
 });
 
-describe('help', () => {
+describe('help', { timeout: 90_000 }, () => {
   it('lists every command, and each command lists its options and every variable it reads with an example', async () => {
     const dir = tempDir(cleanups);
     const top = await runCli(['--help'], { cwd: dir });

@@ -37,7 +37,7 @@ async function migrate(url: string, extra: Record<string, string> = {}) {
   return runMain(['migrate'], { cwd: tempDir(cleanups), env: { DATABASE_URL: url, ...extra } });
 }
 
-describe('PostgreSQL settings', () => {
+describe('PostgreSQL settings', { timeout: 90_000 }, () => {
   it('connection refused: names the host, the port and DATABASE_URL, with no stack (real CLI)', async () => {
     const run = await runCli(['migrate'], {
       cwd: tempDir(cleanups),
@@ -87,7 +87,7 @@ describe('PostgreSQL settings', () => {
   });
 });
 
-describe('SQLite settings', () => {
+describe('SQLite settings', { timeout: 90_000 }, () => {
   it('a path that cannot be created names DATABASE_URL and a writable example', async () => {
     const dir = tempDir(cleanups);
     writeFileSync(join(dir, 'a-file'), 'not a folder');
@@ -101,7 +101,7 @@ describe('SQLite settings', () => {
   });
 });
 
-describe('ports in use', () => {
+describe('ports in use', { timeout: 90_000 }, () => {
   it('start --port: the service port, named as --port', async () => {
     const port = await busyPort();
     const run = await runMain(['start', '--port', String(port), '--simulator-port', '0'], {
@@ -158,7 +158,7 @@ describe('ports in use', () => {
   });
 });
 
-describe('certificate files', () => {
+describe('certificate files', { timeout: 90_000 }, () => {
   it('names WECHAT_MCH_CERT when its file is missing and WECHAT_MCH_CERT_KEY when it is unreadable', async () => {
     const dir = tempDir(cleanups);
     mkdirSync(join(dir, 'key-is-a-folder'));
