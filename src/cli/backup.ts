@@ -15,6 +15,13 @@ const POSTGRES_BACKUP = (url: string) =>
 Test a restore on a scratch database before you rely on either.
 `;
 
+/**
+ * Copy every remaining page in one step. In steps of 100 pages, each write by another connection
+ * restarts the backup, and a busy service could keep it from ever finishing. One step holds a read
+ * transaction, which in WAL mode does not block the service's writers.
+ */
+const ALL_REMAINING_PAGES = () => 0x7fffffff;
+
 function databaseUrl(env: Env): string {
   return env.DATABASE_URL?.trim() || DEFAULTS.databaseUrl;
 }
@@ -47,7 +54,7 @@ export const backupCommand: CommandSpec = {
     const db = new Database(source, { readonly: true, fileMustExist: true });
     try {
       if (existsSync(dest)) rmSync(dest);
-      await db.backup(dest);
+      await db.backup(dest, { progress: ALL_REMAINING_PAGES });
     } finally {
       db.close();
     }
@@ -109,7 +116,7 @@ export const restoreCommand: CommandSpec = {
     }
     const db = new Database(backup, { readonly: true, fileMustExist: true });
     try {
-      await db.backup(target);
+      await db.backup(target, { progress: ALL_REMAINING_PAGES });
     } finally {
       db.close();
     }

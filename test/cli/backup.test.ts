@@ -58,6 +58,13 @@ describe('weapp-pay backup (SQLite)', () => {
     const dir = tempDir(cleanups);
     const file = join(dir, 'pay.db');
     await weappPayDatabase(file);
+    // Big enough (thousands of pages) that the copy cannot happen between two of the writer's commits.
+    const seed = new Database(file);
+    const pad = seed.prepare("insert into anomalies (kind, ref, data, created_at) values ('seed', ?, ?, 0)");
+    seed.transaction(() => {
+      for (let i = 0; i < 20_000; i++) pad.run(String(i), JSON.stringify({ pad: 'x'.repeat(400) }));
+    })();
+    seed.close();
     const writer = startWriter(file);
     while (writer.committed() < 2000) await new Promise((r) => setTimeout(r, 20));
     const before = writer.committed();
