@@ -50,7 +50,8 @@ async function freePort(host: string): Promise<number> {
 }
 
 /**
- * Demo mode: the simulator and the service in one process, on SQLite, with fresh credentials.
+ * Demo mode: the simulator and the service in one process, on SQLite, with the credentials given
+ * (`weapp-pay start` keeps them in ./data/) or fresh ones.
  * The browser demo (web/) is served by the service at /. Used by `weapp-pay start` and by the
  * end-to-end browser tests.
  */

@@ -6,7 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KNOWN_VARIABLES } from '../../src/config.js';
-import { runCli, runMain, tempDir } from './cli-harness.js';
+import { REPO, runCli, runMain, tempDir } from './cli-harness.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -91,6 +91,32 @@ describe('demo or real', { timeout: 90_000 }, () => {
       'WECHAT_APP_ID is not a setting weapp-pay knows (did you mean WECHAT_APPID?)',
     );
     expect(run.stdout).toBe('');
+  });
+
+  it('serves for real when all four are set in .env, and runs migrations forward first', async () => {
+    const dir = tempDir(cleanups);
+    writeFileSync(
+      join(dir, '.env'),
+      [
+        'WECHAT_APPID=wx1234567890abcdef',
+        'WECHAT_SECRET=cli-test-secret-value',
+        'WECHAT_MCHID=1900000109',
+        'WECHAT_MCH_KEY=SimulatorTestKey0123456789abcdef',
+        'WECHAT_NOTIFY_URL=https://shop.example.com/payment/wxnotify',
+        `CATALOGUE_FILE=${join(REPO, 'catalogue.example.json')}`,
+        `DATABASE_URL=sqlite:${dir}/real.db`,
+        '',
+      ].join('\n'),
+    );
+    const run = await runMain(['start', '--port', '0', '--host', '127.0.0.1'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^weapp-pay service listening on http:\/\/127\.0\.0\.1:\d+ \(database: sqlite\)$/m,
+    );
+    expect(run.stdout).not.toContain('demo');
+    expect(run.stderr).not.toContain('SimulatorTestKey');
+    const migrated = await runMain(['migrate'], { cwd: dir });
+    expect(migrated.stdout).toBe('Database is up to date.\n');
   });
 
   it('refuses demo-only flags when serving for real', async () => {
