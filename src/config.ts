@@ -19,8 +19,15 @@ export interface Config {
   reconcile: { afterMs: number; intervalMs: number; batch: number };
   maxOrderAmount: number;
   loginRatePerMinute: number;
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-For hops to believe: false (none), a number of proxies in front of us
+   * (`true` means 1), or the addresses/CIDRs of the proxies. Never "all": the left-most entry is
+   * whatever the client wrote.
+   */
+  trustProxy: TrustProxy;
 }
+
+export type TrustProxy = false | number | readonly string[];
 
 export interface WechatConfig {
   appid: string;
@@ -225,9 +232,7 @@ export function loadConfig(
   if (adminToken !== undefined && adminToken.length < 32) {
     read.problems.push(`ADMIN_TOKEN must be at least 32 characters (it is ${adminToken.length})`);
   }
-  const trustProxy = read.text('TRUST_PROXY', 'false');
-  if (trustProxy !== 'true' && trustProxy !== 'false')
-    read.problems.push('TRUST_PROXY must be true or false');
+  const trustProxy = readTrustProxy(read.text('TRUST_PROXY', 'false'), read.problems);
 
   const config: Config = {
     port: read.integer('PORT', DEFAULTS.port, 0, 65535),
@@ -256,10 +261,29 @@ export function loadConfig(
     },
     maxOrderAmount: read.integer('MAX_ORDER_AMOUNT_FEN', 1_000_000, 1, 2 ** 31 - 1),
     loginRatePerMinute: read.integer('LOGIN_RATE_PER_MINUTE', 30, 1, 100_000),
-    trustProxy: trustProxy === 'true',
+    trustProxy,
   };
   if (read.problems.length > 0) return { ok: false, problems: read.problems };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/**
+ * TRUST_PROXY: `false`; `true` or a hop count (how many proxies stand in front of the service);
+ * or a comma-separated list of the proxies' addresses or CIDRs. `true` trusts only the nearest
+ * proxy: trusting every hop would take the left-most X-Forwarded-For entry, which the client
+ * writes itself, and let it pick its own address for rate limits and spbill_create_ip.
+ */
+export function readTrustProxy(raw: string, problems: string[]): TrustProxy {
+  if (raw === 'false' || raw === '0') return false;
+  if (raw === 'true') return 1;
+  if (/^[0-9]{1,2}$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((e) => e.trim());
+  const address = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(\/[0-9]{1,3})?$/;
+  if (entries.every((e) => address.test(e))) return entries;
+  problems.push(
+    `TRUST_PROXY must be false, true (one proxy), a number of proxies, or their addresses such as 10.0.0.5,10.0.1.0/24 (it is ${JSON.stringify(raw)})`,
+  );
+  return false;
 }
 
 export function deepFreeze<T>(value: T): Readonly<T> {

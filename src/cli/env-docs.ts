@@ -50,7 +50,10 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
   RECONCILE_BATCH: { about: 'orders queried per cycle', example: '50' },
   MAX_ORDER_AMOUNT_FEN: { about: 'largest order, in fen', example: '1000000' },
   LOGIN_RATE_PER_MINUTE: { about: 'logins per client IP per minute', example: '30' },
-  TRUST_PROXY: { about: 'true behind a reverse proxy that sets X-Forwarded-For', example: 'false' },
+  TRUST_PROXY: {
+    about: 'true behind one reverse proxy, a number of proxies, or their addresses/CIDRs (default false)',
+    example: 'true',
+  },
 };
 
 /** The help section listing the variables a command reads, each with an example. */
