@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../src/simulator/index.js';
 import { issuePlatformCertificate } from '../../src/simulator/v3/platform-certificate.js';
 import { APPID, KEY, MCH_ID, MERCHANTS, SECRET } from '../simulator/harness.js';
-import { REPO, runMain, tempDir } from './cli-harness.js';
+import { REPO, runCli, runMain, tempDir } from './cli-harness.js';
 
 interface Check {
   id: string;
@@ -228,6 +228,19 @@ describe('weapp-pay doctor', { timeout: 90_000 }, () => {
     } finally {
       await fetch(`${simUrl}/sim/clock/reset`, { method: 'POST' });
     }
+  });
+
+  it('runs as a child process: --help lists its flags, a bad setup exits 1 with plain marks', async () => {
+    const { dir, env } = await setup({ WECHAT_SECRET: '' }, { migrate: false });
+    const help = await runCli(['doctor', '--help'], { cwd: dir });
+    expect(help.code).toBe(0);
+    for (const flag of ['--online', '--json', '--env-file <path>']) expect(help.stdout).toContain(flag);
+    const run = await runCli(['doctor'], { cwd: dir, env: { ...env, NO_COLOR: '1' } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      '✗ WECHAT_SECRET is required\n    fix: WECHAT_SECRET: Mini Program AppSecret',
+    );
+    expect(run.stdout).not.toContain('\x1b[');
   });
 
   it('lists every malformed setting on its own red line with an example of a good value', async () => {
