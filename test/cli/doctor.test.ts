@@ -145,6 +145,15 @@ describe('weapp-pay doctor', { timeout: 90_000 }, () => {
     expect(wrongAppid.byId('online.appsecret')?.fix).toContain('WECHAT_APPID');
   });
 
+  it('names the base URL WeChat cannot be reached at, without the AppSecret it carries', async () => {
+    const { dir, env } = await setup({ WECHAT_API_BASE_URL: 'http://127.0.0.1:1' });
+    const run = await doctor(['--online'], env, dir);
+    expect(run.code).toBe(1);
+    expect(run.byId('online.appsecret')?.message).toContain('cannot get an answer from http://127.0.0.1:1');
+    expect(run.byId('online.appsecret')?.fix).toContain('WECHAT_API_BASE_URL');
+    expect(run.stdout).not.toContain(SECRET);
+  });
+
   it('names a certificate that does not match its key, one expired and one expiring soon', async () => {
     const { dir, env } = await setup();
     const mine = rsaKeyFile(dir, 'mine');

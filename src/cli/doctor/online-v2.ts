@@ -136,7 +136,7 @@ export function checkClockSkew(
   if (Number.isNaN(theirs))
     return warn(
       id,
-      "WeChat's answer carried no usable Date header; clock not compared",
+      'no answer from WeChat carried a Date header; clock not compared',
       'run the server with NTP (chrony or systemd-timesyncd)',
     );
   const skew = Math.round((nowMs - theirs) / 1000);

@@ -85,13 +85,13 @@ function merchantCertificate(
 async function onlineChecks(config: Config, clock: Clock): Promise<CheckResult[]> {
   const { wechat } = config;
   const v3 = v3Of(config);
-  const dates: string[] = [];
+  const dates: { header: string; receivedMs: number }[] = [];
   const inner = createTransport({ timeoutMs: wechat.timeoutMs });
   // Every answer's Date header is kept: the clock is compared with WeChat's, not with a guess.
   const transport: Transport = {
     async request(req) {
       const res = await inner.request(req);
-      if (res.headers.date) dates.push(res.headers.date);
+      if (res.headers.date) dates.push({ header: res.headers.date, receivedMs: clock.now() });
       return res;
     },
     close: () => inner.close(),
@@ -107,7 +107,8 @@ async function onlineChecks(config: Config, clock: Clock): Promise<CheckResult[]
       ? await checkV3Signature(transport, wechat.payBaseUrl, wechat.mchId, v3, clock.now())
       : await checkV2Key(transport, wechat.payBaseUrl, identity);
     const login = await checkLogin(transport, wechat.apiBaseUrl, wechat);
-    return [pay, login, checkClockSkew(dates[0], clock.now(), v3 ? 'v3' : 'v2')];
+    const first = dates[0];
+    return [pay, login, checkClockSkew(first?.header, first?.receivedMs ?? clock.now(), v3 ? 'v3' : 'v2')];
   } finally {
     await transport.close();
   }
