@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import type { Env } from '../config.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { type CommandContext, type CommandSpec, configure, describe, type Io } from './command.js';
+import { doctorCommand } from './doctor.js';
 import { describeEnvSource, EnvFileError, readEnvFile } from './env-file.js';
 import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   startCommand,
   serveCommand,
   migrateCommand,
+  doctorCommand,
   simulateCommand,
   backupCommand,
   restoreCommand,
