@@ -17,6 +17,7 @@ import type { DemoRouteDeps } from './http/routes/demo.js';
 import { createReconciler, type Reconciler } from './jobs/reconciler.js';
 import { createMetrics } from './observability/metrics.js';
 import { createAnomalyStore } from './orders/anomaly-store.js';
+import { createV2Gateway } from './orders/gateway-v2.js';
 import { createIdempotencyStore } from './orders/idempotency-store.js';
 import { createNotifyService } from './orders/notify-service.js';
 import { createOrderService } from './orders/order-service.js';
@@ -62,13 +63,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const sessions = createSessionStore(db);
   const idempotency = createIdempotencyStore(db);
   const { wechat } = config;
-  const pay = createV2Client({
-    baseUrl: wechat.payBaseUrl,
-    appid: wechat.appid,
-    mchId: wechat.mchId,
-    key: wechat.mchKey,
-    signType: wechat.signType,
-    timeoutMs: wechat.timeoutMs,
+  const pay = createV2Gateway({
+    client: createV2Client({
+      baseUrl: wechat.payBaseUrl,
+      appid: wechat.appid,
+      mchId: wechat.mchId,
+      key: wechat.mchKey,
+      signType: wechat.signType,
+      timeoutMs: wechat.timeoutMs,
+    }),
+    clock,
+    settings: wechat,
   });
   const loginClient = createLoginClient({
     baseUrl: wechat.apiBaseUrl,
@@ -89,10 +94,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     sleep: options.sleep,
     newOutTradeNo: createOutTradeNoGenerator(),
     settings: {
-      appid: wechat.appid,
-      mchKey: wechat.mchKey,
-      signType: wechat.signType,
-      notifyUrl: wechat.notifyUrl,
       orderTtlMs: config.orderTtlMs,
       maxOrderAmount: config.maxOrderAmount,
     },
@@ -154,7 +155,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     async close() {
       await reconciler.stop();
       await app.close();
-      await pay.close();
+      await pay.shutdown();
       await loginClient.close();
       if (!options.database) await database.close();
     },

@@ -3,17 +3,15 @@ import type { Clock } from '../clock.js';
 import { maskOpenid } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WechatRejectedError } from '../wechat/errors.js';
-import type { OrderQueryResult, V2Client } from '../wechat/v2/client.js';
-import { parseWechatTime } from '../wechat/v2/fields.js';
 import type { Order, PaidSource } from './order.js';
 import { OrderStateConflictError, TransactionIdConflictError } from './order-store-errors.js';
-import type { AnomalyStorePort, OrderStorePort } from './ports.js';
+import type { AnomalyStorePort, GatewayTransaction, OrderStorePort, PaymentGateway } from './ports.js';
 import { withUpstreamRetry } from './upstream-retry.js';
 
 export interface SettlerDeps {
   orders: OrderStorePort;
   anomalies: AnomalyStorePort;
-  pay: Pick<V2Client, 'orderQuery'>;
+  pay: Pick<PaymentGateway, 'query'>;
   clock: Clock;
   log: Logger;
   metrics: Metrics;
@@ -28,24 +26,20 @@ export interface SettlerDeps {
 export function createQuerySettler(deps: SettlerDeps) {
   const { orders, clock, log } = deps;
 
-  async function apply(order: Order, result: OrderQueryResult, source: PaidSource): Promise<Order> {
+  async function apply(order: Order, result: GatewayTransaction, source: PaidSource): Promise<Order> {
     const now = clock.now();
     await orders.addEvent(order.id, 'queried', { trade_state: result.tradeState, source }, now);
     await orders.touchQueried(order.id, now);
     switch (result.tradeState) {
       case 'SUCCESS':
       case 'REFUND': {
-        if (
-          result.totalFee !== order.amount ||
-          (result.feeType ?? 'CNY') !== 'CNY' ||
-          !result.transactionId
-        ) {
+        if (result.amount !== order.amount || (result.currency ?? 'CNY') !== 'CNY' || !result.transactionId) {
           await deps.anomalies.record(
             {
               kind: 'query_amount_mismatch',
               ref: order.outTradeNo,
               orderId: order.id,
-              data: { expected: order.amount, got: result.totalFee, feeType: result.feeType },
+              data: { expected: order.amount, got: result.amount, feeType: result.currency },
             },
             now,
           );
@@ -65,7 +59,7 @@ export function createQuerySettler(deps: SettlerDeps) {
             )) ?? order
           );
         }
-        const paidAt = (result.timeEnd && parseWechatTime(result.timeEnd)) || now;
+        const paidAt = result.paidAt ?? now;
         let outcome: { changed: boolean; order: Order };
         try {
           outcome = await orders.markPaid(
@@ -120,13 +114,9 @@ export function createQuerySettler(deps: SettlerDeps) {
   }
 
   return async function settle(order: Order, source: PaidSource): Promise<Order> {
-    let result: OrderQueryResult;
+    let result: GatewayTransaction;
     try {
-      result = await withUpstreamRetry(
-        'orderquery',
-        () => deps.pay.orderQuery({ outTradeNo: order.outTradeNo }),
-        deps,
-      );
+      result = await withUpstreamRetry('orderquery', () => deps.pay.query(order.outTradeNo), deps);
     } catch (err) {
       if (err instanceof WechatRejectedError && err.failure.errCode === 'ORDERNOTEXIST') {
         // WeChat never created it (unifiedorder failed): nothing to settle yet.
