@@ -1,3 +1,4 @@
+import { readV3Settings, type V3Settings } from './config-v3.js';
 import type { V2SignType } from './wechat/v2/sign.js';
 
 /**
@@ -22,16 +23,23 @@ export interface Config {
   trustProxy: boolean;
 }
 
+export type ApiVersion = 'v2' | 'v3';
+export const API_VERSIONS: readonly ApiVersion[] = ['v2', 'v3'];
+
 export interface WechatConfig {
+  apiVersion: ApiVersion;
   appid: string;
   secret: string;
   mchId: string;
+  /** The v2 key; empty in v3 mode when not given (v3 signs with the merchant private key). */
   mchKey: string;
   signType: V2SignType;
   notifyUrl: string;
   payBaseUrl: string;
   apiBaseUrl: string;
   timeoutMs: number;
+  /** Present exactly when apiVersion is v3. */
+  v3: V3Settings | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -54,6 +62,10 @@ export const KNOWN_VARIABLES = [
   'WECHAT_TIMEOUT_MS',
   'WECHAT_MCH_CERT',
   'WECHAT_MCH_CERT_KEY',
+  'WECHAT_MCH_CERT_SERIAL',
+  'WECHAT_API_V3_KEY',
+  'WECHAT_PAY_PUBLIC_KEY',
+  'WECHAT_PAY_PUBLIC_KEY_ID',
   'ADMIN_TOKEN',
   'CATALOGUE_FILE',
   'SESSION_TTL_SECONDS',
@@ -67,8 +79,13 @@ export const KNOWN_VARIABLES = [
 ] as const;
 
 const WATCHED_PREFIXES = ['WECHAT_', 'WEAPP_PAY_'];
-// Test-harness switches that live in the same namespace but are not service configuration.
-const HARNESS_VARIABLES = new Set(['WEAPP_PAY_REQUIRE_POSTGRES', 'WEAPP_PAY_TEST_DATABASE_URL']);
+// Test-harness switches that live in the same namespace but are not service configuration, and
+// the simulator's WeChat Pay private key, which a shared .env may carry for `weapp-pay simulate`.
+const HARNESS_VARIABLES = new Set([
+  'WEAPP_PAY_REQUIRE_POSTGRES',
+  'WEAPP_PAY_TEST_DATABASE_URL',
+  'WECHAT_PAY_PRIVATE_KEY',
+]);
 
 export const DEFAULTS = {
   port: 3000,
@@ -141,7 +158,9 @@ function distance(a: string, b: string): number {
 
 /** True when the environment carries no WeChat credentials at all: `weapp-pay start` then runs the demo. */
 export function hasWechatCredentials(env: Env): boolean {
-  return ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_MCHID', 'WECHAT_MCH_KEY'].some((n) => env[n]?.trim());
+  return ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_MCHID', 'WECHAT_MCH_KEY', 'WECHAT_API_V3_KEY'].some((n) =>
+    env[n]?.trim(),
+  );
 }
 
 /**
@@ -165,9 +184,9 @@ export function loadConfig(
       read.problems.push(`${name} is not a setting weapp-pay knows${suggest(name)}`);
     }
   }
-  const apiVersion = read.text('WECHAT_API_VERSION', 'v2');
-  if (apiVersion !== 'v2')
-    read.problems.push(`WECHAT_API_VERSION must be v2 (API v3 is not supported yet; it is ${apiVersion})`);
+  const apiVersion = read.text('WECHAT_API_VERSION', 'v2') as ApiVersion;
+  if (!API_VERSIONS.includes(apiVersion))
+    read.problems.push(`WECHAT_API_VERSION must be v2 or v3 (it is ${apiVersion})`);
   const appid = read.text('WECHAT_APPID');
   if (appid && !/^wx[0-9a-zA-Z]{16}$/.test(appid)) {
     read.problems.push(
@@ -177,7 +196,8 @@ export function loadConfig(
   const secret = read.text('WECHAT_SECRET');
   const mchId = read.text('WECHAT_MCHID');
   if (mchId && !/^[0-9]{8,10}$/.test(mchId)) read.problems.push('WECHAT_MCHID must be 8 to 10 digits');
-  const mchKey = read.text('WECHAT_MCH_KEY');
+  // v3 signs with the merchant private key; the v2 key is then optional (and checked if given).
+  const mchKey = read.text('WECHAT_MCH_KEY', apiVersion === 'v3' ? '' : undefined);
   if (mchKey && !/^[\x21-\x7e]{32}$/.test(mchKey)) {
     read.problems.push(`WECHAT_MCH_KEY must be 32 printable ASCII characters (it is ${mchKey.length})`);
   }
@@ -207,6 +227,7 @@ export function loadConfig(
     databaseUrl,
     logLevel: logLevel as Config['logLevel'],
     wechat: {
+      apiVersion,
       appid,
       secret,
       mchId,
@@ -216,6 +237,7 @@ export function loadConfig(
       payBaseUrl: read.url('WECHAT_PAY_BASE_URL', DEFAULTS.payBaseUrl),
       apiBaseUrl: read.url('WECHAT_API_BASE_URL', DEFAULTS.apiBaseUrl),
       timeoutMs: read.integer('WECHAT_TIMEOUT_MS', 5000, 100, 60_000),
+      v3: apiVersion === 'v3' ? readV3Settings(env, read.problems) : undefined,
     },
     adminToken,
     cataloguePath: read.text('CATALOGUE_FILE', DEFAULTS.cataloguePath),

@@ -63,6 +63,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const sessions = createSessionStore(db);
   const idempotency = createIdempotencyStore(db);
   const { wechat } = config;
+  if (wechat.apiVersion === 'v3') throw new Error('API v3 is configured but not wired into the service yet');
   const pay = createV2Gateway({
     client: createV2Client({
       baseUrl: wechat.payBaseUrl,
