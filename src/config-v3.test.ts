@@ -3,26 +3,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  type MerchantCredentials,
-  makeMerchantCredentials,
-  makePayKeyPair,
-} from '../test/fixtures/v3-credentials.js';
+  API_V3_KEY,
+  MERCHANT_CERTIFICATE,
+  MERCHANT_PRIVATE_KEY,
+  MERCHANT_SERIAL,
+  PLATFORM_CERTIFICATE_A_SERIAL,
+  PLATFORM_PRIVATE_KEY,
+  PLATFORM_PUBLIC_KEY,
+  PLATFORM_PUBLIC_KEY_ID,
+} from '../test/fixtures/v3-keys.js';
 import { loadConfig } from './config.js';
 
-const API_V3_KEY = 'SimulatorApiV3Key0123456789abcde';
-const PUBLIC_KEY_ID = 'PUB_KEY_ID_0119000001092024010100000000000001';
+const merchant = { cert: MERCHANT_CERTIFICATE, key: MERCHANT_PRIVATE_KEY, serial: MERCHANT_SERIAL };
+// Another party's key and serial: what a mix-up of files looks like.
+const other = { key: PLATFORM_PRIVATE_KEY, serial: PLATFORM_CERTIFICATE_A_SERIAL };
+const pay = { publicKey: PLATFORM_PUBLIC_KEY, privateKey: PLATFORM_PRIVATE_KEY };
+const PUBLIC_KEY_ID = PLATFORM_PUBLIC_KEY_ID;
 
 describe('API v3 configuration', () => {
-  let merchant: MerchantCredentials;
-  let other: MerchantCredentials;
-  let pay: { publicKey: string; privateKey: string };
   let dir: string;
   let base: Record<string, string>;
 
   beforeAll(() => {
-    merchant = makeMerchantCredentials();
-    other = makeMerchantCredentials();
-    pay = makePayKeyPair();
     dir = mkdtempSync(join(tmpdir(), 'weapp-pay-config-'));
     writeFileSync(join(dir, 'apiclient_cert.pem'), merchant.cert);
     writeFileSync(join(dir, 'apiclient_key.pem'), merchant.key);

@@ -1,6 +1,7 @@
-import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Env } from './config.js';
+import { keyMatchesCertificate, tryCertificateSerial } from './wechat/v3/keys.js';
 
 /** What API v3 needs beyond the v2 settings, read by {@link readV3Settings}. */
 export interface V3Settings {
@@ -97,11 +98,10 @@ export function readV3Settings(env: Env, problems: string[]): V3Settings {
   }
   let certSerial: string | undefined;
   if (certPem) {
-    const cert = parse(() => new X509Certificate(certPem));
-    if (!cert) problems.push('WECHAT_MCH_CERT is not a readable PEM certificate');
+    certSerial = tryCertificateSerial(certPem);
+    if (certSerial === undefined) problems.push('WECHAT_MCH_CERT is not a readable PEM certificate');
     else {
-      certSerial = cert.serialNumber.toUpperCase();
-      if (privateKey && !cert.checkPrivateKey(privateKey)) {
+      if (keyPem && privateKey && !keyMatchesCertificate(keyPem, certPem)) {
         problems.push(
           'WECHAT_MCH_CERT_KEY does not match WECHAT_MCH_CERT: the key belongs to another certificate',
         );
