@@ -83,7 +83,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     timeoutMs: wechat.timeoutMs,
   });
 
-  const settle = createQuerySettler({ orders, anomalies, pay, clock, log, metrics, sleep: options.sleep });
+  const settle = createQuerySettler({
+    orders,
+    anomalies,
+    pay,
+    clock,
+    log,
+    metrics,
+    sleep: options.sleep,
+  });
   const orderService = createOrderService({
     orders,
     catalogue,

@@ -13,6 +13,7 @@ export interface Database {
   order_events: OrderEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   anomalies: AnomaliesTable;
+  payment_evidence: PaymentEvidenceTable;
 }
 
 export type Db = Kysely<Database>;
@@ -91,4 +92,24 @@ export interface AnomaliesTable {
   /** JSON. */
   data: string;
   created_at: number;
+}
+
+/** One row per verified payment (transaction_id), whatever the order's state when it arrived. */
+export interface PaymentEvidenceTable {
+  transaction_id: string;
+  order_id: string;
+  out_trade_no: string;
+  source: string;
+  total_fee: number;
+  cash_fee: number | null;
+  currency: string;
+  appid: string;
+  mch_id: string;
+  paid_at: number | null;
+  time_end: string | null;
+  /** The order's status when this evidence was recorded. */
+  order_status: string;
+  /** JSON object of every verified field. */
+  raw: string;
+  received_at: number;
 }

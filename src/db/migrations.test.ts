@@ -5,7 +5,15 @@ import { MIGRATION_NAMES, migrateToLatest } from './migrations.js';
 import type { DbHandle } from './open.js';
 import { openDatabase } from './open.js';
 
-const TABLES = ['anomalies', 'idempotency_keys', 'order_events', 'orders', 'sessions', 'users'];
+const TABLES = [
+  'anomalies',
+  'idempotency_keys',
+  'order_events',
+  'orders',
+  'payment_evidence',
+  'sessions',
+  'users',
+];
 
 for (const database of testDatabases()) {
   describe(`migrations on ${database.name}`, () => {

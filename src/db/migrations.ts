@@ -132,7 +132,59 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
         .execute();
     },
   }),
+  '0002_state_machine': (dialect) => ({
+    up: async (db: AnyDb) => {
+      // Order status may only hold a state the transition table knows. PostgreSQL adds a CHECK
+      // constraint (validated against existing rows). SQLite cannot add a constraint to an existing
+      // table, and rebuilding `orders` would need foreign_keys switched off outside a transaction
+      // (order_events references it), which a migration running inside BEGIN IMMEDIATE cannot do;
+      // two triggers refuse the same values on INSERT and UPDATE instead. See docs/storage.md.
+      const allowed = sql.join(ORDER_STATUSES_0002.map((s) => sql.lit(s)));
+      if (dialect === 'postgres') {
+        await sql`alter table orders add constraint orders_status_known check (status in (${allowed}))`.execute(
+          db,
+        );
+      } else {
+        for (const op of ['insert', 'update of status'] as const) {
+          const name = op === 'insert' ? 'orders_status_known_insert' : 'orders_status_known_update';
+          await sql`create trigger ${sql.id(name)} before ${sql.raw(op)} on orders
+            when new.status not in (${allowed})
+            begin select raise(abort, 'CHECK constraint failed: orders_status_known'); end`.execute(db);
+        }
+      }
+
+      // Every verified payment, whatever the order's state: WeChat will not send it again.
+      await db.schema
+        .createTable('payment_evidence')
+        .addColumn('transaction_id', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id'))
+        .addColumn('out_trade_no', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull().check(sql`source in ('notification', 'query')`))
+        .addColumn('total_fee', 'integer', (c) => c.notNull())
+        .addColumn('cash_fee', 'integer')
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('appid', 'text', (c) => c.notNull())
+        .addColumn('mch_id', 'text', (c) => c.notNull())
+        .addColumn('paid_at', 'bigint')
+        .addColumn('time_end', 'text')
+        .addColumn('order_status', 'text', (c) => c.notNull())
+        .addColumn('raw', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('payment_evidence_order_id_idx')
+        .on('payment_evidence')
+        .column('order_id')
+        .execute();
+    },
+  }),
 };
+
+/**
+ * The order states 0002_state_machine allows, written out: a released migration must not change
+ * when the code's list does. A new state (PARTIALLY_REFUNDED) gets a new migration.
+ */
+const ORDER_STATUSES_0002 = ['PENDING', 'PAID', 'CLOSED', 'REFUNDED', 'REVIEW'] as const;
 
 /** The names of every migration this build knows, in order. */
 export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);

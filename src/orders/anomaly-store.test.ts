@@ -14,7 +14,7 @@ for (const database of testDatabases()) {
       const anomalies = createAnomalyStore(handle.db);
       const report = (i: number) =>
         anomalies.record(
-          { kind: 'amount_mismatch', ref: 'OTN1', orderId: 'ord-1', data: { attempt: i } },
+          { kind: 'notify_amount_mismatch', ref: 'OTN1', orderId: 'ord-1', data: { attempt: i } },
           1000 + i,
         );
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => report(i)));
@@ -22,19 +22,19 @@ for (const database of testDatabases()) {
       expect(await report(99)).toBe(false);
       const list = await anomalies.list();
       expect(list).toHaveLength(1);
-      expect(list[0]).toMatchObject({ kind: 'amount_mismatch', ref: 'OTN1', orderId: 'ord-1' });
+      expect(list[0]).toMatchObject({ kind: 'notify_amount_mismatch', ref: 'OTN1', orderId: 'ord-1' });
     });
 
     it('records different kinds for one reference separately, oldest first', async () => {
       const anomalies = createAnomalyStore(handle.db);
       expect(await anomalies.record({ kind: 'paid_after_close', ref: 'OTN2', data: {} }, 5)).toBe(true);
       expect(
-        await anomalies.record({ kind: 'unknown_order', ref: 'OTN2', data: { total_fee: '1' } }, 6),
+        await anomalies.record({ kind: 'unknown_out_trade_no', ref: 'OTN2', data: { total_fee: '1' } }, 6),
       ).toBe(true);
       const mine = (await anomalies.list()).filter((a) => a.ref === 'OTN2');
       expect(mine.map((a) => [a.kind, a.orderId, a.data, a.createdAt])).toEqual([
         ['paid_after_close', null, {}, 5],
-        ['unknown_order', null, { total_fee: '1' }, 6],
+        ['unknown_out_trade_no', null, { total_fee: '1' }, 6],
       ]);
     });
   });

@@ -1,8 +1,9 @@
 import type { Db } from '../db/database.js';
+import type { AnomalyKind } from './decide.js';
 
 export interface Anomaly {
   id: number;
-  kind: string;
+  kind: AnomalyKind;
   ref: string;
   orderId: string | null;
   data: unknown;
@@ -20,7 +21,7 @@ export function createAnomalyStore(db: Db) {
   return {
     /** True when this (kind, ref) is new; a repeat is ignored and keeps the first record's data. */
     async record(
-      a: { kind: string; ref: string; orderId?: string; data: object },
+      a: { kind: AnomalyKind; ref: string; orderId?: string; data: object },
       now: number,
     ): Promise<boolean> {
       const result = await db
@@ -42,7 +43,7 @@ export function createAnomalyStore(db: Db) {
       const rows = await db.selectFrom('anomalies').selectAll().orderBy('id').execute();
       return rows.map((r) => ({
         id: r.id,
-        kind: r.kind,
+        kind: r.kind as AnomalyKind,
         ref: r.ref,
         orderId: r.order_id,
         data: JSON.parse(r.data),

@@ -1,14 +1,15 @@
 import type { Clock } from '../clock.js';
 import type { V2Client } from '../wechat/v2/client.js';
-import { formatWechatTime, parseWechatTime } from '../wechat/v2/fields.js';
+import { formatWechatTime } from '../wechat/v2/fields.js';
 import { requestPaymentParams } from '../wechat/v2/pay-params.js';
 import type { V2SignType } from '../wechat/v2/sign.js';
 import type { PaymentGateway } from './ports.js';
+import { evidenceFromV2Query } from './v2-evidence.js';
 
 export interface V2GatewayDeps {
   client: Pick<V2Client, 'unifiedOrder' | 'orderQuery' | 'closeOrder' | 'close'>;
   clock: Clock;
-  settings: { appid: string; mchKey: string; signType: V2SignType; notifyUrl: string };
+  settings: { appid: string; mchId: string; mchKey: string; signType: V2SignType; notifyUrl: string };
 }
 
 /**
@@ -29,6 +30,9 @@ export function createV2Gateway(deps: V2GatewayDeps): PaymentGateway {
         notifyUrl: settings.notifyUrl,
         openid: order.openid,
         timeExpire: formatWechatTime(order.expiresAt),
+        // The algorithm the client signs unifiedorder with, so the order's notification is later
+        // verified with it even if WECHAT_SIGN_TYPE changes meanwhile (v2-evidence.ts orderSignType).
+        signType: settings.signType,
       };
     },
     async prepay(request) {
@@ -54,14 +58,14 @@ export function createV2Gateway(deps: V2GatewayDeps): PaymentGateway {
       });
     },
     async query(outTradeNo) {
-      const r = await client.orderQuery({ outTradeNo });
-      return {
-        tradeState: r.tradeState,
-        ...(r.transactionId ? { transactionId: r.transactionId } : {}),
-        ...(r.totalFee !== undefined ? { amount: r.totalFee } : {}),
-        ...(r.feeType ? { currency: r.feeType } : {}),
-        ...(r.timeEnd && parseWechatTime(r.timeEnd) ? { paidAt: parseWechatTime(r.timeEnd) } : {}),
-      };
+      const result = await client.orderQuery({ outTradeNo });
+      const { tradeState } = result;
+      return tradeState === 'SUCCESS' || tradeState === 'REFUND'
+        ? {
+            tradeState,
+            evidence: evidenceFromV2Query(result, { appid: settings.appid, mchId: settings.mchId }),
+          }
+        : { tradeState };
     },
     close(outTradeNo) {
       return client.closeOrder({ outTradeNo });

@@ -153,11 +153,7 @@ for (const database of testDatabases()) {
     it('pays an order that was closed after the caller read it, and says it was CLOSED (B11)', async () => {
       const id = await newOrder();
       const seen = (await orders.findById(id))!;
-      await orders.transition(
-        id,
-        { from: ['PENDING'], to: 'CLOSED', event: { type: 'queried', data: {} } },
-        T0 + 1,
-      );
+      await orders.transition(id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
       const transactionId = `4211${String(serial).padStart(24, '0')}`;
       const result = await orders.markPaidFromNotification(
         seen,

@@ -1,7 +1,10 @@
 import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Database, OrdersTable } from '../db/database.js';
-import { type Order, type OrderEvent, type OrderStatus, statusesAllowing } from './order.js';
+import type { PaymentEvidence } from './decide.js';
+import { dispositionFor } from './decide.js';
+import type { Order, OrderEvent, OrderStatus } from './order.js';
 import { toOrder } from './order-row.js';
+import { evidenceRow, type PaymentRecord, paidChange } from './payment-change.js';
 
 type Tx = Transaction<Database>;
 
@@ -11,6 +14,8 @@ export interface NotifiedPayment {
   transactionId: string;
   paidAt: number;
   cashFee: number;
+  /** Kept in payment_evidence in this batch's transaction, whatever the order's state. */
+  evidence?: PaymentEvidence;
   now: number;
 }
 
@@ -24,15 +29,15 @@ export interface NotifiedResult {
 export interface NotifiedDeps {
   postgres: boolean;
   /** The store's locked read-and-decide (markPaid's body), for every item the batch UPDATE did not pay. */
-  markPaidIn(
-    trx: Tx,
-    id: string,
-    paid: { transactionId: string; paidAt: number; source: 'notify' },
-    now: number,
-  ): Promise<NotifiedResult>;
+  markPaidIn(trx: Tx, id: string, paid: PaymentRecord, now: number): Promise<NotifiedResult>;
 }
 
-const PAY_FROM = statusesAllowing('pay');
+const record = (p: NotifiedPayment): PaymentRecord => ({
+  transactionId: p.transactionId,
+  paidAt: p.paidAt,
+  source: 'notify',
+  ...(p.evidence && { evidence: p.evidence }),
+});
 
 /** `CASE id WHEN … THEN … END`, one branch per item; CAST so PostgreSQL knows the type of each value. */
 function byId(
@@ -51,10 +56,12 @@ function byId(
  * 1. on PostgreSQL, every order of the batch is locked in id order (two batches never wait on
  *    each other in a cycle);
  * 2. one UPDATE pays every order that was payable when read and still is, naming per order the
- *    status that was read (`WHERE status = CASE id …`), exactly like markPaid's conditional update;
+ *    status that was read (`WHERE status = CASE id …`), exactly like markPaid's conditional update, with the
+ *    columns and event payload of the same paidChange (payment-change.ts);
  * 3. items it did not pay (a second copy in the batch, an order someone moved meanwhile, one
  *    already PAID) go through markPaid's locked read, with its answers and errors;
- * 4. one INSERT writes every 'state_changed' and 'notification_received' event.
+ * 4. one INSERT keeps the evidence of the payments step 2 applied (step 3 keeps its own);
+ * 5. one INSERT writes every 'state_changed' and 'notification_received' event.
  */
 export async function payNotifiedBatch(
   trx: Tx,
@@ -78,22 +85,27 @@ export async function payNotifiedBatch(
     await trx.selectFrom('orders').select('id').where('id', 'in', ids).orderBy('id').forUpdate().execute();
   }
 
+  // Orders the batch UPDATE may pay: those that decide.ts would credit as read, once each.
   const payable = new Map<string, number>();
   items.forEach((p, i) => {
-    if (PAY_FROM.includes(p.seen.status) && !payable.has(p.seen.id)) payable.set(p.seen.id, i);
+    const credit = dispositionFor(p.seen.status, p.seen.transactionId, p.transactionId).kind === 'credit';
+    if (credit && !payable.has(p.seen.id)) payable.set(p.seen.id, i);
   });
   const first = [...payable.values()].map((i) => items[i]!);
+  // paidChange is the single path's definition of PAID; here each column becomes a CASE by id.
+  const changes = new Map(first.map((p) => [p.seen.id, paidChange(record(p), p.seen.status, p.now)]));
+  const column = (p: NotifiedPayment) => changes.get(p.seen.id)!.columns;
   const paid: OrdersTable[] =
     first.length === 0
       ? []
       : await trx
           .updateTable('orders')
           .set({
-            status: 'PAID',
-            paid_source: 'notify',
-            transaction_id: byId(first, 'text', (p) => p.transactionId),
-            paid_at: byId(first, 'bigint', (p) => p.paidAt),
-            updated_at: byId(first, 'bigint', (p) => p.now),
+            status: byId(first, 'text', (p) => column(p).status),
+            paid_source: byId(first, 'text', (p) => column(p).paid_source),
+            transaction_id: byId(first, 'text', (p) => column(p).transaction_id),
+            paid_at: byId(first, 'bigint', (p) => column(p).paid_at),
+            updated_at: byId(first, 'bigint', (p) => column(p).updated_at),
           })
           .where('id', 'in', [...payable.keys()])
           .where(
@@ -103,20 +115,30 @@ export async function payNotifiedBatch(
           )
           .returningAll()
           .execute();
+  const evidence: { p: NotifiedPayment; found: OrderStatus }[] = [];
   for (const row of paid) {
     const i = payable.get(row.id)!;
     const p = items[i]!;
-    const patch = { transactionId: p.transactionId, paidAt: p.paidAt, paidSource: 'notify' };
     results[i] = { changed: true, order: toOrder(row), from: p.seen.status };
-    event(p, 'state_changed', { from: p.seen.status, to: 'PAID', ...patch });
+    event(p, 'state_changed', changes.get(p.seen.id)!.stateChanged);
     received(p, true);
+    evidence.push({ p, found: p.seen.status });
   }
 
   for (const [i, p] of items.entries()) {
     if (results[i]) continue;
-    const payment = { transactionId: p.transactionId, paidAt: p.paidAt, source: 'notify' as const };
-    results[i] = await deps.markPaidIn(trx, p.seen.id, payment, p.now);
+    results[i] = await deps.markPaidIn(trx, p.seen.id, record(p), p.now);
     received(p, results[i].changed);
+  }
+  const kept = evidence.flatMap(({ p, found }) =>
+    p.evidence ? [evidenceRow(p.seen.id, p.evidence, found, p.now)] : [],
+  );
+  if (kept.length > 0) {
+    await trx
+      .insertInto('payment_evidence')
+      .values(kept)
+      .onConflict((oc) => oc.column('transaction_id').doNothing())
+      .execute();
   }
   if (events.length > 0) await trx.insertInto('order_events').values(events).execute();
   return results as NotifiedResult[];

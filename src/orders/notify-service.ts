@@ -2,11 +2,18 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { maskOpenid } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { parseWechatTime } from '../wechat/v2/fields.js';
-import { NotificationError, notifyReply, verifyPaymentNotification } from '../wechat/v2/notify.js';
+import {
+  NotificationError,
+  notifyReply,
+  parseNotificationXml,
+  verifyPaymentNotification,
+} from '../wechat/v2/notify.js';
 import type { V2SignType } from '../wechat/v2/sign.js';
+import { decide, type PaymentEvidence } from './decide.js';
+import type { Order, OrderStatus } from './order.js';
 import { OrderStateConflictError, TransactionIdConflictError } from './order-store-errors.js';
 import type { AnomalyStorePort, OrderStorePort } from './ports.js';
+import { evidenceFromV2Notification, orderSignType } from './v2-evidence.js';
 
 export interface NotifyServiceDeps {
   orders: OrderStorePort;
@@ -29,9 +36,11 @@ const SUCCESS_REPLY = notifyReply(true);
 
 /**
  * Handles WeChat's v2 payment notification, safe by default:
- * strict parse → signature over every received field → our appid and mch_id → a known order →
- * total_fee equals the order amount (not cash_fee: coupons lower it) and fee_type is CNY →
- * one conditional update to PAID. The reply is built only after that update has committed.
+ * strict parse → the order it names (only to learn the algorithm the order was placed with) →
+ * signature over every received field with that algorithm → our appid and mch_id → a known
+ * order → decide.ts (total_fee equals the order amount, not cash_fee: coupons lower it; fee_type
+ * is CNY; then the order's state) → one conditional update to PAID, or evidence kept without a
+ * change. The reply is built only after that has committed.
  *
  * A duplicate gets SUCCESS and changes nothing. A forgery gets FAIL and writes nothing.
  */
@@ -48,10 +57,22 @@ export function createNotifyService(deps: NotifyServiceDeps) {
     return { ok: true, reply: SUCCESS_REPLY, outcome };
   }
 
+  /** The order the notification names, read before trusting it only to learn its algorithm. */
+  async function orderNamedIn(raw: Buffer): Promise<Order | undefined> {
+    const outTradeNo = parseNotificationXml(raw).out_trade_no;
+    return outTradeNo ? orders.findForNotification(outTradeNo) : undefined;
+  }
+
   return async function handle(raw: Buffer): Promise<NotifyOutcome> {
     let n: ReturnType<typeof verifyPaymentNotification>;
+    let order: Order | undefined;
     try {
-      n = verifyPaymentNotification(raw, { key: settings.mchKey, signType: settings.signType });
+      order = await orderNamedIn(raw);
+      // The order's own algorithm, never the one the sender claims: a notification signed
+      // otherwise is refused (verifyV2 compares its sign_type with this one), so switching
+      // WECHAT_SIGN_TYPE neither breaks old orders nor lets anyone downgrade them.
+      const signType = orderSignType(order, settings.signType);
+      n = verifyPaymentNotification(raw, { key: settings.mchKey, signType });
     } catch (err) {
       if (!(err instanceof NotificationError)) throw err;
       if (err.code === 'NOT_SUCCESS') {
@@ -75,7 +96,6 @@ export function createNotifyService(deps: NotifyServiceDeps) {
     }
 
     const now = clock.now();
-    const order = await orders.findForNotification(n.outTradeNo);
     if (!order) {
       await anomalies.record(
         {
@@ -89,78 +109,81 @@ export function createNotifyService(deps: NotifyServiceDeps) {
       return fail('unknown_order', 'ORDER_NOT_FOUND');
     }
 
-    if (n.totalFee !== order.amount || n.feeType !== 'CNY') {
-      const isNew = await anomalies.record(
-        {
-          kind: 'notify_amount_mismatch',
-          ref: n.transactionId,
-          orderId: order.id,
-          data: { expected: order.amount, totalFee: n.totalFee, feeType: n.feeType },
-        },
-        now,
-      );
-      if (isNew) {
-        await orders.transition(
-          order.id,
+    const evidence = evidenceFromV2Notification(n);
+    const decision = decide(order, evidence);
+    switch (decision.kind) {
+      case 'flag': {
+        const isNew = await anomalies.record(
           {
-            from: ['PENDING', 'CLOSED'],
-            to: 'REVIEW',
-            event: { type: 'anomaly', data: { kind: 'amount_mismatch' } },
+            kind: decision.anomaly,
+            ref: decision.ref,
+            orderId: order.id,
+            data: { expected: order.amount, totalFee: n.totalFee, feeType: n.feeType },
           },
           now,
         );
-        log.error(
-          { outTradeNo: order.outTradeNo, expected: order.amount, got: n.totalFee },
-          'amount mismatch; order flagged for review',
-        );
+        if (isNew) {
+          await orders.transition(
+            order.id,
+            'flag',
+            { event: { type: 'anomaly', data: { kind: 'amount_mismatch' } }, evidence },
+            now,
+          );
+          log.error(
+            { outTradeNo: order.outTradeNo, expected: order.amount, got: n.totalFee },
+            'amount mismatch; order flagged for review',
+          );
+        }
+        return fail('amount_mismatch', 'AMOUNT_MISMATCH');
       }
-      return fail('amount_mismatch', 'AMOUNT_MISMATCH');
+      case 'credit':
+      case 'duplicate':
+      case 'hold':
+      case 'conflict':
+        // The store decides again under its row lock, with the same rules (decide.ts).
+        return pay(order, evidence, now);
+      default: {
+        const unreachable: never = decision;
+        throw new Error(`unhandled decision ${JSON.stringify(unreachable)}`);
+      }
     }
+  };
 
-    if (order.status === 'REFUNDED' || order.status === 'REVIEW') {
-      // State only moves forward (checklist D9); a person owns REVIEW orders.
-      await orders.addEvent(
-        order.id,
-        'notification_received',
-        { verified: true, applied: false, status: order.status },
-        now,
-      );
-      return succeed('duplicate');
-    }
-
-    const paidAt = parseWechatTime(n.timeEnd) ?? now;
-    let changed: boolean;
-    let wasClosed: boolean;
+  async function pay(order: Order, evidence: PaymentEvidence, now: number): Promise<NotifyOutcome> {
+    let result: { changed: boolean; from: OrderStatus };
     try {
-      // The change and its 'notification_received' event commit together, grouped with other
-      // notifications' (group commit): SUCCESS is only ever sent for a durable change.
-      const result = await orders.markPaidFromNotification(
+      // The decision, its evidence and its 'notification_received' event commit together,
+      // grouped with other notifications' (group commit): SUCCESS is only sent once durable.
+      result = await orders.markPaidFromNotification(
         order,
-        { transactionId: n.transactionId, paidAt, cashFee: n.cashFee },
+        {
+          transactionId: evidence.transactionId,
+          paidAt: evidence.paidAt ?? now,
+          cashFee: evidence.cashFee ?? 0,
+          evidence,
+        },
         now,
       );
-      changed = result.changed;
-      wasClosed = result.from === 'CLOSED';
     } catch (err) {
       if (!(err instanceof OrderStateConflictError || err instanceof TransactionIdConflictError)) throw err;
       // A second transaction_id for one order, or one transaction_id for two orders: never credit twice.
       await anomalies.record(
         {
           kind: 'transaction_conflict',
-          ref: n.transactionId,
+          ref: evidence.transactionId,
           orderId: order.id,
-          data: { outTradeNo: n.outTradeNo },
+          data: { outTradeNo: evidence.outTradeNo },
         },
         now,
       );
       log.error(
-        { outTradeNo: n.outTradeNo, code: err.name },
+        { outTradeNo: evidence.outTradeNo, code: err.name },
         'conflicting payment for an order; not credited',
       );
       return fail('conflict', 'TRANSACTION_CONFLICT');
     }
-    if (!changed) return succeed('duplicate');
-    if (wasClosed) {
+    if (!result.changed) return succeed('duplicate');
+    if (result.from === 'CLOSED') {
       // Money received is never dropped (checklist B11), but a person should know.
       await anomalies.record(
         { kind: 'paid_after_close', ref: order.outTradeNo, orderId: order.id, data: {} },
@@ -170,5 +193,5 @@ export function createNotifyService(deps: NotifyServiceDeps) {
     }
     log.info({ outTradeNo: order.outTradeNo, openid: maskOpenid(order.openid) }, 'order paid (notification)');
     return succeed('paid');
-  };
+  }
 }

@@ -241,7 +241,8 @@ export async function closeAtWechat(
   }
   const closed = await deps.orders.transition(
     order.id,
-    { from: ['PENDING'], to: 'CLOSED', event: { type: 'state_changed', data: { reason: 'closed' } } },
+    'close',
+    { event: { type: 'state_changed', data: { reason: 'closed' } } },
     deps.clock.now(),
   );
   // Someone else moved it first (a notification, say): report what the database says now.

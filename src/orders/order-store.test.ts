@@ -120,18 +120,15 @@ for (const database of testDatabases()) {
       await orders.insert(row, T0);
       const wrong = await orders.transition(
         row.id,
-        { from: ['PAID'], to: 'REFUNDED', event: { type: 'state_changed', data: {} } },
+        'refund',
+        { event: { type: 'state_changed', data: {} } },
         T0 + 1,
       );
       expect(wrong).toBeUndefined();
       const closed = await orders.transition(
         row.id,
-        {
-          from: ['PENDING'],
-          to: 'CLOSED',
-          event: { type: 'queried', data: { trade_state: 'CLOSED' } },
-          patch: { lastQueriedAt: T0 + 2 },
-        },
+        'close',
+        { event: { type: 'queried', data: { trade_state: 'CLOSED' } }, patch: { lastQueriedAt: T0 + 2 } },
         T0 + 2,
       );
       expect(closed).toMatchObject({ status: 'CLOSED', updatedAt: T0 + 2, lastQueriedAt: T0 + 2 });
@@ -142,11 +139,7 @@ for (const database of testDatabases()) {
         ['state_changed', { from: 'PENDING', to: 'CLOSED', lastQueriedAt: T0 + 2 }],
       ]);
       expect(
-        await orders.transition(
-          'missing',
-          { from: ['PENDING'], to: 'CLOSED', event: { type: 'queried', data: {} } },
-          T0,
-        ),
+        await orders.transition('missing', 'close', { event: { type: 'queried', data: {} } }, T0),
       ).toBeUndefined();
     });
 
@@ -186,11 +179,7 @@ for (const database of testDatabases()) {
     it('pays a locally closed order when the money arrives later (B11)', async () => {
       const row = newOrder();
       await orders.insert(row, T0);
-      await orders.transition(
-        row.id,
-        { from: ['PENDING'], to: 'CLOSED', event: { type: 'queried', data: {} } },
-        T0 + 1,
-      );
+      await orders.transition(row.id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
       const result = await orders.markPaid(
         row.id,
         { transactionId: `4201${serial}`, paidAt: T0 + 2, source: 'close' },
@@ -295,11 +284,7 @@ for (const database of testDatabases()) {
     /** Settles a test's orders so the next test's claims see only its own. */
     async function closeAll(ids: string[]): Promise<void> {
       for (const id of ids) {
-        await orders.transition(
-          id,
-          { from: ['PENDING'], to: 'CLOSED', event: { type: 'queried', data: {} } },
-          NOW,
-        );
+        await orders.transition(id, 'close', { event: { type: 'queried', data: {} } }, NOW);
       }
     }
 

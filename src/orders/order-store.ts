@@ -3,14 +3,16 @@ import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { createBatcher } from './batcher.js';
+import type { PaymentEvidence } from './decide.js';
+import { dispositionFor } from './decide.js';
 import { type NotifiedPayment, type NotifiedResult, payNotifiedBatch } from './notified-payments.js';
 import {
   ORDER_STATUSES,
   type Order,
   type OrderEvent,
   type OrderStatus,
-  type PaidSource,
-  statusesAllowing,
+  type OrderTransition,
+  TRANSITIONS,
 } from './order.js';
 import { createOrderCreationWrites } from './order-creation-writes.js';
 import { type NewOrder, orderEventRow, toOrder } from './order-row.js';
@@ -19,15 +21,20 @@ import {
   OrderStateConflictError,
   TransactionIdConflictError,
 } from './order-store-errors.js';
+import { evidenceRow, type PaymentRecord, paidChange } from './payment-change.js';
 import { createReconcileClaims } from './reconcile-claims.js';
 
 export type { NewOrder };
 
-export interface OrderChange {
-  from: OrderStatus[];
-  to: OrderStatus;
-  patch?: Partial<{ transactionId: string; paidAt: number; paidSource: PaidSource; lastQueriedAt: number }>;
+/** The transitions a caller may ask for by name; `pay` goes through markPaid (one way to PAID). */
+export type NamedTransition = Exclude<OrderTransition, 'pay'>;
+
+/** What goes with a named transition: the event to log, and evidence to keep in the same commit. */
+export interface TransitionDetails {
   event: { type: OrderEvent; data: object };
+  /** Set in the same UPDATE (an order query that found the order closed, say). */
+  patch?: { lastQueriedAt: number };
+  evidence?: PaymentEvidence;
 }
 
 export interface StoredOrderEvent {
@@ -37,6 +44,7 @@ export interface StoredOrderEvent {
   createdAt: number;
 }
 
+export type { PaymentRecord };
 export { OrderNotFoundError, OrderStateConflictError, TransactionIdConflictError };
 
 export type OrderStore = ReturnType<typeof createOrderStore>;
@@ -44,7 +52,6 @@ export type OrderStore = ReturnType<typeof createOrderStore>;
 type Tx = Transaction<Database>;
 
 const TRANSACTION_ID_KEY = { postgres: 'orders_transaction_id_key', sqlite: 'orders.transaction_id' };
-const PAY_FROM = statusesAllowing('pay');
 
 /** A transaction_id already held by another order surfaces as TransactionIdConflictError. */
 async function conflictsNamed<T>(id: string, transactionId: string, write: () => Promise<T>): Promise<T> {
@@ -74,23 +81,36 @@ export function createOrderStore(db: Db) {
     return (postgres ? query.forUpdate() : query).executeTakeFirst();
   }
 
-  async function changeState(trx: Tx, current: OrdersTable, change: Omit<OrderChange, 'event'>, now: number) {
-    const patch = change.patch ?? {};
+  /** One conditional UPDATE: applies only while the row is still in one of `from`. */
+  async function changeState(
+    trx: Tx,
+    id: string,
+    from: readonly OrderStatus[],
+    columns: Partial<OrdersTable>,
+  ) {
     const updated = await trx
       .updateTable('orders')
-      .set({
-        status: change.to,
-        updated_at: now,
-        ...(patch.transactionId !== undefined && { transaction_id: patch.transactionId }),
-        ...(patch.paidAt !== undefined && { paid_at: patch.paidAt }),
-        ...(patch.paidSource !== undefined && { paid_source: patch.paidSource }),
-        ...(patch.lastQueriedAt !== undefined && { last_queried_at: patch.lastQueriedAt }),
-      })
-      .where('id', '=', current.id)
-      .where('status', 'in', change.from)
+      .set(columns)
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
       .returningAll()
       .executeTakeFirst();
     return updated && toOrder(updated);
+  }
+
+  /** Keeps a verified payment's evidence; a repeat of the same transaction_id keeps the first. */
+  async function keepEvidence(
+    trx: Tx,
+    orderId: string,
+    evidence: PaymentEvidence,
+    found: OrderStatus,
+    now: number,
+  ) {
+    await trx
+      .insertInto('payment_evidence')
+      .values(evidenceRow(orderId, evidence, found, now))
+      .onConflict((oc) => oc.column('transaction_id').doNothing())
+      .execute();
   }
 
   async function insertEvent(trx: Tx | Db, orderId: string, type: OrderEvent, data: object, now: number) {
@@ -100,27 +120,41 @@ export function createOrderStore(db: Db) {
       .execute();
   }
 
+  /**
+   * The locked read-and-decide behind every payment: the order's state, read under lock, decides
+   * (decide.ts, dispositionFor); `pay` is applied with paidChange. Evidence, when given, is kept
+   * whatever the decision, in the same transaction.
+   */
   async function markPaidIn(
     trx: Tx,
     id: string,
-    paid: { transactionId: string; paidAt: number; source: PaidSource },
+    paid: PaymentRecord,
     now: number,
   ): Promise<{ changed: boolean; order: Order; from: OrderStatus }> {
     const current = await lockRow(trx, id);
     if (!current) throw new OrderNotFoundError(id);
     const from = current.status as OrderStatus;
-    if (PAY_FROM.includes(from)) {
-      const patch = { transactionId: paid.transactionId, paidAt: paid.paidAt, paidSource: paid.source };
-      const order = await changeState(trx, current, { from: PAY_FROM, to: 'PAID', patch }, now);
-      if (!order) throw new Error(`order ${id} changed while locked`); // the lock makes this impossible
-      await insertEvent(trx, id, 'state_changed', { from, to: 'PAID', ...patch }, now);
-      return { changed: true, order, from };
+    const decision = dispositionFor(from, current.transaction_id, paid.transactionId);
+    switch (decision.kind) {
+      case 'credit': {
+        const change = paidChange(paid, from, now);
+        const order = await changeState(trx, id, TRANSITIONS.pay.from, change.columns);
+        if (!order) throw new Error(`order ${id} changed while locked`); // the lock makes this impossible
+        await insertEvent(trx, id, 'state_changed', change.stateChanged, now);
+        if (paid.evidence) await keepEvidence(trx, id, paid.evidence, from, now);
+        return { changed: true, order, from };
+      }
+      case 'duplicate':
+      case 'hold':
+        if (paid.evidence) await keepEvidence(trx, id, paid.evidence, from, now);
+        return { changed: false, order: toOrder(current), from };
+      case 'conflict':
+        throw new OrderStateConflictError(toOrder(current), paid.transactionId);
+      default: {
+        const unreachable: never = decision;
+        throw new Error(`unhandled decision ${JSON.stringify(unreachable)}`);
+      }
     }
-    const order = toOrder(current);
-    const samePayment =
-      (from === 'PAID' || from === 'REFUNDED') && current.transaction_id === paid.transactionId;
-    if (samePayment || from === 'REVIEW') return { changed: false, order, from };
-    throw new OrderStateConflictError(order, paid.transactionId);
   }
 
   // The notification path, batched (batcher.ts): one SELECT for the look-ups that arrive together,
@@ -203,43 +237,65 @@ export function createOrderStore(db: Db) {
     },
 
     /**
-     * Moves the order from one of `from` to `to`, with `event` and a 'state_changed' event, in one
-     * transaction. `undefined` when the order is missing or in another state (someone else won).
+     * Applies a named transition (the table in order.ts gives its allowed old states and its new
+     * one), with `event` and a 'state_changed' event, in one transaction; evidence, if given, is
+     * kept in that transaction whether or not the state moves. `undefined` when the order is
+     * missing or in a state the transition does not start from (someone else won).
      */
-    async transition(id: string, change: OrderChange, now: number): Promise<Order | undefined> {
-      if (change.from.length === 0) return undefined;
+    async transition(
+      id: string,
+      name: NamedTransition,
+      details: TransitionDetails,
+      now: number,
+    ): Promise<Order | undefined> {
+      const rule = TRANSITIONS[name];
       return db.transaction().execute(async (trx) => {
         const current = await lockRow(trx, id);
-        if (!current || !change.from.includes(current.status as OrderStatus)) return undefined;
-        const order = await changeState(trx, current, change, now);
+        if (!current) return undefined;
+        const from = current.status as OrderStatus;
+        if (details.evidence) await keepEvidence(trx, id, details.evidence, from, now);
+        if (!rule.from.includes(from)) return undefined;
+        const patch = details.patch;
+        const columns = {
+          status: rule.to,
+          updated_at: now,
+          ...(patch && { last_queried_at: patch.lastQueriedAt }),
+        };
+        const order = await changeState(trx, id, rule.from, columns);
         if (!order) return undefined;
-        await insertEvent(trx, id, change.event.type, change.event.data, now);
-        await insertEvent(
-          trx,
-          id,
-          'state_changed',
-          { from: current.status, to: change.to, ...change.patch },
-          now,
-        );
+        await insertEvent(trx, id, details.event.type, details.event.data, now);
+        await insertEvent(trx, id, 'state_changed', { from, to: rule.to, ...patch }, now);
         return order;
       });
     },
 
     /**
-     * Records a confirmed payment. `changed: true` exactly once per order, however many
-     * notifications and queries race; a repeat of the same transaction_id is `changed: false`,
-     * as is a payment for an order under REVIEW (a person decides). Throws
+     * Records a confirmed payment: the only way an order becomes PAID. `changed: true` exactly
+     * once per order, however many notifications and queries race; a repeat of the same
+     * transaction_id is `changed: false`, as is a payment for an order under REVIEW (a person
+     * decides). Its evidence is kept in every one of those cases. Throws
      * TransactionIdConflictError if the transaction_id belongs to another order, and
      * OrderStateConflictError if this order was paid by a different transaction.
      */
     async markPaid(
       id: string,
-      paid: { transactionId: string; paidAt: number; source: PaidSource },
+      paid: PaymentRecord,
       now: number,
     ): Promise<{ changed: boolean; order: Order }> {
       return conflictsNamed(id, paid.transactionId, () =>
         db.transaction().execute((trx) => markPaidIn(trx, id, paid, now)),
       );
+    },
+
+    /** Every verified payment kept for the order, oldest first (audit). */
+    async evidenceFor(orderId: string) {
+      return db
+        .selectFrom('payment_evidence')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .orderBy('received_at')
+        .orderBy('transaction_id')
+        .execute();
     },
 
     /**
@@ -259,7 +315,7 @@ export function createOrderStore(db: Db) {
      */
     async markPaidFromNotification(
       seen: Order,
-      paid: { transactionId: string; paidAt: number; cashFee: number },
+      paid: { transactionId: string; paidAt: number; cashFee: number; evidence?: PaymentEvidence },
       now: number,
     ): Promise<NotifiedResult> {
       return conflictsNamed(seen.id, paid.transactionId, () =>

@@ -51,31 +51,44 @@ export type OrderEvent =
   | 'state_changed'
   | 'anomaly';
 
-/** The events that move an order between states. */
+/** The events that move an order between states: callers name one, the table says the rest. */
 export type OrderTransition = 'pay' | 'close' | 'refund' | 'flag';
 
-const TRANSITIONS: Readonly<Record<OrderTransition, Partial<Record<OrderStatus, OrderStatus>>>> = {
+export interface TransitionRule {
+  /** The only states the event may start from; the store's conditional UPDATE names exactly these. */
+  readonly from: readonly OrderStatus[];
+  readonly to: OrderStatus;
+}
+
+/**
+ * The one authority on how an order moves. A new state (PARTIALLY_REFUNDED, say) is a new entry
+ * in OrderStatus and ORDER_STATUSES, new rows here, and the migration's CHECK list.
+ */
+export const TRANSITIONS: Readonly<Record<OrderTransition, TransitionRule>> = {
   // Money received is never dropped: a payment that lands after a local close still counts
-  // (checklist B11), and so does one confirmed while the order was flagged for review.
-  pay: { PENDING: 'PAID', CLOSED: 'PAID' },
-  close: { PENDING: 'CLOSED' },
-  refund: { PAID: 'REFUNDED' },
-  flag: { PENDING: 'REVIEW', CLOSED: 'REVIEW' },
+  // (checklist B11). A REVIEW order is not paid by this table: a person decides.
+  pay: { from: ['PENDING', 'CLOSED'], to: 'PAID' },
+  close: { from: ['PENDING'], to: 'CLOSED' },
+  refund: { from: ['PAID'], to: 'REFUNDED' },
+  flag: { from: ['PENDING', 'CLOSED'], to: 'REVIEW' },
 };
+
+export const TRANSITION_NAMES = Object.keys(TRANSITIONS) as OrderTransition[];
 
 /**
  * The state an order moves to, or `undefined` when the transition is not allowed from `from`.
- * Pure: the store applies the result with one conditional update naming `from`.
+ * Pure: the store applies the result with one conditional update naming the allowed old states.
  *
  * @example
  * nextStatus('PENDING', 'pay') // 'PAID'
  * nextStatus('PAID', 'pay') // undefined: already paid, nothing to do
  */
 export function nextStatus(from: OrderStatus, transition: OrderTransition): OrderStatus | undefined {
-  return TRANSITIONS[transition][from];
+  const rule = TRANSITIONS[transition];
+  return rule.from.includes(from) ? rule.to : undefined;
 }
 
 /** States from which `transition` is allowed, for building a conditional update. */
 export function statusesAllowing(transition: OrderTransition): OrderStatus[] {
-  return Object.keys(TRANSITIONS[transition]) as OrderStatus[];
+  return [...TRANSITIONS[transition].from];
 }

@@ -4,8 +4,10 @@
  * (src/wechat/v2/client.ts); tests may pass anything with the same shape.
  */
 import type { V2TradeState } from '../wechat/v2/responses.js';
-import type { Order, OrderEvent, OrderStatus, PaidSource } from './order.js';
+import type { AnomalyKind, PaymentEvidence } from './decide.js';
+import type { Order, OrderEvent, OrderStatus, OrderTransition } from './order.js';
 import type { NewOrder } from './order-row.js';
+import type { PaymentRecord } from './payment-change.js';
 
 export interface OrderStorePort {
   insert(row: NewOrder, now: number): Promise<Order>;
@@ -14,32 +16,24 @@ export interface OrderStorePort {
   findByOutTradeNo(outTradeNo: string): Promise<Order | undefined>;
   savePrepayRequest(id: string, fields: Record<string, string>, now: number): Promise<void>;
   savePrepay(id: string, prepay: { prepayId: string; prepayExpiresAt: number }, now: number): Promise<void>;
+  /** A named transition (order.ts TRANSITIONS); `pay` is markPaid's alone. */
   transition(
     id: string,
-    change: {
-      from: OrderStatus[];
-      to: OrderStatus;
-      patch?: Partial<{
-        transactionId: string;
-        paidAt: number;
-        paidSource: PaidSource;
-        lastQueriedAt: number;
-      }>;
+    name: Exclude<OrderTransition, 'pay'>,
+    details: {
       event: { type: OrderEvent; data: object };
+      patch?: { lastQueriedAt: number };
+      evidence?: PaymentEvidence;
     },
     now: number,
   ): Promise<Order | undefined>;
-  markPaid(
-    id: string,
-    paid: { transactionId: string; paidAt: number; source: PaidSource },
-    now: number,
-  ): Promise<{ changed: boolean; order: Order }>;
+  markPaid(id: string, paid: PaymentRecord, now: number): Promise<{ changed: boolean; order: Order }>;
   /** findByOutTradeNo, grouped with concurrent look-ups into one SELECT (the notification path). */
   findForNotification(outTradeNo: string): Promise<Order | undefined>;
   /** markPaid plus the 'notification_received' event, grouped with other notifications into one commit. */
   markPaidFromNotification(
     seen: Order,
-    paid: { transactionId: string; paidAt: number; cashFee: number },
+    paid: { transactionId: string; paidAt: number; cashFee: number; evidence?: PaymentEvidence },
     now: number,
   ): Promise<{ changed: boolean; order: Order; from: OrderStatus }>;
   addEvent(orderId: string, type: OrderEvent, data: object, now: number): Promise<void>;
@@ -58,7 +52,7 @@ export interface OrderStorePort {
 
 export interface AnomalyStorePort {
   record(
-    anomaly: { kind: string; ref: string; orderId?: string; data: object },
+    anomaly: { kind: AnomalyKind; ref: string; orderId?: string; data: object },
     now: number,
   ): Promise<boolean>;
 }
@@ -66,18 +60,13 @@ export interface AnomalyStorePort {
 /** v3's trade states are v2's without ACCEPT, so v2's union names both. */
 export type TradeState = V2TradeState;
 
-/** WeChat's view of one order, whichever API version reported it. */
-export interface GatewayTransaction {
-  tradeState: TradeState;
-  /** Present once paid (SUCCESS, REFUND). */
-  transactionId?: string;
-  /** The order total in fen, as WeChat reports it (v2 `total_fee`, v3 `amount.total`). */
-  amount?: number;
-  /** v2 `fee_type`, v3 `amount.currency`; absent means CNY. */
-  currency?: string;
-  /** When the payment succeeded, epoch milliseconds, when WeChat says. */
-  paidAt?: number;
-}
+/**
+ * WeChat's view of one order, whichever API version reported it. A paid order carries its
+ * payment as evidence, which decide.ts judges exactly as it judges a notification's.
+ */
+export type GatewayTransaction =
+  | { tradeState: 'SUCCESS' | 'REFUND'; evidence: PaymentEvidence }
+  | { tradeState: Exclude<TradeState, 'SUCCESS' | 'REFUND'> };
 
 /** The parameters `wx.requestPayment` takes, signed for the API version in use. */
 export interface PaymentParams {

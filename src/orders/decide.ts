@@ -1,0 +1,101 @@
+import type { Order, OrderStatus } from './order.js';
+
+/**
+ * What WeChat told us about one payment, whichever way it came (a verified notification or our
+ * own order query) and whichever API version carried it. Amounts are integer fen.
+ */
+export interface PaymentEvidence {
+  source: 'notification' | 'query';
+  outTradeNo: string;
+  /** Empty when a query reported a paid order without one: never credited. */
+  transactionId: string;
+  /** The order amount WeChat charged (compare THIS with the order, never cashFee). */
+  totalFee: number;
+  currency: string;
+  appid: string;
+  mchId: string;
+  /** When the payment completed (epoch ms), if WeChat said. */
+  paidAt: number | null;
+  /** What the payer paid after coupons, if WeChat said. */
+  cashFee?: number;
+  /** Every verified field as received, kept for audit. */
+  raw: Readonly<Record<string, string>>;
+}
+
+/** Everything a person may have to look at. Stored with UNIQUE (kind, ref). */
+export type AnomalyKind =
+  | 'unknown_out_trade_no'
+  | 'notify_amount_mismatch'
+  | 'query_amount_mismatch'
+  | 'transaction_conflict'
+  | 'paid_after_close';
+
+export const ANOMALY_KINDS: readonly AnomalyKind[] = [
+  'unknown_out_trade_no',
+  'notify_amount_mismatch',
+  'query_amount_mismatch',
+  'transaction_conflict',
+  'paid_after_close',
+];
+
+/** What to do with a payment for an order, as `decide` sees it. */
+export type Decision =
+  /** Apply the `pay` transition; `afterClose` when the order had been closed here. */
+  | { kind: 'credit'; afterClose: boolean }
+  /** The same transaction again (WeChat retries; a query after a notification): nothing changes. */
+  | { kind: 'duplicate' }
+  /** A correct payment for an order a person owns (REVIEW): acknowledged, kept, not applied. */
+  | { kind: 'hold'; status: 'REVIEW' }
+  /** The amount, currency or transaction id does not add up: flag the order for review. */
+  | { kind: 'flag'; anomaly: 'notify_amount_mismatch' | 'query_amount_mismatch'; ref: string }
+  /** A second transaction for an order already paid by another: never credit twice. */
+  | { kind: 'conflict'; anomaly: 'transaction_conflict'; ref: string };
+
+/**
+ * What a correct payment means for an order in `status` that holds `heldTransactionId`. The
+ * store applies this under its row lock; `decide` applies it to the order it read.
+ */
+export function dispositionFor(
+  status: OrderStatus,
+  heldTransactionId: string | null,
+  transactionId: string,
+): Exclude<Decision, { kind: 'flag' }> {
+  switch (status) {
+    case 'PENDING':
+      return { kind: 'credit', afterClose: false };
+    case 'CLOSED':
+      return { kind: 'credit', afterClose: true };
+    case 'REVIEW':
+      return { kind: 'hold', status };
+    case 'PAID':
+    case 'REFUNDED':
+      return heldTransactionId === transactionId
+        ? { kind: 'duplicate' }
+        : { kind: 'conflict', anomaly: 'transaction_conflict', ref: transactionId };
+    default: {
+      const unreachable: never = status;
+      throw new Error(`unhandled order status ${String(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * The settlement rules, in one pure function that the notification and the order query both
+ * apply: the amount and currency must match the order (and a transaction id must be present)
+ * whatever the order's state; then the order's state decides.
+ *
+ * @example
+ * decide({ ...order, status: 'PENDING', amount: 100 }, { ...evidence, totalFee: 100 }) // { kind: 'credit', afterClose: false }
+ * decide({ ...order, amount: 100 }, { ...evidence, source: 'query', totalFee: 99 }) // { kind: 'flag', anomaly: 'query_amount_mismatch', ref: order.outTradeNo }
+ */
+export function decide(
+  order: Pick<Order, 'status' | 'amount' | 'transactionId' | 'outTradeNo'>,
+  evidence: PaymentEvidence,
+): Decision {
+  if (evidence.totalFee !== order.amount || evidence.currency !== 'CNY' || evidence.transactionId === '') {
+    return evidence.source === 'notification'
+      ? { kind: 'flag', anomaly: 'notify_amount_mismatch', ref: evidence.transactionId }
+      : { kind: 'flag', anomaly: 'query_amount_mismatch', ref: order.outTradeNo };
+  }
+  return dispositionFor(order.status, order.transactionId, evidence.transactionId);
+}
