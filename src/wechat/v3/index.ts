@@ -22,6 +22,34 @@ export {
   type V3PlatformCertificate,
 } from './keys.js';
 export {
+  type BuildV3NotificationInput,
+  buildV3Notification,
+  DEFAULT_MAX_NOTIFICATION_BYTES,
+  type V3Notification,
+  type V3NotificationFailure,
+  type V3NotificationResource,
+  type V3NotificationResult,
+  type VerifyV3NotificationOptions,
+  verifyV3Notification,
+} from './notify.js';
+export {
+  type V3PayParams,
+  type V3PayParamsInput,
+  type V3PaySignInput,
+  v3PayParams,
+  verifyV3PaySign,
+} from './pay-params.js';
+export {
+  toV3Refund,
+  toV3RefundResource,
+  toV3Transaction,
+  type V3Refund,
+  type V3RefundResource,
+  type V3RefundStatus,
+  type V3TradeState,
+  type V3Transaction,
+} from './responses.js';
+export {
   authorizationHeader,
   DEFAULT_TOLERANCE_SECONDS,
   type ParsedAuthorization,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  lowerCaseHeaders,
   MERCHANT_CERTIFICATE,
   MERCHANT_PRIVATE_KEY,
   MERCHANT_SERIAL,
@@ -11,6 +12,7 @@ import {
   PLATFORM_PUBLIC_KEY,
   PLATFORM_PUBLIC_KEY_ID,
   VECTOR_F,
+  VECTOR_F_HEADERS,
 } from '../../../test/fixtures/v3-keys.js';
 import {
   certificateSerial,
@@ -32,7 +34,7 @@ function signedBy(serial: string, body: string, timestamp: number) {
     timestamp,
     nonce: 'nonce',
   });
-  return Object.fromEntries(Object.entries(signed).map(([name, value]) => [name.toLowerCase(), value]));
+  return lowerCaseHeaders(signed);
 }
 
 describe('certificate helpers', () => {
@@ -58,15 +60,9 @@ describe('v3 key store', () => {
     const store = createV3KeyStore({ publicKey: { id: PLATFORM_PUBLIC_KEY_ID, pem: PLATFORM_PUBLIC_KEY } });
     expect(store.serials()).toEqual([PLATFORM_PUBLIC_KEY_ID]);
     expect(store.resolve(PLATFORM_CERTIFICATE_A_SERIAL)).toBeUndefined();
-    const headers = {
-      'wechatpay-timestamp': String(VECTOR_F.timestamp),
-      'wechatpay-nonce': VECTOR_F.nonce,
-      'wechatpay-serial': VECTOR_F.serial,
-      'wechatpay-signature': VECTOR_F.signature,
-    };
     expect(
       verifyWechatpayHeaders({
-        headers,
+        headers: VECTOR_F_HEADERS,
         body: VECTOR_F.body,
         keys: store.resolve,
         nowSeconds: VECTOR_F.timestamp,

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  lowerCaseHeaders,
   MERCHANT_PRIVATE_KEY,
   MERCHANT_PUBLIC_KEY,
   MERCHANT_SERIAL,
@@ -10,6 +11,7 @@ import {
   VECTOR_E,
   VECTOR_E2,
   VECTOR_F,
+  VECTOR_F_HEADERS,
 } from '../../../test/fixtures/v3-keys.js';
 import {
   authorizationHeader,
@@ -35,14 +37,7 @@ const vectorEMessage = v3RequestMessage(
 );
 
 function vectorFHeaders(overrides: Record<string, string | undefined> = {}) {
-  return {
-    'wechatpay-timestamp': String(VECTOR_F.timestamp),
-    'wechatpay-nonce': VECTOR_F.nonce,
-    'wechatpay-serial': VECTOR_F.serial,
-    'wechatpay-signature': VECTOR_F.signature,
-    'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048',
-    ...overrides,
-  };
+  return { ...VECTOR_F_HEADERS, ...overrides };
 }
 
 describe('v3 request signatures', () => {
@@ -179,7 +174,7 @@ describe('v3 response and notification verification', () => {
       timestamp: 100,
       nonce: 'n',
     });
-    const headers = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toLowerCase(), v]));
+    const headers = lowerCaseHeaders(signed);
     expect(verifyWechatpayHeaders({ headers, body: '', keys, nowSeconds: 100 }).ok).toBe(true);
     expect(verifyWechatpayHeaders({ headers, body: '{}', keys, nowSeconds: 100 })).toEqual({
       ok: false,
