@@ -15,11 +15,15 @@ import { type DbHandle, openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
 import type { DemoRouteDeps } from './http/routes/demo.js';
 import { createReconciler, type Reconciler } from './jobs/reconciler.js';
+import { createV3Payments } from './main-v3.js';
 import { createMetrics } from './observability/metrics.js';
 import { createAnomalyStore } from './orders/anomaly-store.js';
 import { createV2Gateway } from './orders/gateway-v2.js';
 import { createIdempotencyStore } from './orders/idempotency-store.js';
+import { createNotificationLog } from './orders/notification-log.js';
+import { createNotifiedSettlement } from './orders/notified-settlement.js';
 import { createNotifyService } from './orders/notify-service.js';
+import { createNotifyV3Service } from './orders/notify-v3-service.js';
 import { createOrderService } from './orders/order-service.js';
 import { createOrderStore } from './orders/order-store.js';
 import { createOutTradeNoGenerator } from './orders/out-trade-no.js';
@@ -63,19 +67,23 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const sessions = createSessionStore(db);
   const idempotency = createIdempotencyStore(db);
   const { wechat } = config;
-  if (wechat.apiVersion === 'v3') throw new Error('API v3 is configured but not wired into the service yet');
-  const pay = createV2Gateway({
-    client: createV2Client({
-      baseUrl: wechat.payBaseUrl,
-      appid: wechat.appid,
-      mchId: wechat.mchId,
-      key: wechat.mchKey,
-      signType: wechat.signType,
-      timeoutMs: wechat.timeoutMs,
-    }),
-    clock,
-    settings: wechat,
-  });
+  // The API version is chosen here, once: everything below talks to the gateway port.
+  const v3 = wechat.v3 ? createV3Payments({ ...wechat, v3: wechat.v3 }, { clock, log }) : undefined;
+  const pay =
+    v3?.gateway ??
+    createV2Gateway({
+      client: createV2Client({
+        baseUrl: wechat.payBaseUrl,
+        appid: wechat.appid,
+        mchId: wechat.mchId,
+        key: wechat.mchKey,
+        signType: wechat.signType,
+        timeoutMs: wechat.timeoutMs,
+      }),
+      clock,
+      settings: wechat,
+    });
+  await v3?.start();
   const loginClient = createLoginClient({
     baseUrl: wechat.apiBaseUrl,
     appid: wechat.appid,
@@ -107,6 +115,23 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       maxOrderAmount: config.maxOrderAmount,
     },
   });
+  const settleNotified = createNotifiedSettlement({ orders, anomalies, clock, log, settings: wechat });
+  const notifyV3 =
+    v3 && wechat.v3
+      ? createNotifyV3Service({
+          orders,
+          settleNotified,
+          notifications: createNotificationLog(db, {
+            maxConcurrent: database.dialect === 'postgres' ? 4 : 1,
+          }),
+          clock,
+          log,
+          metrics,
+          keys: v3.keys,
+          refreshKeys: v3.refreshKeys,
+          settings: { mchId: wechat.mchId, apiV3Key: wechat.v3.apiV3Key },
+        })
+      : undefined;
   const notify = createNotifyService({
     orders,
     anomalies,
@@ -141,7 +166,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     login,
     orders: orderService,
     idempotency,
-    notify,
+    // v2 notifications verify with the v2 key: without one (a v3-only merchant) the route is absent.
+    ...(wechat.mchKey && { notify }),
+    ...(notifyV3 && { notifyV3 }),
     metrics,
     sessions,
     users,
@@ -162,6 +189,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     database,
     reconciler,
     async close() {
+      v3?.stop();
       await reconciler.stop();
       await app.close();
       await pay.shutdown();

@@ -6,12 +6,37 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { parseCatalogue } from '../../src/catalogue/catalogue.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import { API_VERSIONS, type ApiVersion, type Config, loadConfig } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/open.js';
 import { createService, type Service } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createSimClock, type SimClock } from '../../src/simulator/sim-clock.js';
 import { createSimulator } from '../../src/simulator/simulator.js';
+import {
+  API_V3_KEY,
+  MERCHANT_CERTIFICATE,
+  MERCHANT_PRIVATE_KEY,
+  MERCHANT_SERIAL,
+  PLATFORM_PRIVATE_KEY,
+  PLATFORM_PUBLIC_KEY,
+  PLATFORM_PUBLIC_KEY_ID,
+} from '../fixtures/v3-keys.js';
+
+export { API_VERSIONS, type ApiVersion };
+
+/**
+ * API v3 credentials: the merchant's certificate and key, and the WeChat Pay key pair whose
+ * private half signs notifications (the simulator's, and the tests' forged-or-not ones).
+ */
+export const V3_CREDENTIALS = {
+  apiV3Key: API_V3_KEY,
+  merchantCert: MERCHANT_CERTIFICATE,
+  merchantKey: MERCHANT_PRIVATE_KEY,
+  merchantSerial: MERCHANT_SERIAL,
+  payPrivateKey: PLATFORM_PRIVATE_KEY,
+  payPublicKey: PLATFORM_PUBLIC_KEY,
+  payPublicKeyId: PLATFORM_PUBLIC_KEY_ID,
+} as const;
 
 export const CREDENTIALS = {
   appid: 'wx1234567890abcdef',
@@ -22,7 +47,32 @@ export const CREDENTIALS = {
 } as const;
 
 /** Every secret a response or a log line must never contain (checklist D1–D3). */
-export const SECRETS = [CREDENTIALS.key, CREDENTIALS.secret, CREDENTIALS.adminToken];
+export const SECRETS = [
+  CREDENTIALS.key,
+  CREDENTIALS.secret,
+  CREDENTIALS.adminToken,
+  V3_CREDENTIALS.apiV3Key,
+  // One line from the middle of the merchant private key stands for all of it.
+  MERCHANT_PRIVATE_KEY.split('\n')[5]!,
+];
+
+/** The service's notification path for each API version. */
+export const NOTIFY_PATHS: Record<ApiVersion, string> = {
+  v2: '/payment/wxnotify',
+  v3: '/payment/wxnotify/v3',
+};
+
+/** The environment that puts the service on API v3 (a v3-only merchant: no v2 key). */
+function v3Env(): Record<string, string> {
+  return {
+    WECHAT_API_VERSION: 'v3',
+    WECHAT_API_V3_KEY: V3_CREDENTIALS.apiV3Key,
+    WECHAT_MCH_CERT: V3_CREDENTIALS.merchantCert,
+    WECHAT_MCH_CERT_KEY: V3_CREDENTIALS.merchantKey,
+    WECHAT_PAY_PUBLIC_KEY: V3_CREDENTIALS.payPublicKey,
+    WECHAT_PAY_PUBLIC_KEY_ID: V3_CREDENTIALS.payPublicKeyId,
+  };
+}
 
 export const CATALOGUE = [
   { sku: 'coffee', name: '美式咖啡', description: '中杯', price: 1 },
@@ -32,6 +82,7 @@ export const CATALOGUE = [
 ];
 
 export interface Harness {
+  version: ApiVersion;
   service: Service;
   app: FastifyInstance;
   serviceUrl: string;
@@ -54,8 +105,9 @@ export interface Harness {
 
 export async function startHarness(
   database: DbHandle,
-  overrides: { env?: Record<string, string>; behaviour?: Record<string, unknown> } = {},
+  overrides: { env?: Record<string, string>; behaviour?: Record<string, unknown>; version?: ApiVersion } = {},
 ): Promise<Harness> {
+  const version = overrides.version ?? 'v2';
   const clock = createSimClock({ startMs: Date.UTC(2024, 0, 1, 4, 0, 0), frozen: true });
   const simulator = createSimulator({
     merchants: [
@@ -79,12 +131,11 @@ export async function startHarness(
   });
   const log = createLogger('debug', sink);
   // The notify URL is only known once the service listens; it is filled in below.
-  const env = {
+  const env: Record<string, string> = {
     WECHAT_APPID: CREDENTIALS.appid,
     WECHAT_SECRET: CREDENTIALS.secret,
     WECHAT_MCHID: CREDENTIALS.mchId,
-    WECHAT_MCH_KEY: CREDENTIALS.key,
-    WECHAT_NOTIFY_URL: 'http://127.0.0.1:1/payment/wxnotify',
+    ...(version === 'v3' ? v3Env() : { WECHAT_MCH_KEY: CREDENTIALS.key }),
     WECHAT_PAY_BASE_URL: simulatorUrl,
     WECHAT_API_BASE_URL: simulatorUrl,
     WECHAT_TIMEOUT_MS: '1000',
@@ -92,7 +143,10 @@ export async function startHarness(
     ...overrides.env,
   };
   const port = await freePort();
-  const loaded = loadConfig({ ...env, WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}/payment/wxnotify` });
+  const loaded = loadConfig({
+    ...env,
+    WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}${NOTIFY_PATHS[version]}`,
+  });
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const catalogue = parseCatalogue(CATALOGUE);
   if (!catalogue.ok) throw new Error(catalogue.problems.join('; '));
@@ -136,6 +190,7 @@ export async function startHarness(
   }
 
   return {
+    version,
     service,
     app: service.app,
     serviceUrl,
