@@ -44,12 +44,16 @@ export class XmlError extends WechatError {
 
 /** Details WeChat returned with a refusal or a SYSTEMERROR. */
 export interface WechatFailure {
-  /** `return_code=FAIL` (communication layer) or `result_code=FAIL` (business layer). */
+  /** `return_code=FAIL` (communication layer) or `result_code=FAIL` (business layer; v3 errors too). */
   layer: 'return' | 'result';
   /** `err_code` for the business layer; for the communication layer, a code derived from `return_msg`. */
   errCode: string;
-  /** `err_code_des` or `return_msg`, as WeChat wrote it. */
+  /** `err_code_des` or `return_msg` (v3: `message`), as WeChat wrote it. */
   message: string;
+  /** API v3 only: the HTTP status of the error response. */
+  httpStatus?: number;
+  /** API v3 only: the `detail` object WeChat may add (`field`, `value`, `issue`, `location`). */
+  detail?: unknown;
 }
 
 /** WeChat refused the call. Do not retry it unchanged. */

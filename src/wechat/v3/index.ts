@@ -7,6 +7,19 @@ export {
   encryptAeadAes256Gcm,
 } from './aead.js';
 export {
+  interpretV3Response,
+  jsonObject,
+  malformed,
+  normalizeV3ErrorCode,
+  sendV3,
+  type V3Identity,
+  type V3Request,
+  v3ErrorFor,
+  v3RequestHeaders,
+} from './call.js';
+export { decryptCertificateList } from './certificates.js';
+export { createV3Client, type V3Client, type V3ClientOptions } from './client.js';
+export {
   type AddCertificatesResult,
   CERTIFICATE_REFRESH_INTERVAL_SECONDS,
   CERTIFICATE_REFRESH_MIN_GAP_SECONDS,
@@ -40,6 +53,16 @@ export {
   verifyV3PaySign,
 } from './pay-params.js';
 export {
+  type JsapiInput,
+  type TradeBillInput,
+  toJsapiBody,
+  toRefundBody,
+  V3_OUT_TRADE_NO_PATTERN,
+  type V3RefundInput,
+  v3Paths,
+} from './requests.js';
+export {
+  parseJson,
   toV3Refund,
   toV3RefundResource,
   toV3Transaction,

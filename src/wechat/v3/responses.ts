@@ -85,6 +85,21 @@ export interface V3RefundResource {
 
 type Json = Record<string, unknown>;
 
+/**
+ * `JSON.parse` that answers `undefined` instead of throwing on hostile text.
+ *
+ * @example
+ * parseJson('{"a":1}') // { a: 1 }
+ * parseJson('<html>') // undefined
+ */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isText = (value: unknown): value is string => typeof value === 'string' && value !== '';
