@@ -9,12 +9,7 @@ import type { V3Settings } from './config-v3.js';
 import { createV3Gateway } from './orders/gateway-v3.js';
 import type { PaymentGateway } from './orders/ports.js';
 import { createV3Client } from './wechat/v3/client.js';
-import {
-  CERTIFICATE_REFRESH_INTERVAL_SECONDS,
-  createCertificateRefreshPolicy,
-  createV3KeyStore,
-  type RefreshTrigger,
-} from './wechat/v3/keys.js';
+import { createCertificateRefreshPolicy, createV3KeyStore, type RefreshTrigger } from './wechat/v3/keys.js';
 import type { V3KeyResolver } from './wechat/v3/sign.js';
 
 export interface V3Payments {
@@ -22,9 +17,8 @@ export interface V3Payments {
   keys: V3KeyResolver;
   /** Downloads platform certificates for an unknown serial (rate limited); true when keys changed. */
   refreshKeys(serial: string): Promise<boolean>;
-  /** Platform-certificate mode: the first download, then one every 12 hours. */
+  /** Platform-certificate mode: the first download, so a problem shows at start-up. */
   start(): Promise<void>;
-  stop(): void;
 }
 
 export function createV3Payments(
@@ -80,13 +74,7 @@ export function createV3Payments(
     refreshKeys: (serial) =>
       serial.startsWith('PUB_KEY_ID_') ? Promise.resolve(false) : refresh('unknown-serial'),
     async start() {
-      if (v3.payPublicKey) return;
-      await refresh('scheduled');
-      timer = setInterval(() => void refresh('scheduled'), CERTIFICATE_REFRESH_INTERVAL_SECONDS * 1000);
-      timer.unref();
-    },
-    stop() {
-      if (timer) clearInterval(timer);
+      if (!v3.payPublicKey) await refresh('scheduled');
     },
   };
 }

@@ -189,7 +189,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     database,
     reconciler,
     async close() {
-      v3?.stop();
       await reconciler.stop();
       await app.close();
       await pay.shutdown();

@@ -66,11 +66,13 @@ export function createV3Gateway(deps: V3GatewayDeps): PaymentGateway {
         client.jsapi({
           description: (v2 ? request.body : request.description)!,
           outTradeNo: request.outTradeNo!,
-          amount: { total: Number(v2 ? request.totalFee : request.total), currency: 'CNY' },
-          payer: { openid: request.openid! },
-          notifyUrl: settings.notifyUrl,
+          total: Number(v2 ? request.totalFee : request.total),
+          openid: request.openid!,
+          notifyUrl: request.notifyUrl!,
           ...(request.timeExpire && !v2 && { timeExpire: request.timeExpire }),
-          ...(request.payerClientIp && { sceneInfo: { payerClientIp: request.payerClientIp } }),
+          ...((request.payerClientIp ?? request.spbillCreateIp) && {
+            payerClientIp: (request.payerClientIp ?? request.spbillCreateIp)!,
+          }),
         }),
       );
     },

@@ -4,7 +4,7 @@ import { createOrderStore } from '../../src/orders/order-store.js';
 import { buildV3Notification } from '../../src/wechat/v3/notify.js';
 import { signResponseV3 } from '../../src/wechat/v3/sign.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
-import { MERCHANT_PRIVATE_KEY } from '../fixtures/v3-keys.js';
+import { lowerCaseHeaders, MERCHANT_PRIVATE_KEY } from '../fixtures/v3-keys.js';
 import { CREDENTIALS, type Harness, NOTIFY_PATHS, SECRETS, startHarness, V3_CREDENTIALS } from './harness.js';
 import { moneyInvariantViolations } from './invariants.js';
 
@@ -89,7 +89,7 @@ for (const database of testDatabases()) {
         timestamp?: number;
       } = {},
     ) {
-      return buildV3Notification({
+      const built = buildV3Notification({
         id: options.id ?? `EV-${randomUUID()}`,
         createTime: '2024-01-01T12:05:31+08:00',
         eventType: options.eventType ?? 'TRANSACTION.SUCCESS',
@@ -101,6 +101,7 @@ for (const database of testDatabases()) {
         signer: options.signer ?? realSigner,
         timestamp: options.timestamp ?? nowSeconds(),
       });
+      return { body: built.body, headers: lowerCaseHeaders(built.headers) };
     }
 
     /** Re-signs a changed body with the real key, so only what changed is under test. */
