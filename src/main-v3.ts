@@ -41,7 +41,6 @@ export function createV3Payments(
     nowSeconds,
   });
   const policy = createCertificateRefreshPolicy({ nowSeconds });
-  let timer: NodeJS.Timeout | undefined;
 
   async function refresh(trigger: RefreshTrigger): Promise<boolean> {
     if (!policy.due(trigger)) return false;
