@@ -21,6 +21,9 @@ console.log(JSON.stringify({
   functions: ['signV2', 'verifyV2', 'parseXml', 'buildXml', 'createV2Client', 'createLoginClient', 'createTransport',
     'verifyPaymentNotification', 'notifyReply', 'requestPaymentParams', 'decryptRefundReqInfo', 'isRetryable',
     'parseFen', 'formatWechatTime'].filter((name) => typeof m[name] !== 'function'),
+  v3: ['signV3', 'verifyWechatpayHeaders', 'decryptAeadAes256Gcm', 'createV3KeyStore', 'verifyV3Notification',
+    'buildV3Notification', 'v3PayParams', 'createV3Client'].filter((name) => typeof m.v3[name] !== 'function'),
+  v3NotFlat: typeof m.signV3 === 'undefined',
   errors: typeof m.WechatRejectedError === 'function' && new m.WechatRetryableError({ layer: 'result', errCode: 'SYSTEMERROR', message: '' }) instanceof m.WechatError,
 }));
 `;
@@ -39,6 +42,8 @@ describe('package export weapp-pay/wechat', () => {
       md5: '9A0A8659F005D6984697E2CA0A9CF3B7',
       sameInNamespace: true,
       functions: [],
+      v3: [],
+      v3NotFlat: true,
       errors: true,
     });
   });
@@ -46,6 +51,7 @@ describe('package export weapp-pay/wechat', () => {
   it('ships type declarations for the entry and the v2 client', () => {
     const types = readFileSync(join(root, 'dist/wechat/index.d.ts'), 'utf8');
     expect(types).toContain("export * as v2 from './v2/index.js'");
+    expect(types).toContain("export * as v3 from './v3/index.js'");
     const client = readFileSync(join(root, 'dist/wechat/v2/client.d.ts'), 'utf8');
     expect(client).toContain('export declare function createV2Client(options: V2ClientOptions): V2Client;');
   });

@@ -2,6 +2,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { API_V3_KEY, PLATFORM_PRIVATE_KEY, PLATFORM_PUBLIC_KEY } from '../../test/fixtures/v3-keys.js';
+import type { PublishedKeys } from '../simulator/index.js';
 import { startSimulateCommand } from './simulate.js';
 
 const ENV = {
@@ -49,6 +51,28 @@ describe('weapp-pay simulate', () => {
     } finally {
       await running.close();
     }
+  });
+
+  it('signs v3 with WECHAT_PAY_PRIVATE_KEY in the --v3-key-mode asked for, and publishes it at /sim/v3/keys', async () => {
+    let out = '';
+    const env = { ...ENV, WECHAT_API_V3_KEY: API_V3_KEY, WECHAT_PAY_PRIVATE_KEY: PLATFORM_PRIVATE_KEY };
+    const running = await startSimulateCommand(['--port', '0', '--v3-key-mode', 'both'], env, (s) => {
+      out += s;
+    });
+    try {
+      expect(out).toContain('v3 keys: both mode, WeChat Pay private key from WECHAT_PAY_PRIVATE_KEY');
+      expect(out).not.toContain(API_V3_KEY);
+      expect(out).not.toContain('PRIVATE KEY-----');
+      const keys = (await (await fetch(`${running.url}/sim/v3/keys`)).json()) as PublishedKeys;
+      expect(keys.publicKeyPem.replace(/\s/g, '')).toBe(PLATFORM_PUBLIC_KEY.replace(/\s/g, ''));
+      expect(keys.certificates).toHaveLength(1);
+      expect(running.simulator.state.merchants.get('1900000109')?.apiV3Key).toBe(API_V3_KEY);
+    } finally {
+      await running.close();
+    }
+    await expect(
+      startSimulateCommand(['--port', '0', '--v3-key-mode', 'platform'], ENV, () => undefined),
+    ).rejects.toThrow('--v3-key-mode must be one of public-key, certificate, both');
   });
 
   it('refuses to start without a merchant', async () => {

@@ -10,6 +10,8 @@ import {
   type MerchantConfig,
   type SimTlsOptions,
   type Simulator,
+  V3_KEY_MODES,
+  type V3KeyMode,
 } from '../simulator/index.js';
 import type { Env } from './index.js';
 
@@ -21,19 +23,23 @@ import type { Env } from './index.js';
 
 const USAGE = `Usage: weapp-pay simulate [--port 3100] [--host 127.0.0.1] [--merchants file.json]
                          [--time-scale N] [--tls-port 3101] [--tls-cert f --tls-key f --tls-ca f]
-                         [--cert-dir ./data/sim-certs]
+                         [--cert-dir ./data/sim-certs] [--v3-key-mode public-key|certificate|both]
 `;
 
 const ROUTES = [
   'GET  /sns/jscode2session',
   'POST /pay/unifiedorder  /pay/orderquery  /pay/closeorder  /pay/refundquery  /pay/downloadbill',
   'POST /secapi/pay/refund (HTTPS port, merchant client certificate)',
+  'POST /v3/pay/transactions/jsapi   GET /v3/pay/transactions/out-trade-no/{no}?mchid=  …/id/{id}?mchid=',
+  'POST /v3/pay/transactions/out-trade-no/{no}/close   POST /v3/refund/domestic/refunds',
+  'GET  /v3/refund/domestic/refunds/{no}   GET /v3/bill/tradebill   GET /v3/certificates',
 ];
 const CONTROL = [
   'POST /sim/login {appid?, openid?}      POST /sim/pay {prepay_id, result}',
   'GET  /sim/cashier?prepay_id=…          GET  /sim/orders   GET /sim/notifications',
   'GET  /sim/clock   POST /sim/clock/advance {seconds}',
   'GET|POST|DELETE /sim/faults            POST /sim/reset',
+  'GET  /sim/v3/keys                      POST /sim/v3/rotate',
 ];
 
 export interface RunningSimulator {
@@ -65,6 +71,8 @@ async function makeTestTls(
     const certs = i === 0 ? first : await generateTestCertificates({ mchId: m.mchId, ca });
     await writeFile(join(dir, `client-${m.mchId}-cert.pem`), certs.clientCert);
     await writeFile(join(dir, `client-${m.mchId}-key.pem`), certs.clientKey, { mode: 0o600 });
+    // The same certificate signs API v3 requests: its serial is the merchant's serial_no.
+    m.cert ??= certs.clientCert;
   }
   write(
     `  test certificates (throwaway, test only) in ${dir}: ca.pem, client-<mch_id>-cert.pem / -key.pem\n`,
@@ -90,6 +98,7 @@ export async function startSimulateCommand(
       'cert-dir': { type: 'string' },
       merchants: { type: 'string' },
       'time-scale': { type: 'string' },
+      'v3-key-mode': { type: 'string' },
     },
     strict: true,
   });
@@ -113,14 +122,33 @@ export async function startSimulateCommand(
   } else if (values['tls-port'] !== undefined || merchants.some((m) => m.cert)) {
     tls = await makeTestTls(merchants, resolve(values['cert-dir'] ?? './data/sim-certs'), write);
   }
+  const v3KeyMode = values['v3-key-mode'] ?? 'public-key';
+  if (!(V3_KEY_MODES as readonly string[]).includes(v3KeyMode))
+    throw new Error(
+      `--v3-key-mode must be one of ${V3_KEY_MODES.join(', ')} (got ${JSON.stringify(v3KeyMode)})`,
+    );
+  // WECHAT_PAY_PRIVATE_KEY is the simulator's own WeChat Pay key (a path or a PEM), never the service's.
+  const payKey = env.WECHAT_PAY_PRIVATE_KEY;
+  const v3PrivateKey = payKey
+    ? payKey.includes('-----BEGIN')
+      ? payKey
+      : readFileSync(payKey, 'utf8')
+    : undefined;
   const log = { info: (m: string) => write(`${m}\n`), warn: (m: string) => write(`warn: ${m}\n`) };
-  const simulator = createSimulator({ merchants, timeScale, log, ...(tls ? { tls } : {}) });
+  const simulator = createSimulator({
+    merchants,
+    timeScale,
+    log,
+    v3KeyMode: v3KeyMode as V3KeyMode,
+    ...(v3PrivateKey ? { v3PrivateKey } : {}),
+    ...(tls ? { tls } : {}),
+  });
   const listening = await simulator.listen({
     port,
     host: values.host ?? '127.0.0.1',
     tlsPort: number('tls-port', values['tls-port'], port === 0 ? 0 : 3101),
   });
-  write('weapp-pay simulator: WeChat login + Pay API v2 (no real money)\n');
+  write('weapp-pay simulator: WeChat login + Pay API v2 and v3 (no real money)\n');
   write(`  http   ${listening.url}\n`);
   if (listening.tlsUrl) write(`  https  ${listening.tlsUrl}  (mutual TLS for /secapi/pay/refund)\n`);
   else
@@ -129,6 +157,9 @@ export async function startSimulateCommand(
     );
   for (const m of merchants)
     write(`  merchant ${m.mchId}: appids ${m.appids.map((a) => a.appid).join(', ')}\n`);
+  write(
+    `  v3 keys: ${v3KeyMode} mode, WeChat Pay private key ${v3PrivateKey ? 'from WECHAT_PAY_PRIVATE_KEY' : 'generated'}; public key and certificates at ${listening.url}/sim/v3/keys\n`,
+  );
   write(`  time scale ${timeScale}\n  WeChat routes:\n${ROUTES.map((r) => `    ${r}\n`).join('')}`);
   write(`  control routes:\n${CONTROL.map((r) => `    ${r}\n`).join('')}`);
   write(

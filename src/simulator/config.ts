@@ -25,6 +25,11 @@ export interface MerchantConfig {
   cert?: string;
   /** The refund notification URL configured "in the merchant platform", used when a refund names none. */
   refundNotifyUrl?: string;
+  /**
+   * API v3 key, 32 ASCII characters: encrypts v3 notification resources and the platform
+   * certificates of `GET /v3/certificates`. Never shown by the simulator.
+   */
+  apiV3Key?: string;
 }
 
 /** The protocol doc §5 knobs (S1–S13), with the defaults shown there. */
@@ -77,6 +82,14 @@ export interface SimBehaviour {
   billDelayHours: number;
   /** Prefix the bill text with a UTF-8 byte-order mark, as WeChat sometimes does. */
   billBom: boolean;
+  /** S11: a v3 request whose `timestamp` is further than this from now is refused (401 SIGN_ERROR). */
+  v3TimestampToleranceSeconds: number;
+  /** v3: the HTTP status of `ORDERPAID` on re-order or close (UNCERTAIN; community code shows 400). */
+  v3OrderPaidStatus: 400 | 403;
+  /** v3: closing an order already closed answers 204 again, or 400 `ORDER_CLOSED` (UNCERTAIN). */
+  v3CloseClosedOrder: 'no-content' | 'ORDER_CLOSED';
+  /** v3: the code of an unknown order, `ORDER_NOT_EXIST` or `ORDERNOTEXIST` (UNCERTAIN; both appear). */
+  v3OrderNotExistCode: 'ORDER_NOT_EXIST' | 'ORDERNOTEXIST';
 }
 
 /** 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h (protocol doc §2.13). */
@@ -108,6 +121,10 @@ export const DEFAULT_BEHAVIOUR: Readonly<Omit<SimBehaviour, 'refundRequiresClien
   signFailureMessage: '签名错误',
   billDelayHours: 10,
   billBom: false,
+  v3TimestampToleranceSeconds: 300,
+  v3OrderPaidStatus: 400,
+  v3CloseClosedOrder: 'no-content',
+  v3OrderNotExistCode: 'ORDER_NOT_EXIST',
 };
 
 /** PEM material for the HTTPS listener that serves `/secapi/pay/refund` with client certificates. */
@@ -133,7 +150,17 @@ export interface SimulatorOptions {
   tls?: SimTlsOptions;
   /** Where the simulator reports notification failures and the like. Default: silent. */
   log?: SimLogger;
+  /**
+   * Which WeChat Pay key signs v3 responses and notifications: the WeChat Pay public key
+   * (`PUB_KEY_ID_…`, default), platform certificates, or `both` (the migration period).
+   */
+  v3KeyMode?: V3KeyMode;
+  /** The simulator's WeChat Pay private key (PEM). Default: generated at start. */
+  v3PrivateKey?: string;
 }
+
+export type V3KeyMode = 'public-key' | 'certificate' | 'both';
+export const V3_KEY_MODES: readonly V3KeyMode[] = ['public-key', 'certificate', 'both'];
 
 /** Merges knobs over the defaults and checks them, listing every problem at once. */
 export function resolveBehaviour(partial: Partial<SimBehaviour> | undefined, tls: boolean): SimBehaviour {
@@ -149,6 +176,7 @@ export function resolveBehaviour(partial: Partial<SimBehaviour> | undefined, tls
     'refundDelaySeconds',
     'maxRefundsPerOrder',
     'billDelayHours',
+    'v3TimestampToleranceSeconds',
   ];
   for (const k of nonNegative) {
     const v = b[k];
@@ -160,6 +188,12 @@ export function resolveBehaviour(partial: Partial<SimBehaviour> | undefined, tls
   if (!b.notifyRetrySchedule.every((s) => s >= 0)) {
     problems.push('behaviour.notifyRetrySchedule must hold seconds ≥ 0');
   }
+  if (b.v3OrderPaidStatus !== 400 && b.v3OrderPaidStatus !== 403)
+    problems.push(`behaviour.v3OrderPaidStatus must be 400 or 403 (got ${b.v3OrderPaidStatus})`);
+  if (b.v3CloseClosedOrder !== 'no-content' && b.v3CloseClosedOrder !== 'ORDER_CLOSED')
+    problems.push('behaviour.v3CloseClosedOrder must be no-content or ORDER_CLOSED');
+  if (b.v3OrderNotExistCode !== 'ORDER_NOT_EXIST' && b.v3OrderNotExistCode !== 'ORDERNOTEXIST')
+    problems.push('behaviour.v3OrderNotExistCode must be ORDER_NOT_EXIST or ORDERNOTEXIST');
   if (problems.length > 0) throw new RangeError(`Invalid simulator behaviour:\n- ${problems.join('\n- ')}`);
   return b;
 }

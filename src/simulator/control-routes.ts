@@ -27,7 +27,8 @@ function orderView(ctx: SimContext, o: SimOrder) {
     cash_fee: o.cashFee ?? null,
     coupon_fee: o.couponFee,
     openid: o.openid ?? null,
-    sign_type: o.signType,
+    api: o.api ?? 'v2',
+    sign_type: o.api === 'v3' ? 'RSA' : o.signType,
     notify_url: o.notifyUrl,
     prepay_id: o.prepayId,
     prepay_expires_at: iso(o.prepayIssuedAt + ctx.behaviour.prepayLifetimeSeconds * 1000),
@@ -105,7 +106,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext): vo
   app.post('/sim/pay', async (request, reply) => {
     const chosen = resolveFault(
       request,
-      ['COUPON', 'NOTIFY_DROP', 'NOTIFY_DUPLICATE', 'NOTIFY_DELAY', 'NOTIFY_OUT_OF_ORDER'],
+      ['COUPON', 'NOTIFY_DROP', 'NOTIFY_DUPLICATE', 'NOTIFY_DELAY', 'NOTIFY_OUT_OF_ORDER', 'SIGN_PROBE'],
       () => undefined,
     );
     if ('error' in chosen) return badRequest(reply, chosen.error);

@@ -13,6 +13,10 @@ export const REQUEST_FAULTS = [
   'BAD_SIGNATURE',
   'LOGIN_SYSTEM_ERROR',
   'LOGIN_RATE_LIMIT',
+  // API v3 only: the response (or a notification) is signed wrongly in one way.
+  'STALE_TIMESTAMP',
+  'WRONG_SERIAL',
+  'BAD_RESPONSE_SIGNATURE',
 ] as const;
 
 export const NOTIFY_FAULTS = [
@@ -20,10 +24,15 @@ export const NOTIFY_FAULTS = [
   'NOTIFY_DUPLICATE',
   'NOTIFY_DELAY',
   'NOTIFY_OUT_OF_ORDER',
+  // API v3: the next notification is a WECHATPAY/SIGNTEST/ probe, then the real one follows.
+  'SIGN_PROBE',
 ] as const;
 
-/** Applies when a payment is made: the user pays part with a coupon. */
-export const PAYMENT_FAULTS = ['COUPON'] as const;
+/**
+ * Applies when a payment is made (the user pays part with a coupon) or a refund ends (it
+ * ends ABNORMAL or CLOSED instead of SUCCESS).
+ */
+export const PAYMENT_FAULTS = ['COUPON', 'REFUND_ABNORMAL', 'REFUND_CLOSED'] as const;
 
 export type RequestFault = (typeof REQUEST_FAULTS)[number];
 export type NotifyFault = (typeof NOTIFY_FAULTS)[number];
@@ -39,6 +48,7 @@ export const SIM_APIS = [
   'refundquery',
   'downloadbill',
   'jscode2session',
+  'certificates',
 ] as const;
 export type SimApi = (typeof SIM_APIS)[number];
 
@@ -78,7 +88,7 @@ export function isNotifyFault(name: FaultName): name is NotifyFault {
 
 /** Request faults default to one use; notification faults last until deleted (the brief's rule). */
 export function defaultTimes(fault: FaultName): number | null {
-  return isNotifyFault(fault) ? null : 1;
+  return isNotifyFault(fault) && fault !== 'SIGN_PROBE' ? null : 1;
 }
 
 function matches(rule: FaultRule, scope: FaultScope): boolean {

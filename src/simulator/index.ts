@@ -1,5 +1,5 @@
 /**
- * The WeChat simulator: login and Pay API v2 on WeChat's own paths, with state, signatures,
+ * The WeChat simulator: login and Pay API v2 and v3 on WeChat's own paths, with state, signatures,
  * notifications, faults and a controllable clock. See docs/simulator.md.
  */
 export type {
@@ -9,8 +9,9 @@ export type {
   SimLogger,
   SimTlsOptions,
   SimulatorOptions,
+  V3KeyMode,
 } from './config.js';
-export { DEFAULT_BEHAVIOUR, WECHAT_RETRY_SCHEDULE_SECONDS } from './config.js';
+export { DEFAULT_BEHAVIOUR, V3_KEY_MODES, WECHAT_RETRY_SCHEDULE_SECONDS } from './config.js';
 export type { FaultName, FaultRule, SimApi } from './faults.js';
 export { FAULT_NAMES, SIM_APIS } from './faults.js';
 export { loadMerchantsFromEnv, loadMerchantsFromFile, validateMerchants } from './merchants.js';
@@ -28,3 +29,4 @@ export type {
 } from './state.js';
 export type { TestCertificates } from './tls.js';
 export { generateTestCertificates } from './tls.js';
+export type { PlatformKeys, PublishedKeys } from './v3/platform-keys.js';

@@ -12,7 +12,8 @@ function readPem(value: string): string {
 /**
  * The merchant and mini program the service is configured with, from the same variables it
  * reads: WECHAT_APPID, WECHAT_SECRET, WECHAT_MCHID, WECHAT_MCH_KEY, and optionally
- * WECHAT_MCH_CERT (path or PEM: the client certificate refunds must present). Returns `[]` when
+ * WECHAT_MCH_CERT (path or PEM: the client certificate refunds must present, and the certificate
+ * API v3 requests are verified with) and WECHAT_API_V3_KEY. Returns `[]` when
  * none of the four main variables is set.
  *
  * @throws {Error} listing every missing or invalid variable.
@@ -31,12 +32,13 @@ export function loadMerchantsFromEnv(env: Env): MerchantConfig[] {
     appids: [{ appid: env.WECHAT_APPID!, secret: env.WECHAT_SECRET! }],
   };
   if (env.WECHAT_MCH_CERT) merchant.cert = readPem(env.WECHAT_MCH_CERT);
+  if (env.WECHAT_API_V3_KEY) merchant.apiV3Key = env.WECHAT_API_V3_KEY;
   return validateMerchants([merchant], 'environment');
 }
 
 /**
  * Several merchants from a JSON file: an array (or `{ "merchants": [...] }`) of
- * `{ mchId, key, appids: [{ appid, secret }], signType?, name?, cert?, refundNotifyUrl? }`
+ * `{ mchId, key, appids: [{ appid, secret }], signType?, name?, cert?, refundNotifyUrl?, apiV3Key? }`
  * (`mch_id` is accepted for `mchId`; `cert` may be a PEM or a path).
  *
  * @example
@@ -67,6 +69,7 @@ export function loadMerchantsFromFile(path: string): MerchantConfig[] {
     if (typeof raw.name === 'string') m.name = raw.name;
     if (typeof raw.cert === 'string') m.cert = readPem(raw.cert);
     if (typeof raw.refundNotifyUrl === 'string') m.refundNotifyUrl = raw.refundNotifyUrl;
+    if (raw.apiV3Key !== undefined) m.apiV3Key = String(raw.apiV3Key);
     return m;
   });
   return validateMerchants(merchants, path);
@@ -88,6 +91,9 @@ export function validateMerchants(merchants: MerchantConfig[], source = 'options
     seenMch.add(m.mchId);
     if (!/^[\x21-\x7e]{32}$/.test(m.key)) {
       problems.push(`${at}: key must be 32 printable ASCII characters (it is ${m.key.length})`);
+    }
+    if (m.apiV3Key !== undefined && !/^[\x21-\x7e]{32}$/.test(m.apiV3Key)) {
+      problems.push(`${at}: apiV3Key must be 32 printable ASCII characters (it is ${m.apiV3Key.length})`);
     }
     if (m.signType !== undefined && !isV2SignType(m.signType)) {
       problems.push(`${at}: signType must be MD5 or HMAC-SHA256`);

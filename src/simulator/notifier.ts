@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { isSuccessfulNotifyReply } from '../wechat/v2/notify.js';
 import type { SimBehaviour, SimLogger } from './config.js';
@@ -5,12 +6,15 @@ import { type ChosenFault, type FaultName, intParam, takeFault } from './faults.
 import { paymentNotificationBody, refundNotificationBody } from './notification-bodies.js';
 import type { ScheduledTask, SimClock } from './sim-clock.js';
 import type { NotificationAttempt, SimOrder, SimRefund, SimState } from './state.js';
+import type { V3Notifications, V3Renderer } from './v3/notifications.js';
 
 /**
  * Delivers notifications the way WeChat does: POST to the merchant's URL, judge the reply
  * (HTTP 200 and `return_code` SUCCESS), and on failure retry on the documented schedule, every
  * wait measured on the SimClock (divided by the time scale). Every attempt is recorded for
- * GET /sim/notifications. Faults: NOTIFY_DROP, NOTIFY_DUPLICATE, NOTIFY_DELAY, NOTIFY_OUT_OF_ORDER.
+ * GET /sim/notifications. Faults: NOTIFY_DROP, NOTIFY_DUPLICATE, NOTIFY_DELAY, NOTIFY_OUT_OF_ORDER,
+ * and for v3 SIGN_PROBE. Orders and refunds made through v3 are notified in v3's JSON format,
+ * where HTTP 200 or 204 is success whatever the body.
  */
 
 export interface Notifier {
@@ -29,6 +33,8 @@ export interface NotifierDeps {
   behaviour: SimBehaviour;
   timeScale: number;
   log: SimLogger;
+  /** Renders v3 notifications; without it, everything is notified in v2 format. */
+  v3?: V3Notifications;
 }
 
 interface Delivery {
@@ -38,6 +44,8 @@ interface Delivery {
   outRefundNo?: string;
   url: string;
   body: string;
+  /** v3: each attempt's JSON body and freshly signed `Wechatpay-*` headers. */
+  render?: V3Renderer;
   requestFault: ChosenFault | undefined;
 }
 
@@ -83,11 +91,17 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   async function post(d: Delivery, rec: NotificationAttempt): Promise<void> {
     rec.sent_at = iso(clock.now());
     try {
+      const v3 = d.render ? await d.render() : undefined;
+      // The sign probe: WeChat checks the merchant refuses a signature it could not have verified.
+      if (v3 && rec.probe)
+        v3.headers['Wechatpay-Signature'] = `WECHATPAY/SIGNTEST/${randomBytes(192).toString('base64')}`;
       const res = await request(d.url, {
         method: 'POST',
         dispatcher: agent,
-        headers: { 'content-type': 'text/xml', 'user-agent': 'Mozilla/4.0' },
-        body: d.body,
+        headers: v3
+          ? { 'content-type': 'application/json', 'user-agent': 'Mozilla/4.0', ...v3.headers }
+          : { 'content-type': 'text/xml', 'user-agent': 'Mozilla/4.0' },
+        body: v3?.body ?? d.body,
         signal: AbortSignal.timeout(behaviour.notifyTimeoutMs),
       });
       const chunks: Buffer[] = [];
@@ -100,7 +114,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       const reply = Buffer.concat(chunks);
       rec.http_status = res.statusCode;
       rec.reply = reply.toString('utf8').slice(0, 512);
-      rec.ok = size <= MAX_REPLY_BYTES && isSuccessfulNotifyReply(res.statusCode, reply);
+      const accepted = v3
+        ? res.statusCode === 200 || res.statusCode === 204
+        : isSuccessfulNotifyReply(res.statusCode, reply);
+      rec.ok = size <= MAX_REPLY_BYTES && accepted;
       rec.status = rec.ok ? 'delivered' : 'failed';
     } catch (error) {
       const e = error as Error;
@@ -123,6 +140,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         behaviour.notifyCopies,
         duplicate ? intParam(duplicate.params, 'copies', 2) : 1,
       );
+      if (d.render && faultFor(d, 'SIGN_PROBE')) {
+        // The probe goes first and counts for nothing; the correctly signed attempt follows.
+        const probe = newRecord(d, n, 1, clock.now());
+        probe.probe = true;
+        await post(d, probe);
+        probe.ok = false;
+      }
       const records = [rec];
       for (let c = 2; c <= copies; c++) records.push(newRecord(d, n, c, clock.now()));
       // The copies race each other, like deliveries from several WeChat servers at once.
@@ -169,12 +193,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     paymentSucceeded(order, requestFault) {
       const merchant = state.merchants.get(order.mchId);
       if (!merchant) return;
+      const render = order.api === 'v3' ? deps.v3?.payment(order) : undefined;
+      if (order.api === 'v3' && !render) return;
       start({
         kind: 'payment',
         mchId: order.mchId,
         outTradeNo: order.outTradeNo,
         url: order.notifyUrl,
-        body: paymentNotificationBody(order, merchant),
+        body: render ? '' : paymentNotificationBody(order, merchant),
+        ...(render ? { render } : {}),
         requestFault,
       });
     },
@@ -182,13 +209,16 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       const merchant = state.merchants.get(order.mchId);
       const url = refund.notifyUrl ?? merchant?.refundNotifyUrl;
       if (!merchant || !url) return;
+      const render = refund.api === 'v3' ? deps.v3?.refund(order, refund) : undefined;
+      if (refund.api === 'v3' && !render) return;
       start({
         kind: 'refund',
         mchId: order.mchId,
         outTradeNo: order.outTradeNo,
         outRefundNo: refund.outRefundNo,
         url,
-        body: refundNotificationBody(order, refund, merchant),
+        body: render ? '' : refundNotificationBody(order, refund, merchant),
+        ...(render ? { render } : {}),
         requestFault,
       });
     },

@@ -1,4 +1,7 @@
+import { X509Certificate } from 'node:crypto';
 import { verifyRequestPaymentParams } from '../wechat/v2/pay-params.js';
+import { verifyV3PaySign } from '../wechat/v3/pay-params.js';
+import type { MerchantConfig } from './config.js';
 import { type ChosenFault, intParam, isNotifyFault, takeFault } from './faults.js';
 import * as ids from './ids.js';
 import { currentState, isExpired, isPrepayLive } from './order-rules.js';
@@ -51,6 +54,18 @@ function prepayIdOf(input: Record<string, unknown>): string | PayAnswer {
   return match ? match[1]! : failWith(400, SIGN_FAILED);
 }
 
+/** v3: `verifyV3PaySign` checks the fields' shapes too (10-digit timeStamp, prepay_id package). */
+function verifyRsaPaySign(
+  payment: Record<string, unknown>,
+  appid: string,
+  merchant: MerchantConfig,
+): boolean {
+  if (!merchant.cert) return false;
+  const { timeStamp, nonceStr, paySign, signType } = payment;
+  const params = { appid, timeStamp, nonceStr, package: payment.package, paySign, signType };
+  return verifyV3PaySign(params, new X509Certificate(merchant.cert).publicKey);
+}
+
 function applyCoupon(order: SimOrder, coupon: ChosenFault | undefined): void {
   const wanted = coupon ? intParam(coupon.params, 'coupon_fee', 1) : 0;
   // A coupon never covers the whole order: at least 1 fen is paid in cash.
@@ -82,9 +97,12 @@ export function playRequestPayment(ctx: SimContext, raw: unknown, fault?: Chosen
   if (input.payment !== undefined) {
     const payment = input.payment as Record<string, unknown>;
     const appId = typeof input.appId === 'string' ? input.appId : order.appid;
-    const signed = verifyRequestPaymentParams(payment, appId, merchant.key);
-    if (!signed || appId !== order.appid || payment.signType !== order.signType)
-      return failWith(400, SIGN_FAILED);
+    // A v3 order is paid with signType RSA, signed with the merchant's API certificate key.
+    const signed =
+      order.api === 'v3'
+        ? payment.signType === 'RSA' && verifyRsaPaySign(payment, appId, merchant)
+        : verifyRequestPaymentParams(payment, appId, merchant.key) && payment.signType === order.signType;
+    if (!signed || appId !== order.appid) return failWith(400, SIGN_FAILED);
   }
   if (typeof input.openid === 'string' && order.openid && input.openid !== order.openid) {
     return failWith(400, '下单账号与支付账号不一致');

@@ -1,4 +1,5 @@
 import { parseFen } from '../wechat/v2/fields.js';
+import { takeFault } from './faults.js';
 import * as ids from './ids.js';
 import { findOrder } from './order-query.js';
 import { currentState } from './order-rules.js';
@@ -51,8 +52,12 @@ const refunded = (order: SimOrder): number =>
 export function createRefundApi(ctx: SimContext): V2Api {
   const complete = (order: SimOrder, refund: SimRefund): void => {
     if (refund.status !== 'PROCESSING') return;
-    refund.status = 'SUCCESS';
-    refund.successAt = ctx.clock.now();
+    // REFUND_ABNORMAL / REFUND_CLOSED: the refund ends in v2's CHANGE / REFUNDCLOSE instead.
+    const scope = { mchId: order.mchId, outTradeNo: order.outTradeNo };
+    const ending = takeFault(ctx.state.faults, ['REFUND_ABNORMAL', 'REFUND_CLOSED'], scope)?.fault;
+    refund.status =
+      ending === 'REFUND_ABNORMAL' ? 'CHANGE' : ending === 'REFUND_CLOSED' ? 'REFUNDCLOSE' : 'SUCCESS';
+    if (refund.status === 'SUCCESS') refund.successAt = ctx.clock.now();
     ctx.notifier.refundFinished(order, refund);
   };
 

@@ -4,7 +4,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createBillApi } from './bill.js';
 import { registerCashier } from './cashier.js';
 import { createCloseOrderApi } from './close-order.js';
-import { resolveBehaviour, type SimBehaviour, type SimLogger, type SimulatorOptions } from './config.js';
+import {
+  resolveBehaviour,
+  type SimBehaviour,
+  type SimLogger,
+  type SimulatorOptions,
+  V3_KEY_MODES,
+} from './config.js';
 import { registerControlRoutes } from './control-routes.js';
 import { registerLogin } from './login.js';
 import { validateMerchants } from './merchants.js';
@@ -13,10 +19,13 @@ import { createOrderQueryApi } from './order-query.js';
 import { createRefundApi } from './refund.js';
 import { createRefundQueryApi } from './refund-query.js';
 import { createSimClock, type SimClock } from './sim-clock.js';
-import type { SimContext } from './sim-context.js';
 import { createSimState, type SimState } from './state.js';
 import { createUnifiedOrderApi } from './unified-order.js';
 import { registerV2Api } from './v2-endpoint.js';
+import type { V3Context } from './v3/endpoint.js';
+import { registerV3 } from './v3/index.js';
+import { createV3Notifications } from './v3/notifications.js';
+import { createPlatformKeys, type PlatformKeys } from './v3/platform-keys.js';
 
 export interface ListenOptions {
   /** Plain HTTP port. Default 3100; 0 picks a free one. */
@@ -34,6 +43,8 @@ export interface Simulator {
   readonly state: SimState;
   readonly behaviour: SimBehaviour;
   readonly timeScale: number;
+  /** The WeChat Pay keys that sign v3 responses and notifications (`await keys.ready()` first). */
+  readonly v3Keys: PlatformKeys;
   listen(options?: ListenOptions): Promise<{ url: string; tlsUrl?: string }>;
   close(): Promise<void>;
 }
@@ -62,6 +73,8 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0) || !Number.isFinite(timeScale))
     throw new RangeError(`timeScale must be > 0 (got ${timeScale})`);
+  if (options.v3KeyMode !== undefined && !V3_KEY_MODES.includes(options.v3KeyMode))
+    throw new RangeError(`v3KeyMode must be one of ${V3_KEY_MODES.join(', ')} (got ${options.v3KeyMode})`);
   const log = options.log ?? silent;
   const ownClock = options.clock === undefined;
   const clock =
@@ -69,8 +82,16 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     createSimClock({ onError: (e) => log.warn(`simulator task failed: ${(e as Error).message}`) });
   const behaviour = resolveBehaviour(options.behaviour, options.tls !== undefined);
   const state = createSimState(merchants);
-  const notifier = createNotifier({ state, clock, behaviour, timeScale, log });
-  const ctx: SimContext = {
+  const v3Keys = createPlatformKeys({
+    mode: options.v3KeyMode ?? 'public-key',
+    clock,
+    privateKey: options.v3PrivateKey,
+  });
+  const v3 = createV3Notifications({ state, clock, behaviour, keys: v3Keys, log });
+  const notifier = createNotifier({ state, clock, behaviour, timeScale, log, v3 });
+  const ctx: V3Context = {
+    keys: v3Keys,
+    bills: new Map(),
     state,
     clock,
     behaviour,
@@ -101,6 +122,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       registerV2Api(scope, ctx, api);
     }
   });
+  registerV3(app, ctx);
   registerLogin(app, ctx);
   registerControlRoutes(app, ctx);
   registerCashier(app, ctx);
@@ -113,6 +135,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     state,
     behaviour,
     timeScale,
+    v3Keys,
     async listen({ port = 3100, host = '127.0.0.1', tlsPort } = {}) {
       await app.listen({ port, host });
       const url = urlOf(host, (app.server.address() as AddressInfo).port, 'http');

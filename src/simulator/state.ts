@@ -23,6 +23,8 @@ export interface SimRefund {
   notifyUrl: string | undefined;
   createdAt: number;
   successAt: number | undefined;
+  /** The API the refund was asked through: its notification is sent in that version's format. */
+  api?: 'v3';
 }
 
 export interface SimOrder {
@@ -50,6 +52,8 @@ export interface SimOrder {
   couponFee: number;
   bankType: string;
   refunds: SimRefund[];
+  /** The API the order was created through: its notification is sent in that version's format. */
+  api?: 'v3';
 }
 
 export interface LoginCode {
@@ -78,6 +82,8 @@ export interface NotificationAttempt {
   reply: string | null;
   ok: boolean;
   error?: string;
+  /** v3 SIGN_PROBE: this request carried a `WECHATPAY/SIGNTEST/` signature and never counts. */
+  probe?: boolean;
 }
 
 export interface PrepayRef {

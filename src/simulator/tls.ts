@@ -23,7 +23,10 @@ export interface TestCertificates {
   /** Server certificate for `localhost`, 127.0.0.1 and ::1. */
   serverCert: string;
   serverKey: string;
-  /** The merchant's API client certificate: CN = mch_id. */
+  /**
+   * The merchant's API certificate: CN = mch_id, RSA 2048 like WeChat's, so it serves both
+   * mutual TLS (v2 refunds) and API v3 request signing (its serial is the `serial_no`).
+   */
   clientCert: string;
   clientKey: string;
 }
@@ -31,13 +34,15 @@ export interface TestCertificates {
 const run = promisify(execFile);
 
 /**
- * ECDSA P-256 keys: generated in milliseconds where RSA 2048 takes a noticeable fraction of a
- * second on a busy machine, and TLS does not care which. Real WeChat merchant certificates are
- * RSA; nothing in the simulator depends on the key type.
+ * ECDSA P-256 keys for the CA and the server: generated in milliseconds where RSA 2048 takes a
+ * noticeable fraction of a second on a busy machine, and TLS does not care which. The merchant
+ * certificate is RSA 2048, as WeChat's are, because API v3 signs with RSA-SHA256.
  */
 const KEY_ARGS = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+const RSA_KEY_ARGS = ['-newkey', 'rsa:2048'];
 
-async function openssl(cwd: string, args: string[]): Promise<void> {
+/** Runs the `openssl` command in `cwd`, with a message that says what is missing on failure. */
+export async function openssl(cwd: string, args: string[]): Promise<void> {
   try {
     await run('openssl', args, { cwd });
   } catch (error) {
@@ -54,11 +59,12 @@ async function issue(
   subject: string,
   extensions: string,
   ca: { cert: string; key: string },
+  keyArgs: string[] = KEY_ARGS,
 ): Promise<{ cert: string; key: string }> {
   await writeFile(join(dir, `${name}.ext`), extensions);
   await openssl(
     dir,
-    ['req', '-new', ...KEY_ARGS, '-nodes', '-keyout', `${name}.key`].concat([
+    ['req', '-new', ...keyArgs, '-nodes', '-keyout', `${name}.key`].concat([
       '-out',
       `${name}.csr`,
       '-subj',
@@ -92,7 +98,7 @@ async function issue(
 
 /**
  * Makes a test CA, a server certificate for the simulator's HTTPS port and a client
- * certificate for `mchId`, all ECDSA P-256, in PEM. Pass `ca` to issue from an existing test CA
+ * certificate for `mchId` (RSA 2048; the others ECDSA P-256), in PEM. Pass `ca` to issue from an existing test CA
  * (one CA for several merchants). Takes a few hundred milliseconds; needs `openssl` on PATH.
  *
  * @example
@@ -149,6 +155,7 @@ export async function generateTestCertificates(options: {
       `/O=Tenpay.com/OU=Tenpay.com CA Center/CN=${options.mchId}`,
       'extendedKeyUsage=clientAuth\n',
       files,
+      RSA_KEY_ARGS,
     );
     return {
       ca: ca.cert,

@@ -5,6 +5,7 @@ import type {
   MerchantConfig,
   SimBehaviour,
   SimTlsOptions,
+  SimulatorOptions,
   TestCertificates,
 } from '../../src/simulator/index.js';
 import {
@@ -39,6 +40,8 @@ export interface SimOptions {
   tls?: SimTlsOptions;
   timeScale?: number;
   merchants?: MerchantConfig[];
+  /** API v3: which WeChat Pay key signs, and that key (default: generated). */
+  v3?: Pick<SimulatorOptions, 'v3KeyMode' | 'v3PrivateKey'>;
 }
 
 export async function startSim(options: SimOptions = {}) {
@@ -49,6 +52,7 @@ export async function startSim(options: SimOptions = {}) {
     ...(options.behaviour ? { behaviour: options.behaviour } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.timeScale ? { timeScale: options.timeScale } : {}),
+    ...options.v3,
   });
   const { url, tlsUrl } = await sim.listen({ port: 0, tlsPort: 0 });
   const clients: { close(): Promise<void> }[] = [];
