@@ -19,7 +19,6 @@ import {
   MERCHANT_SERIAL,
   PLATFORM_PRIVATE_KEY,
   PLATFORM_PUBLIC_KEY,
-  PLATFORM_PUBLIC_KEY_ID,
 } from '../fixtures/v3-keys.js';
 
 export { API_VERSIONS, type ApiVersion };
@@ -35,7 +34,6 @@ export const V3_CREDENTIALS = {
   merchantSerial: MERCHANT_SERIAL,
   payPrivateKey: PLATFORM_PRIVATE_KEY,
   payPublicKey: PLATFORM_PUBLIC_KEY,
-  payPublicKeyId: PLATFORM_PUBLIC_KEY_ID,
 } as const;
 
 export const CREDENTIALS = {
@@ -62,15 +60,18 @@ export const NOTIFY_PATHS: Record<ApiVersion, string> = {
   v3: '/payment/wxnotify/v3',
 };
 
-/** The environment that puts the service on API v3 (a v3-only merchant: no v2 key). */
-function v3Env(): Record<string, string> {
+/**
+ * The environment that puts the service on API v3 (a v3-only merchant: no v2 key), trusting the
+ * simulator's WeChat Pay public key under the id the simulator chose.
+ */
+export function v3Env(payPublicKeyId: string): Record<string, string> {
   return {
     WECHAT_API_VERSION: 'v3',
     WECHAT_API_V3_KEY: V3_CREDENTIALS.apiV3Key,
     WECHAT_MCH_CERT: V3_CREDENTIALS.merchantCert,
     WECHAT_MCH_CERT_KEY: V3_CREDENTIALS.merchantKey,
     WECHAT_PAY_PUBLIC_KEY: V3_CREDENTIALS.payPublicKey,
-    WECHAT_PAY_PUBLIC_KEY_ID: V3_CREDENTIALS.payPublicKeyId,
+    WECHAT_PAY_PUBLIC_KEY_ID: payPublicKeyId,
   };
 }
 
@@ -83,6 +84,8 @@ export const CATALOGUE = [
 
 export interface Harness {
   version: ApiVersion;
+  /** API v3: the key that signs WeChat's notifications, as the simulator signs them. */
+  paySigner: { privateKey: string; serial: string };
   service: Service;
   app: FastifyInstance;
   serviceUrl: string;
@@ -115,12 +118,18 @@ export async function startHarness(
         mchId: CREDENTIALS.mchId,
         key: CREDENTIALS.key,
         appids: [{ appid: CREDENTIALS.appid, secret: CREDENTIALS.secret }],
+        cert: V3_CREDENTIALS.merchantCert,
+        apiV3Key: V3_CREDENTIALS.apiV3Key,
       },
     ],
+    // The fixture's TEST-ONLY key: generating an RSA key per suite costs a second.
+    v3PrivateKey: V3_CREDENTIALS.payPrivateKey,
     clock,
     behaviour: { notifyTimeoutMs: 2000, ...overrides.behaviour },
   });
   const { url: simulatorUrl } = await simulator.listen({ port: 0, host: '127.0.0.1' });
+  await simulator.v3Keys.ready();
+  const paySigner = { privateKey: V3_CREDENTIALS.payPrivateKey, serial: simulator.v3Keys.publicKeyId() };
 
   const logs: string[] = [];
   const sink = new Writable({
@@ -135,7 +144,7 @@ export async function startHarness(
     WECHAT_APPID: CREDENTIALS.appid,
     WECHAT_SECRET: CREDENTIALS.secret,
     WECHAT_MCHID: CREDENTIALS.mchId,
-    ...(version === 'v3' ? v3Env() : { WECHAT_MCH_KEY: CREDENTIALS.key }),
+    ...(version === 'v3' ? v3Env(paySigner.serial) : { WECHAT_MCH_KEY: CREDENTIALS.key }),
     WECHAT_PAY_BASE_URL: simulatorUrl,
     WECHAT_API_BASE_URL: simulatorUrl,
     WECHAT_TIMEOUT_MS: '1000',
@@ -191,6 +200,7 @@ export async function startHarness(
 
   return {
     version,
+    paySigner,
     service,
     app: service.app,
     serviceUrl,

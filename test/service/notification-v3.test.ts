@@ -9,17 +9,18 @@ import { CREDENTIALS, type Harness, NOTIFY_PATHS, SECRETS, startHarness, V3_CRED
 import { moneyInvariantViolations } from './invariants.js';
 
 const PATH = NOTIFY_PATHS.v3;
-const realSigner = { privateKey: V3_CREDENTIALS.payPrivateKey, serial: V3_CREDENTIALS.payPublicKeyId };
 
 for (const database of testDatabases()) {
   describe(`API v3 payment notification on ${database.name}`, () => {
     let db: TestDbHandle;
     let h: Harness;
     let user: { id: string; openid: string };
+    let realSigner: { privateKey: string; serial: string };
 
     beforeAll(async () => {
       db = await database.openMigrated();
       h = await startHarness(db, { version: 'v3' });
+      realSigner = h.paySigner;
       const { openid } = await h.login();
       const row = await db.db
         .selectFrom('users')
