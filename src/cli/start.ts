@@ -10,7 +10,7 @@ import { runServe } from './serve.js';
  */
 export async function runStart(argv: string[], env: Env): Promise<number> {
   if (hasWechatCredentials(env)) return runServe(argv, env);
-  const args = parseArgs(argv, { values: ['port', 'simulator-port', 'host', 'time-scale'] });
+  const args = parseArgs(argv, { values: ['port', 'simulator-port', 'host', 'time-scale', 'api'] });
   if (!args.ok) {
     process.stderr.write(`weapp-pay start: ${args.problem}\n`);
     return 1;
@@ -18,6 +18,11 @@ export async function runStart(argv: string[], env: Env): Promise<number> {
   const port = parsePort(args.values.port ?? env.PORT, 3000);
   const simulatorPort = parsePort(args.values['simulator-port'], 3100);
   const timeScale = Number(args.values['time-scale'] ?? 60);
+  const apiVersion = args.values.api ?? 'v3';
+  if (apiVersion !== 'v2' && apiVersion !== 'v3') {
+    process.stderr.write(`weapp-pay start: --api must be v2 or v3 (it is ${apiVersion})\n`);
+    return 1;
+  }
   if (port === undefined || simulatorPort === undefined || !(timeScale > 0)) {
     process.stderr.write('weapp-pay start: ports must be 0 to 65535 and --time-scale a positive number\n');
     return 1;
@@ -28,6 +33,7 @@ export async function runStart(argv: string[], env: Env): Promise<number> {
     host: args.values.host ?? env.HOST ?? '127.0.0.1',
     databaseUrl: env.DATABASE_URL ?? 'sqlite:./data/weapp-pay.db',
     timeScale,
+    apiVersion,
   });
   process.stdout.write(
     [
@@ -36,6 +42,7 @@ export async function runStart(argv: string[], env: Env): Promise<number> {
       `  Browser demo     ${demo.serviceUrl}/`,
       `  Service API      ${demo.serviceUrl}/api   (database: ${demo.database.dialect})`,
       `  WeChat simulator ${demo.simulatorUrl}   (appid ${demo.appid}; retries ${timeScale}x faster)`,
+      `  WeChat Pay API   ${apiVersion}${apiVersion === 'v3' ? '   (RSA, public-key mode; npm start -- --api v2 for the XML API)' : ''}`,
       `  Admin token      ${demo.adminToken}   (for /docs, /metrics and /admin; demo only)`,
       '',
       'Walk through it with curl: see "Try it with curl" in README.md. Ctrl-C stops both.',
