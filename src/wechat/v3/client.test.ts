@@ -47,6 +47,7 @@ interface Seen {
 }
 
 let now = 1_704_081_930;
+let certificateExpiry = '2029-01-01T00:00:00+08:00';
 let reply: (req: Seen) => Reply;
 const seen: Seen[] = [];
 let server: Server;
@@ -56,7 +57,7 @@ function certificatesBody(): string {
   const entry = (serial: string, pem: string) => ({
     serial_no: serial,
     effective_time: '2024-01-01T00:00:00+08:00',
-    expire_time: '2029-01-01T00:00:00+08:00',
+    expire_time: certificateExpiry,
     encrypt_certificate: {
       algorithm: 'AEAD_AES_256_GCM',
       nonce: 'a1b2c3d4e5f6',
@@ -139,6 +140,7 @@ afterAll(async () => {
 beforeEach(() => {
   seen.length = 0;
   now = 1_704_081_930;
+  certificateExpiry = '2029-01-01T00:00:00+08:00';
 });
 
 const publicKeyStore = () =>
@@ -400,6 +402,28 @@ describe('v3 client: platform certificates', () => {
     expect(keys.serials().sort()).toEqual(
       [PLATFORM_CERTIFICATE_A_SERIAL, PLATFORM_CERTIFICATE_B_SERIAL].sort(),
     );
+  });
+
+  it('concurrent calls that meet the same unknown serial share one download', async () => {
+    const wechat = client(createV3KeyStore({ certificates: [] }), { refreshCertificates: true });
+    reply = signedByB;
+    const calls = Array.from({ length: 5 }, () => wechat.queryByOutTradeNo('ORDER_20240101_0001'));
+    await expect(Promise.all(calls)).resolves.toHaveLength(5);
+    expect(downloads()).toBe(1);
+  });
+
+  it('downloads again within the 12 hours once the newest certificate expires in less than 12 hours', async () => {
+    reply = () => ({ ...ok(transaction), serial: PLATFORM_CERTIFICATE_A_SERIAL });
+    certificateExpiry = new Date((now + 13 * 3600) * 1000).toISOString();
+    const wechat = client(certStore());
+    await wechat.queryByOutTradeNo('ORDER_20240101_0001');
+    expect(downloads()).toBe(1);
+    now += 3600 - 1;
+    await wechat.queryByOutTradeNo('ORDER_20240101_0001');
+    expect(downloads()).toBe(1);
+    now += 2;
+    await wechat.queryByOutTradeNo('ORDER_20240101_0001');
+    expect(downloads()).toBe(2);
   });
 
   it('certificates() bootstraps an empty store from certificates that decrypt with the APIv3 key', async () => {

@@ -20,6 +20,7 @@ import {
   createV3KeyStore,
   keyMatchesCertificate,
   tryCertificateSerial,
+  type V3PlatformCertificate,
 } from './keys.js';
 import { signResponseV3, verifyWechatpayHeaders } from './sign.js';
 
@@ -112,8 +113,9 @@ describe('v3 key store', () => {
       certB,
       { serial: 'ABCDEF', pem: PLATFORM_CERTIFICATE_A, notAfter: 1 },
       { serial: 'FFFF', pem: 'garbage', notAfter: 1 },
+      { serial: 42, pem: null, notAfter: 'soon' } as unknown as V3PlatformCertificate,
     ]);
-    expect(result).toEqual({ added: [PLATFORM_CERTIFICATE_B_SERIAL], rejected: ['ABCDEF', 'FFFF'] });
+    expect(result).toEqual({ added: [PLATFORM_CERTIFICATE_B_SERIAL], rejected: ['ABCDEF', 'FFFF', '42'] });
     expect(store.resolve(PLATFORM_CERTIFICATE_B_SERIAL)).toBeDefined();
     expect(store.resolve('ABCDEF')).toBeUndefined();
     expect(store.latestNotAfter()).toBe(certB.notAfter);

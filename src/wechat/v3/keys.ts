@@ -110,9 +110,10 @@ export function createV3KeyStore(options: V3KeyStoreOptions = {}): V3KeyStore {
   function addCertificates(list: readonly V3PlatformCertificate[]): AddCertificatesResult {
     const result: AddCertificatesResult = { added: [], rejected: [] };
     for (const cert of list) {
-      const serial = tryCertificateSerial(cert.pem);
-      if (serial === undefined || serial !== cert.serial?.toUpperCase() || !Number.isFinite(cert.notAfter)) {
-        result.rejected.push(String(cert.serial));
+      const given = typeof cert?.serial === 'string' ? cert.serial.toUpperCase() : undefined;
+      const serial = typeof cert?.pem === 'string' ? tryCertificateSerial(cert.pem) : undefined;
+      if (serial === undefined || serial !== given || !Number.isFinite(cert.notAfter)) {
+        result.rejected.push(String(cert?.serial));
         continue;
       }
       certificates.set(serial, { key: createPublicKey(cert.pem), notAfter: cert.notAfter });

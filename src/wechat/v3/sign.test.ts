@@ -209,6 +209,11 @@ describe('v3 response and notification verification', () => {
       ok: false,
       reason: 'SIGN_PROBE',
     });
+    const bare = { 'wechatpay-signature': 'WECHATPAY/SIGNTEST/abcdef' };
+    expect(verifyWechatpayHeaders({ headers: bare, body: '', keys, nowSeconds: 0 })).toEqual({
+      ok: false,
+      reason: 'SIGN_PROBE',
+    });
   });
 
   it.each([

@@ -227,7 +227,7 @@ const DIGITS = /^\d{1,12}$/;
 
 /**
  * Verifies the `Wechatpay-*` headers of a response or notification against its raw body.
- * Checks, in order: headers present; not a signature probe; timestamp within the window on
+ * Checks, in order: not a signature probe; headers present; timestamp within the window on
  * either side of `nowSeconds`; a key known for `Wechatpay-Serial`; the signature. Never throws.
  *
  * @example
@@ -240,8 +240,9 @@ export function verifyWechatpayHeaders(input: VerifyWechatpayHeadersInput): V3Ve
   const nonce = headerValue(input.headers, 'wechatpay-nonce');
   const signature = headerValue(input.headers, 'wechatpay-signature');
   const serial = headerValue(input.headers, 'wechatpay-serial');
+  // A probe is named as such whatever else it carries, so it is never logged as an attack.
+  if (signature?.startsWith(SIGN_PROBE_PREFIX)) return { ok: false, reason: 'SIGN_PROBE' };
   if (!timestamp || !nonce || !signature || !serial) return { ok: false, reason: 'MISSING_HEADERS' };
-  if (signature.startsWith(SIGN_PROBE_PREFIX)) return { ok: false, reason: 'SIGN_PROBE' };
   const tolerance = input.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   if (!DIGITS.test(timestamp) || Math.abs(input.nowSeconds - Number(timestamp)) > tolerance) {
     return { ok: false, reason: 'TIMESTAMP_OUT_OF_WINDOW' };
