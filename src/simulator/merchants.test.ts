@@ -20,6 +20,21 @@ describe('merchant configuration', () => {
     expect(loadMerchantsFromEnv({})).toEqual([]);
   });
 
+  it('reads the APIv3 key from WECHAT_API_V3_KEY and merchants.json, refusing one of the wrong length without showing it', () => {
+    const apiV3Key = 'SimulatorApiV3Key0123456789abcde';
+    expect(loadMerchantsFromEnv({ ...ENV, WECHAT_API_V3_KEY: apiV3Key })[0]?.apiV3Key).toBe(apiV3Key);
+    const dir = mkdtempSync(join(tmpdir(), 'sim-merchants-v3-'));
+    const file = join(dir, 'merchants.json');
+    const merchant = { mchId: '1900000109', key: KEY, appids: [{ appid: 'wx1', secret: 's' }] };
+    writeFileSync(file, JSON.stringify([{ ...merchant, apiV3Key }]));
+    expect(loadMerchantsFromFile(file)[0]?.apiV3Key).toBe(apiV3Key);
+    writeFileSync(file, JSON.stringify([{ ...merchant, apiV3Key: 'too-short-secret-v3' }]));
+    expect(() => loadMerchantsFromFile(file)).toThrow(
+      'apiV3Key must be 32 printable ASCII characters (it is 19)',
+    );
+    expect(() => loadMerchantsFromFile(file)).not.toThrow('too-short-secret-v3');
+  });
+
   it('names every missing variable at once', () => {
     expect(() => loadMerchantsFromEnv({ WECHAT_APPID: 'wx1234567890abcdef' })).toThrow(
       'missing WECHAT_SECRET, WECHAT_MCHID, WECHAT_MCH_KEY',

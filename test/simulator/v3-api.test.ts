@@ -425,3 +425,31 @@ it('signs requests with the doc’s test merchant key (sanity check of the fixtu
   });
   expect(header).toContain(`serial_no="${MERCHANT_SERIAL}"`);
 });
+
+describe('time_expire', () => {
+  it('is 7 days when absent, lowered to 90 days when later, and accepted as RFC 3339', async () => {
+    const h = await sim();
+    await h.order('V3_EXPIRE_0001');
+    const { openid } = await h.login();
+    const far = {
+      ...jsapiBody('V3_EXPIRE_0002', openid, 'https://m.example/n'),
+      time_expire: '2024-12-31T00:00:00+08:00',
+    };
+    expect((await h.call('POST', '/v3/pay/transactions/jsapi', far)).status).toBe(200);
+    const bad = {
+      ...jsapiBody('V3_EXPIRE_0003', openid, 'https://m.example/n'),
+      time_expire: '20240101120000',
+    };
+    expect(await h.call('POST', '/v3/pay/transactions/jsapi', bad)).toMatchObject({
+      status: 400,
+      body: { code: 'PARAM_ERROR', detail: { field: '#/properties/time_expire' } },
+    });
+    const orders = (await h.json('GET', '/sim/orders')).body.orders as {
+      out_trade_no: string;
+      time_expire: string;
+    }[];
+    const expiry = (no: string) => Date.parse(orders.find((o) => o.out_trade_no === no)!.time_expire);
+    expect(expiry('V3_EXPIRE_0001') - START_MS).toBe(7 * 86_400_000);
+    expect(expiry('V3_EXPIRE_0002') - START_MS).toBe(90 * 86_400_000);
+  });
+});

@@ -46,10 +46,15 @@ const CLOSE_FIELDS: JsonFields = { mchid: { type: 'string', required: true, maxB
 
 type Obj = Record<string, unknown>;
 
+const DAY_MS = 86_400_000;
+const MAX_TIME_EXPIRE_MS = 90 * DAY_MS;
+const DEFAULT_TIME_EXPIRE_MS = 7 * DAY_MS;
+
 /** The unifiedorder fields a v3 JSAPI body stands for. */
 function unifiedOrderFields(
   b: Obj,
   mchId: string,
+  now: number,
 ): { fields: Record<string, string> } | { refusal: V3Outcome } {
   const amount = b.amount as Obj;
   const fields: Record<string, string> = {
@@ -72,7 +77,8 @@ function unifiedOrderFields(
       const detail = { field: '#/properties/time_expire', value: b.time_expire, location: 'body' };
       return { refusal: v3Error(400, 'PARAM_ERROR', 'time_expire 格式错误，应为 RFC 3339', detail) };
     }
-    fields.time_expire = formatWechatTime(at);
+    // 《JSAPI下单》: a deadline past 90 days is lowered to 90 days (sooner ones follow v2's S5 rule).
+    fields.time_expire = formatWechatTime(Math.min(at, now + MAX_TIME_EXPIRE_MS));
   }
   return { fields };
 }
@@ -99,7 +105,7 @@ export function createTransactionApis(ctx: V3Context): V3Api[] {
         const app = ctx.state.apps.get(body.appid as string);
         if (app?.mchId !== merchant.mchId)
           return v3Error(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
-        const read = unifiedOrderFields(body, merchant.mchId);
+        const read = unifiedOrderFields(body, merchant.mchId, now);
         if ('refusal' in read) return read.refusal;
         const { fields } = read;
         const existed = ctx.state.order(merchant.mchId, fields.out_trade_no!) !== undefined;
@@ -114,7 +120,11 @@ export function createTransactionApis(ctx: V3Context): V3Api[] {
         const refusal = v3Refusal(outcome, ctx.behaviour);
         if (refusal) return refusal;
         const order = ctx.state.order(merchant.mchId, fields.out_trade_no!)!;
-        if (!existed) order.api = 'v3';
+        if (!existed) {
+          order.api = 'v3';
+          // Without time_expire, an unpaid v3 order can be paid for 7 days (《JSAPI下单》).
+          order.timeExpire ??= now + DEFAULT_TIME_EXPIRE_MS;
+        }
         return json({ prepay_id: order.prepayId });
       },
     },
