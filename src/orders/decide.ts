@@ -1,4 +1,4 @@
-import type { Order, OrderStatus } from './order.js';
+import { nextStatus, type Order, type OrderStatus } from './order.js';
 
 /**
  * What WeChat told us about one payment, whichever way it came (a verified notification or our
@@ -60,11 +60,9 @@ export function dispositionFor(
   heldTransactionId: string | null,
   transactionId: string,
 ): Exclude<Decision, { kind: 'flag' }> {
+  // Whether a payment moves the order is the transition table's word, not this function's.
+  if (nextStatus(status, 'pay') !== undefined) return { kind: 'credit', afterClose: status === 'CLOSED' };
   switch (status) {
-    case 'PENDING':
-      return { kind: 'credit', afterClose: false };
-    case 'CLOSED':
-      return { kind: 'credit', afterClose: true };
     case 'REVIEW':
       return { kind: 'hold', status };
     case 'PAID':
@@ -72,6 +70,9 @@ export function dispositionFor(
       return heldTransactionId === transactionId
         ? { kind: 'duplicate' }
         : { kind: 'conflict', anomaly: 'transaction_conflict', ref: transactionId };
+    case 'PENDING':
+    case 'CLOSED':
+      throw new Error(`the transition table no longer lets ${status} be paid: say here what a payment means`);
     default: {
       const unreachable: never = status;
       throw new Error(`unhandled order status ${String(unreachable)}`);

@@ -1,51 +1,19 @@
 import BetterSqlite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestDbHandle, testDatabases } from '../../test/db/dialects.js';
+import { describe, expect, it } from 'vitest';
+import { testDatabases } from '../../test/db/dialects.js';
+import { orderStoreFixture, T0 } from '../../test/orders/order-store-fixture.js';
 import { openDatabase } from '../db/open.js';
-import { createUserStore } from '../users/user-store.js';
-import { createOrderStore, type OrderStore, TransactionIdConflictError } from './order-store.js';
-
-const T0 = Date.UTC(2024, 0, 1);
-let serial = 0;
+import { TransactionIdConflictError } from './order-store.js';
 
 for (const database of testDatabases()) {
   describe(`notification path of the order store on ${database.name}`, () => {
-    let handle: TestDbHandle;
-    let orders: OrderStore;
-    let userId: string;
-
-    beforeAll(async () => {
-      handle = await database.openMigrated();
-      orders = createOrderStore(handle.db);
-      userId = (await createUserStore(handle.db).upsertByOpenid({ openid: 'o-group', unionid: null }, T0)).id;
-    });
-    afterAll(() => handle.close());
-
-    async function newOrder() {
-      serial += 1;
-      const id = `grp-${database.name}-${serial}`;
-      await orders.insert(
-        {
-          id,
-          userId,
-          openid: 'o-group',
-          outTradeNo: `GRP${database.name}${serial}`,
-          sku: 'tea',
-          quantity: 1,
-          description: '乌龙茶',
-          amount: 100,
-          currency: 'CNY',
-          expiresAt: T0 + 7_200_000,
-        },
-        T0,
-      );
-      return id;
-    }
+    const s = orderStoreFixture(database, 'grp');
+    const newOrder = async () => (await s.newOrder()).id;
 
     /** Reads through a connection of its own, which sees only committed rows. */
     async function committedStatuses(ids: string[]): Promise<string[]> {
       if (database.name === 'sqlite') {
-        const file = new BetterSqlite(handle.url.slice('sqlite:'.length), { readonly: true });
+        const file = new BetterSqlite(s.handle.url.slice('sqlite:'.length), { readonly: true });
         try {
           const rows = file
             .prepare(`select id, status from orders where id in (${ids.map(() => '?').join(',')})`)
@@ -56,7 +24,7 @@ for (const database of testDatabases()) {
           file.close();
         }
       }
-      const other = await openDatabase(handle.url);
+      const other = await openDatabase(s.handle.url);
       try {
         const rows = await other.db
           .selectFrom('orders')
@@ -73,19 +41,19 @@ for (const database of testDatabases()) {
     it('finds concurrent look-ups each its own order, and nothing for an unknown out_trade_no', async () => {
       const ids = await Promise.all([newOrder(), newOrder(), newOrder()]);
       const wanted = [...ids.map((id) => `GRP${database.name}${id.split('-').pop()}`), 'GRP-none'];
-      const found = await Promise.all(wanted.map((n) => orders.findForNotification(n)));
+      const found = await Promise.all(wanted.map((n) => s.orders.findForNotification(n)));
       expect(found.map((o) => o?.id)).toEqual([...ids, undefined]);
     });
 
     it('pays concurrent notifications of different orders, each resolving only once committed', async () => {
       const ids = await Promise.all(Array.from({ length: 6 }, () => newOrder()));
-      const seen = await Promise.all(ids.map(async (id) => (await orders.findById(id))!));
+      const seen = await Promise.all(ids.map(async (id) => (await s.orders.findById(id))!));
       const visible = await Promise.all(
         seen.map((order, i) =>
-          orders
+          s.orders
             .markPaidFromNotification(
               order,
-              { transactionId: `4208${serial}${i}`, paidAt: T0, cashFee: 100 },
+              { transactionId: `4208${s.serial}${i}`, paidAt: T0, cashFee: 100 },
               T0 + 1,
             )
             .then(async (result) => ({ result, committed: await committedStatuses([order.id]) })),
@@ -94,11 +62,11 @@ for (const database of testDatabases()) {
       expect(visible.map((v) => v.result.changed)).toEqual(ids.map(() => true));
       expect(visible.map((v) => v.committed[0])).toEqual(ids.map(() => 'PAID'));
       for (const [i, id] of ids.entries()) {
-        expect(await orders.findById(id)).toMatchObject({
+        expect(await s.orders.findById(id)).toMatchObject({
           status: 'PAID',
-          transactionId: `4208${serial}${i}`,
+          transactionId: `4208${s.serial}${i}`,
         });
-        expect((await orders.events(id)).map((e) => e.type)).toEqual([
+        expect((await s.orders.events(id)).map((e) => e.type)).toEqual([
           'created',
           'state_changed',
           'notification_received',
@@ -109,21 +77,21 @@ for (const database of testDatabases()) {
     it('credits a notified order once however many copies share a batch, with one event per copy', async () => {
       const id = await newOrder();
       // Every copy read the order while it was still PENDING, as concurrent requests do.
-      const seen = (await orders.findById(id))!;
-      const transactionId = `4209${String(serial).padStart(24, '0')}`;
+      const seen = (await s.orders.findById(id))!;
+      const transactionId = `4209${String(s.serial).padStart(24, '0')}`;
       const results = await Promise.all(
         Array.from({ length: 10 }, () =>
-          orders.markPaidFromNotification(seen, { transactionId, paidAt: T0 + 5, cashFee: 100 }, T0 + 6),
+          s.orders.markPaidFromNotification(seen, { transactionId, paidAt: T0 + 5, cashFee: 100 }, T0 + 6),
         ),
       );
       expect(results.filter((r) => r.changed)).toHaveLength(1);
       expect(results.map((r) => r.from).sort()).toEqual([...Array(9).fill('PAID'), 'PENDING']);
-      expect(await orders.findById(id)).toMatchObject({
+      expect(await s.orders.findById(id)).toMatchObject({
         status: 'PAID',
         transactionId,
         paidSource: 'notify',
       });
-      const events = await orders.events(id);
+      const events = await s.orders.events(id);
       expect(events.filter((e) => e.type === 'state_changed')).toHaveLength(1);
       const received = events.filter((e) => e.type === 'notification_received').map((e) => e.data);
       expect(received).toHaveLength(10);
@@ -133,12 +101,12 @@ for (const database of testDatabases()) {
 
     it('refuses a transaction_id that another order holds, without touching the rest of its batch', async () => {
       const [a, b, c] = [await newOrder(), await newOrder(), await newOrder()];
-      const shared = `4210${String(serial).padStart(24, '0')}`;
-      await orders.markPaid(a, { transactionId: shared, paidAt: T0, source: 'notify' }, T0);
-      const [seenB, seenC] = [(await orders.findById(b))!, (await orders.findById(c))!];
+      const shared = `4210${String(s.serial).padStart(24, '0')}`;
+      await s.orders.markPaid(a, { transactionId: shared, paidAt: T0, source: 'notify' }, T0);
+      const [seenB, seenC] = [(await s.orders.findById(b))!, (await s.orders.findById(c))!];
       const [clash, fine] = await Promise.allSettled([
-        orders.markPaidFromNotification(seenB, { transactionId: shared, paidAt: T0, cashFee: 100 }, T0),
-        orders.markPaidFromNotification(
+        s.orders.markPaidFromNotification(seenB, { transactionId: shared, paidAt: T0, cashFee: 100 }, T0),
+        s.orders.markPaidFromNotification(
           seenC,
           { transactionId: `${shared.slice(0, -1)}9`, paidAt: T0, cashFee: 100 },
           T0,
@@ -146,16 +114,16 @@ for (const database of testDatabases()) {
       ]);
       expect(clash.status === 'rejected' && clash.reason).toBeInstanceOf(TransactionIdConflictError);
       expect(fine).toMatchObject({ status: 'fulfilled', value: { changed: true, from: 'PENDING' } });
-      expect(await orders.findById(b)).toMatchObject({ status: 'PENDING', transactionId: null });
-      expect((await orders.events(b)).map((e) => e.type)).toEqual(['created']);
+      expect(await s.orders.findById(b)).toMatchObject({ status: 'PENDING', transactionId: null });
+      expect((await s.orders.events(b)).map((e) => e.type)).toEqual(['created']);
     });
 
     it('pays an order that was closed after the caller read it, and says it was CLOSED (B11)', async () => {
       const id = await newOrder();
-      const seen = (await orders.findById(id))!;
-      await orders.transition(id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
-      const transactionId = `4211${String(serial).padStart(24, '0')}`;
-      const result = await orders.markPaidFromNotification(
+      const seen = (await s.orders.findById(id))!;
+      await s.orders.transition(id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
+      const transactionId = `4211${String(s.serial).padStart(24, '0')}`;
+      const result = await s.orders.markPaidFromNotification(
         seen,
         { transactionId, paidAt: T0, cashFee: 100 },
         T0 + 2,
@@ -165,7 +133,9 @@ for (const database of testDatabases()) {
         from: 'CLOSED',
         order: { status: 'PAID', transactionId },
       });
-      const changes = (await orders.events(id)).filter((e) => e.type === 'state_changed').map((e) => e.data);
+      const changes = (await s.orders.events(id))
+        .filter((e) => e.type === 'state_changed')
+        .map((e) => e.data);
       expect(changes).toEqual([
         { from: 'PENDING', to: 'CLOSED' },
         { from: 'CLOSED', to: 'PAID', transactionId, paidAt: T0, paidSource: 'notify' },

@@ -52,7 +52,9 @@ export function createNotifiedSettlement(deps: NotifiedSettlementDeps) {
       );
     } catch (err) {
       if (!(err instanceof OrderStateConflictError || err instanceof TransactionIdConflictError)) throw err;
-      // A second transaction_id for one order, or one transaction_id for two orders: never credit twice.
+      // A second transaction_id for one order, or one transaction_id for two orders: never credit
+      // twice, but keep the payment's evidence (a second real payment is money received).
+      await orders.keepEvidence(order.id, evidence, now);
       await anomalies.record(
         {
           kind: 'transaction_conflict',

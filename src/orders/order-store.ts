@@ -7,12 +7,13 @@ import type { PaymentEvidence } from './decide.js';
 import { dispositionFor } from './decide.js';
 import { type NotifiedPayment, type NotifiedResult, payNotifiedBatch } from './notified-payments.js';
 import {
+  nextStatus,
   ORDER_STATUSES,
   type Order,
   type OrderEvent,
   type OrderStatus,
   type OrderTransition,
-  TRANSITIONS,
+  statusesAllowing,
 } from './order.js';
 import { createOrderCreationWrites } from './order-creation-writes.js';
 import { type NewOrder, orderEventRow, toOrder } from './order-row.js';
@@ -138,7 +139,7 @@ export function createOrderStore(db: Db) {
     switch (decision.kind) {
       case 'credit': {
         const change = paidChange(paid, from, now);
-        const order = await changeState(trx, id, TRANSITIONS.pay.from, change.columns);
+        const order = await changeState(trx, id, statusesAllowing('pay'), change.columns);
         if (!order) throw new Error(`order ${id} changed while locked`); // the lock makes this impossible
         await insertEvent(trx, id, 'state_changed', change.stateChanged, now);
         if (paid.evidence) await keepEvidence(trx, id, paid.evidence, from, now);
@@ -248,23 +249,23 @@ export function createOrderStore(db: Db) {
       details: TransitionDetails,
       now: number,
     ): Promise<Order | undefined> {
-      const rule = TRANSITIONS[name];
       return db.transaction().execute(async (trx) => {
         const current = await lockRow(trx, id);
         if (!current) return undefined;
         const from = current.status as OrderStatus;
         if (details.evidence) await keepEvidence(trx, id, details.evidence, from, now);
-        if (!rule.from.includes(from)) return undefined;
+        const to = nextStatus(from, name);
+        if (to === undefined) return undefined;
         const patch = details.patch;
         const columns = {
-          status: rule.to,
+          status: to,
           updated_at: now,
           ...(patch && { last_queried_at: patch.lastQueriedAt }),
         };
-        const order = await changeState(trx, id, rule.from, columns);
+        const order = await changeState(trx, id, statusesAllowing(name), columns);
         if (!order) return undefined;
         await insertEvent(trx, id, details.event.type, details.event.data, now);
-        await insertEvent(trx, id, 'state_changed', { from, to: rule.to, ...patch }, now);
+        await insertEvent(trx, id, 'state_changed', { from, to, ...patch }, now);
         return order;
       });
     },
@@ -285,6 +286,17 @@ export function createOrderStore(db: Db) {
       return conflictsNamed(id, paid.transactionId, () =>
         db.transaction().execute((trx) => markPaidIn(trx, id, paid, now)),
       );
+    },
+
+    /**
+     * Keeps the evidence of a payment the store refused (a conflict), in a transaction of its own
+     * since the refused one rolled back: a second real payment must not be lost either.
+     */
+    async keepEvidence(orderId: string, evidence: PaymentEvidence, now: number): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const current = await lockRow(trx, orderId);
+        if (current) await keepEvidence(trx, orderId, evidence, current.status as OrderStatus, now);
+      });
     },
 
     /** Every verified payment kept for the order, oldest first (audit). */

@@ -28,6 +28,8 @@ export interface OrderStorePort {
     now: number,
   ): Promise<Order | undefined>;
   markPaid(id: string, paid: PaymentRecord, now: number): Promise<{ changed: boolean; order: Order }>;
+  /** Evidence of a payment markPaid refused as a conflict (first copy per transaction_id wins). */
+  keepEvidence(orderId: string, evidence: PaymentEvidence, now: number): Promise<void>;
   /** findByOutTradeNo, grouped with concurrent look-ups into one SELECT (the notification path). */
   findForNotification(outTradeNo: string): Promise<Order | undefined>;
   /** markPaid plus the 'notification_received' event, grouped with other notifications into one commit. */

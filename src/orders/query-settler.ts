@@ -77,6 +77,7 @@ export function createQuerySettler(deps: SettlerDeps) {
       outcome = await orders.markPaid(order.id, paid, now);
     } catch (err) {
       if (!(err instanceof OrderStateConflictError || err instanceof TransactionIdConflictError)) throw err;
+      await orders.keepEvidence(order.id, evidence, now);
       await deps.anomalies.record(
         { kind: 'transaction_conflict', ref: evidence.transactionId, orderId: order.id, data: { source } },
         now,
