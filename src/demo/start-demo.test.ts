@@ -61,6 +61,18 @@ describe('the demo', () => {
           `${demo.simulatorUrl}/sim/notifications?out_trade_no=${created.order.outTradeNo}`,
         );
         expect(attempts[0]).toMatchObject({ ok: true, url: `${demo.serviceUrl}${notifyPath}` });
+        if (signType === 'RSA') {
+          // What the browser demo's timeline shows of the v3 exchange.
+          expect(attempts[0].http_status).toBe(204);
+          expect(attempts[0].v3.headers['Wechatpay-Serial']).toMatch(/^PUB_KEY_ID_/);
+          expect(attempts[0].v3.resource).toMatchObject({
+            out_trade_no: created.order.outTradeNo,
+            trade_state: 'SUCCESS',
+            amount: { total: created.order.amount },
+          });
+        } else {
+          expect(attempts[0].v3).toBeUndefined();
+        }
       } finally {
         await demo.close();
         rmSync(dir, { recursive: true, force: true });
