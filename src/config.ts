@@ -156,11 +156,49 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** True when the environment carries no WeChat credentials at all: `weapp-pay start` then runs the demo. */
+/** A WECHAT_* or WEAPP_PAY_* name weapp-pay does not know is a typo: one problem each, with the nearest name. */
+export function unknownSettings(env: Env): string[] {
+  const known = new Set<string>(KNOWN_VARIABLES);
+  return Object.keys(env)
+    .filter(
+      (name) =>
+        WATCHED_PREFIXES.some((p) => name.startsWith(p)) && !known.has(name) && !HARNESS_VARIABLES.has(name),
+    )
+    .map((name) => `${name} is not a setting weapp-pay knows${suggest(name)}`);
+}
+
+/** The credentials that make a real merchant: all of them, or none (the demo). */
+export const WECHAT_CREDENTIALS = [
+  'WECHAT_APPID',
+  'WECHAT_SECRET',
+  'WECHAT_MCHID',
+  'WECHAT_MCH_KEY',
+] as const;
+
+/** API v3 signs with the merchant private key and decrypts with the APIv3 key, not the v2 key. */
+export const WECHAT_V3_CREDENTIALS = [
+  'WECHAT_APPID',
+  'WECHAT_SECRET',
+  'WECHAT_MCHID',
+  'WECHAT_API_V3_KEY',
+  'WECHAT_MCH_CERT_KEY',
+] as const;
+
+/**
+ * Which credentials are set (non-empty) and which are missing, for the API version asked for.
+ * `weapp-pay start` runs the demo only when none is set; some but not all is a mistake to report,
+ * never a reason to fall back.
+ */
+export function wechatCredentials(env: Env): { set: string[]; missing: string[] } {
+  const names: readonly string[] =
+    env.WECHAT_API_VERSION?.trim() === 'v3' ? WECHAT_V3_CREDENTIALS : WECHAT_CREDENTIALS;
+  const set = names.filter((n) => env[n]?.trim());
+  return { set, missing: names.filter((n) => !set.includes(n)) };
+}
+
+/** True when the environment carries any WeChat credential: `weapp-pay start` then serves for real. */
 export function hasWechatCredentials(env: Env): boolean {
-  return ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_MCHID', 'WECHAT_MCH_KEY', 'WECHAT_API_V3_KEY'].some((n) =>
-    env[n]?.trim(),
-  );
+  return wechatCredentials(env).set.length > 0;
 }
 
 /**
@@ -174,16 +212,7 @@ export function loadConfig(
   env: Env,
 ): { ok: true; config: Readonly<Config> } | { ok: false; problems: string[] } {
   const read = new Reader(env);
-  const known = new Set<string>(KNOWN_VARIABLES);
-  for (const name of Object.keys(env)) {
-    if (
-      WATCHED_PREFIXES.some((p) => name.startsWith(p)) &&
-      !known.has(name) &&
-      !HARNESS_VARIABLES.has(name)
-    ) {
-      read.problems.push(`${name} is not a setting weapp-pay knows${suggest(name)}`);
-    }
-  }
+  read.problems.push(...unknownSettings(env));
   const apiVersion = read.text('WECHAT_API_VERSION', 'v2') as ApiVersion;
   if (!API_VERSIONS.includes(apiVersion))
     read.problems.push(`WECHAT_API_VERSION must be v2 or v3 (it is ${apiVersion})`);

@@ -1,4 +1,3 @@
-import { randomBytes, randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -9,6 +8,9 @@ import { createService, type Service } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { createSimulator } from '../simulator/simulator.js';
 import { generateTestCertificates } from '../simulator/tls.js';
+import { type DemoCredentials, generateDemoCredentials } from './demo-credentials.js';
+
+export { generateDemoCredentials } from './demo-credentials.js';
 
 export interface DemoOptions {
   /** Service port; 0 picks a free one. Default 3000. */
@@ -23,6 +25,8 @@ export interface DemoOptions {
   catalogue?: Catalogue;
   /** The WeChat Pay API the service speaks: v3 (default, public-key mode) or v2. */
   apiVersion?: ApiVersion;
+  /** Credentials to reuse (`weapp-pay start` keeps them in ./data/); fresh ones by default. */
+  credentials?: DemoCredentials;
 }
 
 export interface Demo {
@@ -38,21 +42,6 @@ export interface Demo {
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/**
- * Fresh test credentials for one demo run: the service and the simulator share them, and they
- * are worthless anywhere else.
- */
-export function generateDemoCredentials() {
-  return {
-    appid: `wx${randomBytes(8).toString('hex')}`,
-    secret: randomBytes(16).toString('hex'),
-    mchId: `19${String(randomInt(10_000_000, 99_999_999))}`,
-    key: randomBytes(24).toString('base64url').slice(0, 32),
-    apiV3Key: randomBytes(24).toString('base64url').slice(0, 32),
-    adminToken: randomBytes(24).toString('base64url'),
-  };
-}
-
 async function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -65,16 +54,19 @@ async function freePort(host: string): Promise<number> {
 }
 
 /**
- * Demo mode: the simulator and the service in one process, on SQLite, with fresh credentials.
+ * Demo mode: the simulator and the service in one process, on SQLite, with the credentials given
+ * (`weapp-pay start` keeps them in ./data/) or fresh ones.
  * The browser demo (web/) is served by the service at /. Used by `weapp-pay start` and by the
  * end-to-end browser tests.
  */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const host = options.host ?? '127.0.0.1';
-  const creds = generateDemoCredentials();
+  const creds = options.credentials ?? generateDemoCredentials();
   const log = options.log ?? createLogger('warn');
   const catalogue = options.catalogue ?? loadDemoCatalogue();
   const apiVersion = options.apiVersion ?? 'v3';
+  // Credentials kept by an older demo have no APIv3 key: one is made for this run.
+  const apiV3Key = creds.apiV3Key ?? generateDemoCredentials().apiV3Key!;
   // The merchant API certificate and key (RSA, as the merchant platform issues them): v3 signs
   // requests and wx.requestPayment with the key; the simulator verifies with the certificate.
   const merchantCert =
@@ -87,14 +79,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         key: creds.key,
         name: 'weapp-pay 演示商店',
         appids: [{ appid: creds.appid, secret: creds.secret }],
-        ...(merchantCert && { cert: merchantCert.clientCert, apiV3Key: creds.apiV3Key }),
+        ...(merchantCert && { cert: merchantCert.clientCert, apiV3Key }),
       },
     ],
     timeScale: options.timeScale ?? 1,
   });
   const { url: simulatorUrl } = await simulator.listen({ port: options.simulatorPort ?? 3100, host });
   const wechatEnv = merchantCert
-    ? await v3DemoEnv(simulatorUrl, { ...merchantCert, apiV3Key: creds.apiV3Key })
+    ? await v3DemoEnv(simulatorUrl, { ...merchantCert, apiV3Key })
     : { WECHAT_MCH_KEY: creds.key };
 
   const port = options.port === 0 ? await freePort(host) : (options.port ?? 3000);
