@@ -213,7 +213,8 @@ for (const version of API_VERSIONS)
         const bodies = (await Promise.all(responses.map((r) => r.json()))) as CreatedBody[];
         expect(new Set(bodies.map((b) => b.order.outTradeNo)).size).toBe(200);
         expect(new Set(bodies.map((b) => b.payment.package)).size).toBe(200);
-      });
+        // On v3 each order costs three RSA signatures and two verifications across the two processes.
+      }, 90_000);
 
       it('prices on the server, ignores a client price, and refuses bad quantities (A8)', async () => {
         const { token } = await h.login();
