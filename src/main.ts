@@ -15,10 +15,15 @@ import { type DbHandle, openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
 import type { DemoRouteDeps } from './http/routes/demo.js';
 import { createReconciler, type Reconciler } from './jobs/reconciler.js';
+import { createV3Payments } from './main-v3.js';
 import { createMetrics } from './observability/metrics.js';
 import { createAnomalyStore } from './orders/anomaly-store.js';
+import { createV2Gateway } from './orders/gateway-v2.js';
 import { createIdempotencyStore } from './orders/idempotency-store.js';
+import { createNotificationLog } from './orders/notification-log.js';
+import { createNotifiedSettlement } from './orders/notified-settlement.js';
 import { createNotifyService } from './orders/notify-service.js';
+import { createNotifyV3Service } from './orders/notify-v3-service.js';
 import { createOrderService } from './orders/order-service.js';
 import { createOrderStore } from './orders/order-store.js';
 import { createOutTradeNoGenerator } from './orders/out-trade-no.js';
@@ -68,14 +73,23 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const sessions = createSessionStore(db);
   const idempotency = createIdempotencyStore(db);
   const { wechat } = config;
-  const pay = createV2Client({
-    baseUrl: wechat.payBaseUrl,
-    appid: wechat.appid,
-    mchId: wechat.mchId,
-    key: wechat.mchKey,
-    signType: wechat.signType,
-    timeoutMs: wechat.timeoutMs,
-  });
+  // The API version is chosen here, once: everything below talks to the gateway port.
+  const v3 = wechat.v3 ? createV3Payments({ ...wechat, v3: wechat.v3 }, { clock, log }) : undefined;
+  const pay =
+    v3?.gateway ??
+    createV2Gateway({
+      client: createV2Client({
+        baseUrl: wechat.payBaseUrl,
+        appid: wechat.appid,
+        mchId: wechat.mchId,
+        key: wechat.mchKey,
+        signType: wechat.signType,
+        timeoutMs: wechat.timeoutMs,
+      }),
+      clock,
+      settings: wechat,
+    });
+  await v3?.start();
   const loginClient = createLoginClient({
     baseUrl: wechat.apiBaseUrl,
     appid: wechat.appid,
@@ -90,7 +104,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     clock,
     log,
     metrics,
-    merchant: { appid: wechat.appid, mchId: wechat.mchId },
     sleep: options.sleep,
   });
   const orderService = createOrderService({
@@ -104,14 +117,27 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     sleep: options.sleep,
     newOutTradeNo: createOutTradeNoGenerator(),
     settings: {
-      appid: wechat.appid,
-      mchKey: wechat.mchKey,
-      signType: wechat.signType,
-      notifyUrl: wechat.notifyUrl,
       orderTtlMs: config.orderTtlMs,
       maxOrderAmount: config.maxOrderAmount,
     },
   });
+  const settleNotified = createNotifiedSettlement({ orders, anomalies, clock, log, settings: wechat });
+  const notifyV3 =
+    v3 && wechat.v3
+      ? createNotifyV3Service({
+          orders,
+          settleNotified,
+          notifications: createNotificationLog(db, {
+            maxConcurrent: database.dialect === 'postgres' ? 4 : 1,
+          }),
+          clock,
+          log,
+          metrics,
+          keys: v3.keys,
+          refreshKeys: v3.refreshKeys,
+          settings: { mchId: wechat.mchId, apiV3Key: wechat.v3.apiV3Key },
+        })
+      : undefined;
   const notify = createNotifyService({
     orders,
     anomalies,
@@ -146,7 +172,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     login,
     orders: orderService,
     idempotency,
-    notify,
+    // v2 notifications verify with the v2 key: without one (a v3-only merchant) the route is absent.
+    ...(wechat.mchKey && { notify }),
+    ...(notifyV3 && { notifyV3 }),
     metrics,
     sessions,
     users,
@@ -169,7 +197,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     async close() {
       await reconciler.stop();
       await app.close();
-      await pay.close();
+      await pay.shutdown();
       await loginClient.close();
       if (!options.database) await database.close();
     },

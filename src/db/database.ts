@@ -14,6 +14,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   anomalies: AnomaliesTable;
   payment_evidence: PaymentEvidenceTable;
+  wechat_notifications: WechatNotificationsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -111,5 +112,17 @@ export interface PaymentEvidenceTable {
   order_status: string;
   /** JSON object of every verified field. */
   raw: string;
+  received_at: number;
+}
+
+/** API v3 notifications by id (migration 0003_api_v3). */
+export interface WechatNotificationsTable {
+  id: string;
+  event_type: string;
+  out_trade_no: string | null;
+  /** What the service did: 'paid', 'duplicate', 'recorded' (refund events). */
+  outcome: string;
+  /** JSON: for refund events the decrypted resource, for payments `{}`. */
+  data: string;
   received_at: number;
 }

@@ -13,6 +13,7 @@ const TABLES = [
   'payment_evidence',
   'sessions',
   'users',
+  'wechat_notifications',
 ];
 
 for (const database of testDatabases()) {

@@ -178,6 +178,22 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
         .execute();
     },
   }),
+  '0003_api_v3': () => ({
+    up: async (db: AnyDb) => {
+      // API v3 notifications by their `id`: WeChat keeps it across retries, so a copy replayed
+      // inside the signature's five-minute window is answered as a duplicate; refund events,
+      // which the service does not act on yet, are kept here for a person or a later release.
+      await db.schema
+        .createTable('wechat_notifications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('out_trade_no', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  }),
 };
 
 /**

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
 import { docsRoutes } from './routes/docs.js';
 import { loginRoutes } from './routes/login.js';
 import { notifyRoutes } from './routes/notify.js';
+import { notifyV3Routes } from './routes/notify-v3.js';
 import { type OpsDeps, opsRoutes } from './routes/ops.js';
 import { type IdempotencyPort, orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
@@ -23,7 +25,10 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   login(code: string): Promise<{ token: string; expiresIn: number }>;
   orders: OrderService;
   idempotency: IdempotencyPort;
-  notify(raw: Buffer): Promise<NotifyOutcome>;
+  /** Handles POST /payment/wxnotify (v2); absent when there is no v2 key to verify with. */
+  notify?: (raw: Buffer) => Promise<NotifyOutcome>;
+  /** API v3 only: handles POST /payment/wxnotify/v3 (resolves when durable; throws to refuse). */
+  notifyV3?: (raw: Buffer, headers: IncomingHttpHeaders) => Promise<void>;
   metrics: OpsDeps['metrics'];
   loginRatePerMinute: number;
   trustProxy: TrustProxy;
@@ -82,7 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(productRoutes, { catalogue: deps.catalogue });
   await app.register(orderRoutes, { orders: deps.orders, idempotency: deps.idempotency, clock: deps.clock });
-  await app.register(notifyRoutes, { handle: deps.notify });
+  if (deps.notify) await app.register(notifyRoutes, { handle: deps.notify });
+  if (deps.notifyV3) await app.register(notifyV3Routes, { handle: deps.notifyV3 });
   await app.register(opsRoutes, deps);
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);

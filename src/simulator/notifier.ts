@@ -95,6 +95,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       // The sign probe: WeChat checks the merchant refuses a signature it could not have verified.
       if (v3 && rec.probe)
         v3.headers['Wechatpay-Signature'] = `WECHATPAY/SIGNTEST/${randomBytes(192).toString('base64')}`;
+      if (v3) rec.v3 = { headers: { ...v3.headers }, resource: v3.resource };
       const res = await request(d.url, {
         method: 'POST',
         dispatcher: agent,

@@ -88,6 +88,8 @@ export interface NotificationAttempt {
   error?: string;
   /** v3 SIGN_PROBE: this request carried a `WECHATPAY/SIGNTEST/` signature and never counts. */
   probe?: boolean;
+  /** v3: the `Wechatpay-*` headers sent and the resource before encryption (what the merchant decrypts). */
+  v3?: { headers: Record<string, string>; resource: object | undefined };
 }
 
 export interface PrepayRef {

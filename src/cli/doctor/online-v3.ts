@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { V3Settings } from '../../config-v3.js';
 import type { Transport } from '../../wechat/transport.js';
 import { sendV3 } from '../../wechat/v3/call.js';
 import { decryptCertificateList } from '../../wechat/v3/certificates.js';
@@ -7,14 +8,8 @@ import { verifyWechatpayHeaders } from '../../wechat/v3/sign.js';
 import { type CheckResult, fail, ok } from './check.js';
 import { unreachable } from './online-v2.js';
 
-/** The API v3 settings the checks need: the shape of the service's `V3Settings`. */
-export interface V3Setup {
-  apiV3Key: string;
-  merchantPrivateKey: string;
-  merchantCertificate: string | undefined;
-  serialNo: string;
-  payPublicKey: { id: string; pem: string } | undefined;
-}
+/** The API v3 settings the checks need: the service's own. */
+export type V3Setup = V3Settings;
 
 const ID = 'online.v3-signature';
 const PUBLIC_KEY_FIX =

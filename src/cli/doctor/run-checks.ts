@@ -52,7 +52,7 @@ export async function runDoctorChecks(input: DoctorInput): Promise<CheckResult[]
  * mode); undefined for a v2 configuration.
  */
 function v3Of(config: Config): V3Setup | undefined {
-  return (config.wechat as { v3?: V3Setup }).v3;
+  return config.wechat.v3;
 }
 
 function offlineWechatChecks(config: Config, env: Env, cwd: string, nowMs: number): CheckResult[] {
