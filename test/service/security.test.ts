@@ -97,7 +97,7 @@ for (const version of API_VERSIONS)
     });
 
     it('documents every API route in the OpenAPI document, and reports health and metrics', async () => {
-      const docs = await call('GET', '/docs', CREDENTIALS.adminToken);
+      const docs = await call('GET', '/docs/json', CREDENTIALS.adminToken);
       expect(docs.status).toBe(200);
       const paths = Object.keys(JSON.parse(docs.text).paths).sort();
       expect(paths).toEqual([
@@ -160,7 +160,7 @@ for (const version of API_VERSIONS)
       const token = JSON.parse(login.text).token as string;
       await call('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 });
       await call('GET', '/metrics', CREDENTIALS.adminToken);
-      await call('GET', '/docs', CREDENTIALS.adminToken);
+      await call('GET', '/docs/json', CREDENTIALS.adminToken);
       await call('GET', '/no-such-route');
 
       const everything = [...responses, ...h.logs].join('\n');
