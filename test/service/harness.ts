@@ -21,6 +21,15 @@ export const CREDENTIALS = {
   adminToken: 'admin-token-0123456789abcdef0123456789',
 } as const;
 
+/** The simulator's one merchant, holding CREDENTIALS. */
+export const SIM_MERCHANTS = [
+  {
+    mchId: CREDENTIALS.mchId,
+    key: CREDENTIALS.key,
+    appids: [{ appid: CREDENTIALS.appid, secret: CREDENTIALS.secret }],
+  },
+];
+
 /** Every secret a response or a log line must never contain: the merchant key, the AppSecret, the admin token. */
 export const SECRETS = [CREDENTIALS.key, CREDENTIALS.secret, CREDENTIALS.adminToken];
 
@@ -82,13 +91,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const clock = createSimClock({ startMs: Date.UTC(2024, 0, 1, 4, 0, 0), frozen: true });
   const simulator = createSimulator({
-    merchants: [
-      {
-        mchId: CREDENTIALS.mchId,
-        key: CREDENTIALS.key,
-        appids: [{ appid: CREDENTIALS.appid, secret: CREDENTIALS.secret }],
-      },
-    ],
+    merchants: SIM_MERCHANTS,
     clock,
     behaviour: { notifyTimeoutMs: 2000, ...overrides.behaviour },
   });
