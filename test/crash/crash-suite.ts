@@ -1,6 +1,6 @@
 /**
  * The crash suite CI runs on every `npm test`: each scenario once per database, with a fixed
- * seed and three kill rounds (three SIGKILLs per instance at seeded moments, then the last
+ * seed and two kill rounds (two SIGKILLs per instance at seeded moments, then the last
  * restart and the checks). The seed is in the test name; `npm run crash` runs many more.
  */
 import { describe, expect, it } from 'vitest';

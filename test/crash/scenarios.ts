@@ -51,7 +51,7 @@ async function underKills(world: World, moments: KillMoment[], load: () => Promi
 export const notificationBurst: Scenario = {
   name: 'notification burst',
   instances: 1,
-  rounds: 3,
+  rounds: 2,
   async round(world, r, memory) {
     const orders = payable(await createOrders(world, newKeys(world, `n${r}`, 20)));
     const moment = drawMoment(world.rng, ['acknowledged', 'acknowledged', 'ms'], orders.length);
@@ -66,7 +66,7 @@ export const notificationBurst: Scenario = {
 export const orderCreation: Scenario = {
   name: 'order creation',
   instances: 1,
-  rounds: 3,
+  rounds: 2,
   async round(world, r) {
     const retry = unanswered(world);
     const fresh = newKeys(world, `c${r}`, 24);
@@ -80,7 +80,7 @@ export const twoInstances: Scenario = {
   name: 'two instances',
   instances: 2,
   postgresOnly: true,
-  rounds: 3,
+  rounds: 2,
   async round(world, r, memory) {
     const orders = payable(await createOrders(world, newKeys(world, `p${r}`, 12)));
     const retry = unanswered(world);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bin/weapp-pay.js', import.meta.url));
-const CLOCK_SHIFT = fileURLToPath(new URL('./clock-shift.mjs', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('./instance-preload.mjs', import.meta.url));
 const BUILT_CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
 const LISTENING = /weapp-pay service listening on (http:\/\/\S+)/;
 
@@ -33,7 +33,7 @@ export async function startServiceProcess(
   }
   const child = spawn(
     process.execPath,
-    ['--import', CLOCK_SHIFT, CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
+    ['--import', PRELOAD, CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
     {
       cwd: REPO_ROOT,
       env: {
