@@ -20,6 +20,12 @@ export interface RunReport {
   acknowledged: number;
   created: number;
   paid: number;
+  /**
+   * Local orders no Idempotency-Key points to: a kill between saving an order and recording it
+   * on its key leaves one behind, and the retry makes another. Never sent to WeChat (the checks
+   * prove it), so no money rule is broken; counted to show how often it happens.
+   */
+  orphans: number;
   violations: string[];
   /** What the killed instances printed last, when something went wrong. */
   output: string;
@@ -57,6 +63,7 @@ export async function runSeed(
       acknowledged: world.ledger.acknowledged.size,
       created: world.ledger.created.length,
       paid: facts.wechat.filter((w) => w.trade_state === 'SUCCESS').length,
+      orphans: [...facts.orders.keys()].filter((id) => ![...facts.keyOrders.values()].includes(id)).length,
       violations: found,
       output: found.length > 0 ? world.output() : '',
     };

@@ -17,6 +17,8 @@ export interface Scenario {
   postgresOnly?: boolean;
   /** Kill rounds before the final restart. */
   rounds: number;
+  /** The seed CI runs (one round): chosen so the CI set kills at each kind of moment. */
+  ciSeed: number;
   /** One round: start instances, drive load, kill them; returns what happened, for the report. */
   round(world: World, round: number, memory: RunMemory): Promise<string>;
 }
@@ -52,6 +54,7 @@ export const notificationBurst: Scenario = {
   name: 'notification burst',
   instances: 1,
   rounds: 2,
+  ciSeed: 2, // right after the 7th SUCCESS reply
   async round(world, r, memory) {
     const orders = payable(await createOrders(world, newKeys(world, `n${r}`, 20)));
     const moment = drawMoment(world.rng, ['acknowledged', 'acknowledged', 'ms'], orders.length);
@@ -67,6 +70,7 @@ export const orderCreation: Scenario = {
   name: 'order creation',
   instances: 1,
   rounds: 2,
+  ciSeed: 3, // while the 15th unifiedorder is at WeChat
   async round(world, r) {
     const retry = unanswered(world);
     const fresh = newKeys(world, `c${r}`, 24);
@@ -81,6 +85,7 @@ export const twoInstances: Scenario = {
   instances: 2,
   postgresOnly: true,
   rounds: 2,
+  ciSeed: 1,
   async round(world, r, memory) {
     const orders = payable(await createOrders(world, newKeys(world, `p${r}`, 12)));
     const retry = unanswered(world);

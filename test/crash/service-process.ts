@@ -49,8 +49,8 @@ export async function startServiceProcess(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`service did not start in 30 s:\n${tail(lines)}`));
-    }, 30_000);
+      reject(new Error(`service did not start in 60 s:\n${tail(lines)}`));
+    }, 60_000);
     const collect = (chunk: Buffer) => {
       for (const line of String(chunk).split('\n')) {
         if (line === '') continue;
