@@ -38,7 +38,16 @@ if (seeds.some((s) => !Number.isInteger(s)) || scenarios.length === 0 || databas
 }
 
 const started = Date.now();
-const totals = { runs: 0, kills: 0, acknowledged: 0, created: 0, paid: 0, orphans: 0, violations: 0, errors: 0 };
+const totals = {
+  runs: 0,
+  kills: 0,
+  acknowledged: 0,
+  created: 0,
+  paid: 0,
+  orphans: 0,
+  violations: 0,
+  errors: 0,
+};
 for (const database of databases) {
   for (const scenario of scenarios) {
     if (scenario.postgresOnly && database.name !== 'postgres') continue;
@@ -52,7 +61,9 @@ for (const database of databases) {
         // The harness itself failed (an instance too slow to start on a busy machine): not a
         // verdict on the money rules, but never silent.
         totals.errors++;
-        process.stdout.write(`${database.name} | ${scenario.name} | seed ${seed} | ERROR ${(err as Error).message}\n`);
+        process.stdout.write(
+          `${database.name} | ${scenario.name} | seed ${seed} | ERROR ${(err as Error).message}\n`,
+        );
         continue;
       }
       totals.runs++;
