@@ -75,6 +75,17 @@ export function v3Env(payPublicKeyId: string): Record<string, string> {
   };
 }
 
+/** The simulator's one merchant, holding CREDENTIALS (and its v3 certificate and APIv3 key). */
+export const SIM_MERCHANTS = [
+  {
+    mchId: CREDENTIALS.mchId,
+    key: CREDENTIALS.key,
+    appids: [{ appid: CREDENTIALS.appid, secret: CREDENTIALS.secret }],
+    cert: V3_CREDENTIALS.merchantCert,
+    apiV3Key: V3_CREDENTIALS.apiV3Key,
+  },
+];
+
 /** The fields of a successful payment notification for `order`, as WeChat would send them. */
 export function paymentNotificationFields(
   order: { outTradeNo: string; amount: number },
@@ -137,15 +148,7 @@ export async function startHarness(
   const version = overrides.version ?? 'v2';
   const clock = createSimClock({ startMs: Date.UTC(2024, 0, 1, 4, 0, 0), frozen: true });
   const simulator = createSimulator({
-    merchants: [
-      {
-        mchId: CREDENTIALS.mchId,
-        key: CREDENTIALS.key,
-        appids: [{ appid: CREDENTIALS.appid, secret: CREDENTIALS.secret }],
-        cert: V3_CREDENTIALS.merchantCert,
-        apiV3Key: V3_CREDENTIALS.apiV3Key,
-      },
-    ],
+    merchants: SIM_MERCHANTS,
     // The fixture's TEST-ONLY key: generating an RSA key per suite costs a second.
     v3PrivateKey: V3_CREDENTIALS.payPrivateKey,
     clock,
