@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { ORDER_STATUSES } from '../orders/order.js';
 
 /** Shared response schemas; Fastify compiles them into fast serialisers and the OpenAPI document. */
 export const ErrorResponse = Type.Object({ code: Type.String(), message: Type.String() }, { $id: undefined });
@@ -11,7 +12,7 @@ export const OrderSchema = Type.Object({
   description: Type.String(),
   amount: Type.Integer({ description: 'fen' }),
   currency: Type.Literal('CNY'),
-  status: Type.Union(['PENDING', 'PAID', 'CLOSED', 'REFUNDED', 'REVIEW'].map((s) => Type.Literal(s))),
+  status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s))),
   createdAt: Type.String({ format: 'date-time' }),
   paidAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   expiresAt: Type.String({ format: 'date-time' }),
