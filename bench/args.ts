@@ -33,10 +33,21 @@ export interface BenchOptions {
   postgresUrl: string;
   /** Write a V8 CPU profile of each service process to bench/out/profiles. */
   profile: boolean;
+  /** Overwrite the committed record (bench/results.*) instead of writing to bench/out/. */
+  save: boolean;
+}
+
+/**
+ * Where a run writes its report. The committed bench/results.* is the record quoted in the docs,
+ * so an ordinary run (a quick check, a half-finished change) must not rewrite tracked files.
+ */
+export function reportPaths(options: Pick<BenchOptions, 'save'>): { json: string; md: string } {
+  const dir = options.save ? 'bench' : 'bench/out';
+  return { json: `${dir}/results.json`, md: `${dir}/results.md` };
 }
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--scenario NAME] [--db sqlite|postgres]
-                           [--connections N] [--duration S] [--profile]
+                           [--connections N] [--duration S] [--profile] [--save]
 
   --quick          short runs (the whole thing in under two minutes)
   --scenario NAME  ${SCENARIOS.join(', ')} (repeat or comma-separate for several; default all)
@@ -44,6 +55,8 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--scenario NAME] [--db 
   --connections N  concurrent connections (default 50)
   --duration S     seconds of load per scenario (default 10, baselines 5; --quick 3 and 2)
   --profile        write a CPU profile of each service process to bench/out/profiles/
+  --save           update the committed record bench/results.json and .md
+                   (without it the report goes to bench/out/, which git ignores)
   Environment: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
 `;
 
@@ -81,6 +94,7 @@ export function parseBenchArgs(
       baselineDurationS: Math.min(quick ? 2 : 5, durationS),
       postgresUrl: env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test',
       profile: values.profile ?? false,
+      save: values.save ?? false,
     },
   };
 }
@@ -95,6 +109,7 @@ function parse(argv: string[]) {
       connections: { type: 'string' },
       duration: { type: 'string' },
       profile: { type: 'boolean' },
+      save: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

@@ -1,15 +1,15 @@
 /**
  * `npm run bench [-- --quick] [--scenario NAME] [--db sqlite|postgres]`: measures the service
  * against a bare Fastify baseline measured in the same run, with the same connections, just
- * before each scenario. Writes bench/results.json and bench/results.md, prints a table, and
+ * before each scenario. Writes bench/out/results.json and .md (bench/results.* with --save), prints a table, and
  * exits 1 if a database check failed (a lost or double credit), never for a missed target.
  *
  * The service must be built first (`npm run bench` runs `npm run build`).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { redactUrl } from '../src/db/open.js';
-import { DATABASES_OF, parseBenchArgs, USAGE } from './args.js';
+import { DATABASES_OF, parseBenchArgs, reportPaths, USAGE } from './args.js';
 import { OUT_DIR, postgresProblem } from './databases.js';
 import { type LoadResult, runLoad } from './load.js';
 import { REPO_ROOT, startBaseline } from './processes.js';
@@ -98,9 +98,13 @@ async function main(argv: string[]): Promise<number> {
     targets: evaluateTargets(rows, options.connections),
     notes,
   };
-  writeReport(report, join(REPO_ROOT, 'bench', 'results.json'), join(REPO_ROOT, 'bench', 'results.md'));
+  const paths = reportPaths(options);
+  mkdirSync(join(REPO_ROOT, dirname(paths.json)), { recursive: true });
+  writeReport(report, join(REPO_ROOT, paths.json), join(REPO_ROOT, paths.md));
   printTable(report);
-  process.stdout.write('\nwrote bench/results.json and bench/results.md\n');
+  process.stdout.write(
+    `\nwrote ${paths.json} and ${paths.md}${options.save ? '' : ' (pass --save to update the committed bench/results.*)'}\n`,
+  );
   return rows.every((r) => r.check.ok) ? 0 : 1;
 }
 

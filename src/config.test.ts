@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasWechatCredentials, loadConfig } from './config.js';
+import { hasWechatCredentials, loadConfig, readTrustProxy } from './config.js';
 
 const valid = {
   WECHAT_APPID: 'wx1234567890abcdef',
@@ -62,5 +62,26 @@ describe('configuration', () => {
   it('detects demo mode by the absence of WeChat credentials', () => {
     expect(hasWechatCredentials({})).toBe(false);
     expect(hasWechatCredentials({ WECHAT_APPID: 'wx1234567890abcdef' })).toBe(true);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  const read = (raw: string) => {
+    const problems: string[] = [];
+    return { value: readTrustProxy(raw, problems), problems };
+  };
+
+  it('never trusts every hop: true is the one proxy in front of the service', () => {
+    expect(read('false').value).toBe(false);
+    expect(read('true').value).toBe(1);
+    expect(read('2').value).toBe(2);
+    expect(read('10.0.0.5, 10.0.1.0/24,::1').value).toEqual(['10.0.0.5', '10.0.1.0/24', '::1']);
+  });
+
+  it('refuses anything else, saying what it takes', () => {
+    const { value, problems } = read('yes');
+    expect(value).toBe(false);
+    expect(problems[0]).toMatch(/^TRUST_PROXY must be false, true \(one proxy\), a number of proxies/);
+    expect(read('10.0.0.5, proxy.internal').problems).toHaveLength(1);
   });
 });

@@ -20,8 +20,15 @@ export interface Config {
   reconcile: { afterMs: number; intervalMs: number; batch: number };
   maxOrderAmount: number;
   loginRatePerMinute: number;
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-For hops to believe: false (none), a number of proxies in front of us
+   * (`true` means 1), or the addresses/CIDRs of the proxies. Never "all": the left-most entry is
+   * whatever the client wrote.
+   */
+  trustProxy: TrustProxy;
 }
+
+export type TrustProxy = false | number | readonly string[];
 
 export interface WechatConfig {
   appid: string;
@@ -155,9 +162,37 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** True when the environment carries no WeChat credentials at all: `weapp-pay start` then runs the demo. */
+/** A WECHAT_* or WEAPP_PAY_* name weapp-pay does not know is a typo: one problem each, with the nearest name. */
+export function unknownSettings(env: Env): string[] {
+  const known = new Set<string>(KNOWN_VARIABLES);
+  return Object.keys(env)
+    .filter(
+      (name) =>
+        WATCHED_PREFIXES.some((p) => name.startsWith(p)) && !known.has(name) && !HARNESS_VARIABLES.has(name),
+    )
+    .map((name) => `${name} is not a setting weapp-pay knows${suggest(name)}`);
+}
+
+/** The credentials that make a real merchant: all of them, or none (the demo). */
+export const WECHAT_CREDENTIALS = [
+  'WECHAT_APPID',
+  'WECHAT_SECRET',
+  'WECHAT_MCHID',
+  'WECHAT_MCH_KEY',
+] as const;
+
+/**
+ * Which credentials are set (non-empty) and which are missing. `weapp-pay start` runs the demo
+ * only when none is set; some but not all is a mistake to report, never a reason to fall back.
+ */
+export function wechatCredentials(env: Env): { set: string[]; missing: string[] } {
+  const set = WECHAT_CREDENTIALS.filter((n) => env[n]?.trim());
+  return { set, missing: WECHAT_CREDENTIALS.filter((n) => !set.includes(n)) };
+}
+
+/** True when the environment carries any WeChat credential: `weapp-pay start` then serves for real. */
 export function hasWechatCredentials(env: Env): boolean {
-  return ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_MCHID', 'WECHAT_MCH_KEY'].some((n) => env[n]?.trim());
+  return wechatCredentials(env).set.length > 0;
 }
 
 /**
@@ -171,16 +206,7 @@ export function loadConfig(
   env: Env,
 ): { ok: true; config: Readonly<Config> } | { ok: false; problems: string[] } {
   const read = new Reader(env);
-  const known = new Set<string>(KNOWN_VARIABLES);
-  for (const name of Object.keys(env)) {
-    if (
-      WATCHED_PREFIXES.some((p) => name.startsWith(p)) &&
-      !known.has(name) &&
-      !HARNESS_VARIABLES.has(name)
-    ) {
-      read.problems.push(`${name} is not a setting weapp-pay knows${suggest(name)}`);
-    }
-  }
+  read.problems.push(...unknownSettings(env));
   const apiVersion = read.text('WECHAT_API_VERSION', 'v2');
   if (apiVersion !== 'v2')
     read.problems.push(`WECHAT_API_VERSION must be v2 (API v3 is not supported yet; it is ${apiVersion})`);
@@ -213,9 +239,7 @@ export function loadConfig(
   if (adminToken !== undefined && adminToken.length < 32) {
     read.problems.push(`ADMIN_TOKEN must be at least 32 characters (it is ${adminToken.length})`);
   }
-  const trustProxy = read.text('TRUST_PROXY', 'false');
-  if (trustProxy !== 'true' && trustProxy !== 'false')
-    read.problems.push('TRUST_PROXY must be true or false');
+  const trustProxy = readTrustProxy(read.text('TRUST_PROXY', 'false'), read.problems);
 
   const config: Config = {
     port: read.integer('PORT', DEFAULTS.port, 0, 65535),
@@ -245,7 +269,7 @@ export function loadConfig(
     },
     maxOrderAmount: read.integer('MAX_ORDER_AMOUNT_FEN', 1_000_000, 1, 2 ** 31 - 1),
     loginRatePerMinute: read.integer('LOGIN_RATE_PER_MINUTE', 30, 1, 100_000),
-    trustProxy: trustProxy === 'true',
+    trustProxy,
   };
   if (read.problems.length > 0) return { ok: false, problems: read.problems };
   return { ok: true, config: deepFreeze(config) };
@@ -278,6 +302,25 @@ function readMchCert(env: Env, problems: string[]): WechatConfig['mchCert'] {
     problems.push('WECHAT_MCH_CERT and WECHAT_MCH_CERT_KEY go together: set both (refunds need the pair)');
   }
   return undefined;
+}
+
+/**
+ * TRUST_PROXY: `false`; `true` or a hop count (how many proxies stand in front of the service);
+ * or a comma-separated list of the proxies' addresses or CIDRs. `true` trusts only the nearest
+ * proxy: trusting every hop would take the left-most X-Forwarded-For entry, which the client
+ * writes itself, and let it pick its own address for rate limits and spbill_create_ip.
+ */
+export function readTrustProxy(raw: string, problems: string[]): TrustProxy {
+  if (raw === 'false' || raw === '0') return false;
+  if (raw === 'true') return 1;
+  if (/^[0-9]{1,2}$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((e) => e.trim());
+  const address = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(\/[0-9]{1,3})?$/;
+  if (entries.every((e) => address.test(e))) return entries;
+  problems.push(
+    `TRUST_PROXY must be false, true (one proxy), a number of proxies, or their addresses such as 10.0.0.5,10.0.1.0/24 (it is ${JSON.stringify(raw)})`,
+  );
+  return false;
 }
 
 export function deepFreeze<T>(value: T): Readonly<T> {

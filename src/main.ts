@@ -61,7 +61,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const { config, log, catalogue } = options;
   const clock = options.clock ?? systemClock;
   const database = options.database ?? (await openDatabase(config.databaseUrl, { log }));
-  await migrateToLatest(database);
+  try {
+    await migrateToLatest(database);
+  } catch (err) {
+    // A service that never started must not leave a pool or a file handle open behind it.
+    if (!options.database) await database.close().catch(() => {});
+    throw err;
+  }
   const { db } = database;
 
   const metrics = createMetrics();

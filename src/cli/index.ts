@@ -1,55 +1,93 @@
 /**
- * The `weapp-pay` command. Each subcommand lives in its own file and receives argv and the
- * environment explicitly; only this dispatcher is called from bin/weapp-pay.js.
+ * The `weapp-pay` command, parsed by commander. Each subcommand is a CommandSpec in its own file;
+ * this dispatcher reads ./.env (or --env-file) for those that read settings and is the only code
+ * bin/weapp-pay.js calls.
  */
-export type Env = Readonly<Record<string, string | undefined>>;
+import { Command, CommanderError } from 'commander';
+import type { Env } from '../config.js';
+import { backupCommand, restoreCommand } from './backup.js';
+import { type CommandContext, type CommandSpec, configure, describe, type Io } from './command.js';
+import { describeEnvSource, EnvFileError, readEnvFile } from './env-file.js';
+import { migrateCommand } from './migrate.js';
+import { serveCommand } from './serve.js';
+import { simulateCommand } from './simulate.js';
+import { startCommand } from './start.js';
 
-type Command = (argv: string[], env: Env) => Promise<number>;
+export type { Env } from '../config.js';
+export type { Io } from './command.js';
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+export const COMMANDS: readonly CommandSpec[] = [
+  startCommand,
+  serveCommand,
+  migrateCommand,
+  simulateCommand,
+  backupCommand,
+  restoreCommand,
+];
 
-/** Registers a subcommand; kept as a table so `weapp-pay help` lists exactly what exists. */
-function command(name: string, summary: string, load: () => Promise<Command>): void {
-  COMMANDS[name] = { summary, load };
+const PROCESS_IO: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+export interface MainOptions {
+  io?: Io;
+  cwd?: string;
+  /** Resolves when a long-running command should stop (tests); default SIGINT or SIGTERM. */
+  untilStopped?: () => Promise<unknown>;
 }
 
-command(
-  'start',
-  'demo mode when no WeChat credentials are set: service + simulator on SQLite',
-  async () => (await import('./start.js')).runStart,
-);
-command(
-  'serve',
-  'run the payment service alone, configured from the environment',
-  async () => (await import('./serve.js')).runServe,
-);
-command(
-  'migrate',
-  'apply database migrations and exit',
-  async () => (await import('./migrate.js')).runMigrate,
-);
-command(
-  'simulate',
-  'run the WeChat simulator (login + Pay API v2) on port 3100',
-  async () => (await import('./simulate.js')).runSimulate,
-);
-
-function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `Usage: weapp-pay <command> [options]\n\nCommands:\n${lines.join('\n')}\n`;
-}
-
-export async function main(argv: string[], env: Env): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(usage());
-    return name === undefined ? 1 : 0;
+export async function main(argv: string[], env: Env, options: MainOptions = {}): Promise<number> {
+  const io = options.io ?? PROCESS_IO;
+  const base = { io, cwd: options.cwd ?? process.cwd(), untilStopped: options.untilStopped };
+  let exitCode = 0;
+  const program = configure(new Command('weapp-pay'), io)
+    .description('Self-hosted payment backend for WeChat Mini Programs, with a WeChat simulator.')
+    .usage('<command> [options]')
+    .helpCommand('help [command]', 'show the help of a command')
+    .addHelpText(
+      'after',
+      '\nRun `weapp-pay <command> --help` for its options and the environment variables it reads.\n' +
+        'Settings come from the environment and from ./.env when that file exists (real variables win).\n',
+    );
+  for (const spec of COMMANDS) {
+    describe(configure(program.command(spec.name), io), spec).action(async (...received: unknown[]) => {
+      const command = received.at(-1) as Command;
+      exitCode = await runSpec(spec, command.args, command.opts(), env, base);
+    });
   }
-  const entry = COMMANDS[name];
-  if (!entry) {
-    process.stderr.write(`Unknown command ${JSON.stringify(name)}.\n\n${usage()}`);
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
     return 1;
   }
-  const run = await entry.load();
-  return run(rest, env);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  return exitCode;
+}
+
+async function runSpec(
+  spec: CommandSpec,
+  args: string[],
+  options: Record<string, string | boolean | undefined>,
+  real: Env,
+  base: Omit<CommandContext, 'env'>,
+): Promise<number> {
+  const { io, cwd } = base;
+  let env = real;
+  if (spec.readsSettings) {
+    try {
+      const read = readEnvFile(real, cwd, options.envFile as string | undefined);
+      io.err(describeEnvSource(read));
+      env = read.env;
+    } catch (err) {
+      if (!(err instanceof EnvFileError)) throw err;
+      io.err(`weapp-pay ${spec.name}: ${err.message}\n`);
+      return 1;
+    }
+  }
+  return spec.run(args, options, { ...base, env });
 }

@@ -1,22 +1,33 @@
+import { DEFAULTS } from '../config.js';
 import { migrateToLatest } from '../db/migrations.js';
 import { openDatabase } from '../db/open.js';
-import type { Env } from './index.js';
+import type { CommandSpec } from './command.js';
+import { startupFailure } from './startup-errors.js';
 
 /** Applies migrations to DATABASE_URL and exits. Start-up applies them too; this is for deploy pipelines. */
-export async function runMigrate(_argv: string[], env: Env): Promise<number> {
-  const url = env.DATABASE_URL?.trim() || 'sqlite:./data/weapp-pay.db';
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(url)) {
-    process.stderr.write('weapp-pay migrate: DATABASE_URL must start with sqlite: or postgres://\n');
-    return 1;
-  }
-  const database = await openDatabase(url);
-  try {
-    const applied = await migrateToLatest(database);
-    process.stdout.write(
-      applied.length === 0 ? 'Database is up to date.\n' : `Applied migrations: ${applied.join(', ')}\n`,
-    );
+export const migrateCommand: CommandSpec = {
+  name: 'migrate',
+  summary: 'apply database migrations and exit (start and serve also apply them)',
+  options: [],
+  env: ['DATABASE_URL', 'LOG_LEVEL'],
+  examples: ['weapp-pay migrate', 'DATABASE_URL=postgres://weapp@db:5432/weapp weapp-pay migrate'],
+  readsSettings: true,
+  async run(_args, _options, { env, io }) {
+    const url = env.DATABASE_URL?.trim() || DEFAULTS.databaseUrl;
+    try {
+      const database = await openDatabase(url);
+      try {
+        const applied = await migrateToLatest(database);
+        io.out(
+          applied.length === 0 ? 'Database is up to date.\n' : `Applied migrations: ${applied.join(', ')}\n`,
+        );
+      } finally {
+        await database.close();
+      }
+    } catch (err) {
+      io.err(startupFailure(err, { databaseUrl: url }, env.LOG_LEVEL?.trim()));
+      return 1;
+    }
     return 0;
-  } finally {
-    await database.close();
-  }
-}
+  },
+};

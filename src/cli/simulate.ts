@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   createSimulator,
   generateTestCertificates,
@@ -13,7 +12,10 @@ import {
   V3_KEY_MODES,
   type V3KeyMode,
 } from '../simulator/index.js';
+import { untilSignal } from './args.js';
+import { type CommandSpec, type Options, parseSpecArgs } from './command.js';
 import type { Env } from './index.js';
+import { startupFailure } from './startup-errors.js';
 
 /**
  * `weapp-pay simulate`: runs the WeChat simulator until SIGINT/SIGTERM. Merchants come from the
@@ -21,11 +23,39 @@ import type { Env } from './index.js';
  * WECHAT_MCH_CERT) or from `--merchants file.json`. It prints what it serves, never a key or secret.
  */
 
-const USAGE = `Usage: weapp-pay simulate [--port 3100] [--host 127.0.0.1] [--merchants file.json]
-                         [--time-scale N] [--tls-port 3101] [--tls-cert f --tls-key f --tls-ca f]
-                         [--cert-dir ./data/sim-certs] [--order-lifetime-days 7]
-                         [--v3-key-mode public-key|certificate|both]
-`;
+/** The simulator's options; a new one is one entry here and one read in `startSimulator`. */
+const SIMULATE_OPTIONS = [
+  { flags: '--port <port>', about: 'HTTP port (default 3100; 0 picks a free one), e.g. --port 3100' },
+  { flags: '--host <address>', about: 'address to listen on (default 127.0.0.1), e.g. --host 0.0.0.0' },
+  {
+    flags: '--merchants <file>',
+    about: 'merchants from a JSON file instead of WECHAT_*, e.g. --merchants merchants.json',
+  },
+  { flags: '--time-scale <n>', about: 'divide notification waits by n (default 1), e.g. --time-scale 60' },
+  {
+    flags: '--tls-port <port>',
+    about: 'HTTPS port for refunds with a client certificate (default 3101), e.g. --tls-port 3101',
+  },
+  {
+    flags: '--tls-cert <file>',
+    about: 'HTTPS server certificate (with --tls-key and --tls-ca), e.g. --tls-cert server.pem',
+  },
+  { flags: '--tls-key <file>', about: 'its private key, e.g. --tls-key server-key.pem' },
+  { flags: '--tls-ca <file>', about: "CA of the merchants' client certificates, e.g. --tls-ca ca.pem" },
+  {
+    flags: '--cert-dir <dir>',
+    about: 'where generated test certificates go (default ./data/sim-certs), e.g. --cert-dir /tmp/certs',
+  },
+  {
+    flags: '--order-lifetime-days <days>',
+    about: 'how long an order without time_expire stays payable (default 7), e.g. --order-lifetime-days 7',
+  },
+  {
+    flags: '--v3-key-mode <mode>',
+    about:
+      'how API v3 answers are signed: public-key, certificate or both (default public-key), e.g. --v3-key-mode both',
+  },
+];
 
 const ROUTES = [
   'GET  /sns/jscode2session',
@@ -87,23 +117,27 @@ export async function startSimulateCommand(
   env: Env,
   write: (s: string) => void,
 ): Promise<RunningSimulator> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'tls-port': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'tls-ca': { type: 'string' },
-      'cert-dir': { type: 'string' },
-      merchants: { type: 'string' },
-      'time-scale': { type: 'string' },
-      'order-lifetime-days': { type: 'string' },
-      'v3-key-mode': { type: 'string' },
-    },
-    strict: true,
-  });
+  return startSimulator(parseSpecArgs(simulateCommand, argv).options, env, write);
+}
+
+async function startSimulator(
+  options: Options,
+  env: Env,
+  write: (s: string) => void,
+): Promise<RunningSimulator> {
+  const values = {
+    port: options.port as string | undefined,
+    host: options.host as string | undefined,
+    merchants: options.merchants as string | undefined,
+    'time-scale': options.timeScale as string | undefined,
+    'tls-port': options.tlsPort as string | undefined,
+    'tls-cert': options.tlsCert as string | undefined,
+    'tls-key': options.tlsKey as string | undefined,
+    'tls-ca': options.tlsCa as string | undefined,
+    'cert-dir': options.certDir as string | undefined,
+    'order-lifetime-days': options.orderLifetimeDays as string | undefined,
+    'v3-key-mode': options.v3KeyMode as string | undefined,
+  };
   const merchants = values.merchants ? loadMerchantsFromFile(values.merchants) : loadMerchantsFromEnv(env);
   if (merchants.length === 0) {
     throw new Error(
@@ -161,11 +195,11 @@ export async function startSimulateCommand(
     write(
       '  no HTTPS port: refunds are accepted over plain HTTP (pass --tls-port to require the client certificate)\n',
     );
-  for (const m of merchants)
-    write(`  merchant ${m.mchId}: appids ${m.appids.map((a) => a.appid).join(', ')}\n`);
   write(
     `  v3 keys: ${v3KeyMode} mode, WeChat Pay private key ${v3PrivateKey ? 'from WECHAT_PAY_PRIVATE_KEY' : 'generated'}; public key and certificates at ${listening.url}/sim/v3/keys\n`,
   );
+  for (const m of merchants)
+    write(`  merchant ${m.mchId}: appids ${m.appids.map((a) => a.appid).join(', ')}\n`);
   write(`  time scale ${timeScale}\n  WeChat routes:\n${ROUTES.map((r) => `    ${r}\n`).join('')}`);
   write(`  control routes:\n${CONTROL.map((r) => `    ${r}\n`).join('')}`);
   write(
@@ -174,22 +208,35 @@ export async function startSimulateCommand(
   return { simulator, ...listening, close: () => simulator.close() };
 }
 
-export async function runSimulate(argv: string[], env: Env): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
+export const simulateCommand: CommandSpec = {
+  name: 'simulate',
+  summary: 'run the WeChat simulator (login + Pay API v2 and v3) on port 3100, no real money',
+  options: SIMULATE_OPTIONS,
+  env: ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_MCHID', 'WECHAT_MCH_KEY', 'WECHAT_MCH_CERT'],
+  examples: [
+    'weapp-pay simulate --port 3100 --time-scale 60',
+    'weapp-pay simulate --merchants merchants.json --tls-port 3101',
+  ],
+  readsSettings: true,
+  async run(_args, options, { env, io, untilStopped }) {
+    let running: RunningSimulator;
+    try {
+      running = await startSimulator(options, env, io.out);
+    } catch (error) {
+      const port = Number(options.port ?? 3100);
+      const tlsPort = Number(options.tlsPort ?? (port === 0 ? 0 : 3101));
+      const listeners = [
+        { what: 'simulator', port, setting: '--port' },
+        { what: "simulator's HTTPS", port: tlsPort, setting: '--tls-port' },
+      ];
+      io.err(
+        `${startupFailure(error, { listeners }, env.LOG_LEVEL?.trim()).replace(/^weapp-pay: /, 'weapp-pay simulate: ')}`,
+      );
+      io.err('Run `weapp-pay simulate --help` for the options.\n');
+      return 1;
+    }
+    await (untilStopped ?? untilSignal)();
+    await running.close();
     return 0;
-  }
-  let running: RunningSimulator;
-  try {
-    running = await startSimulateCommand(argv, env, (s) => process.stdout.write(s));
-  } catch (error) {
-    process.stderr.write(`weapp-pay simulate: ${(error as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  await new Promise<void>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
-  await running.close();
-  return 0;
-}
+  },
+};

@@ -1,4 +1,3 @@
-import { randomBytes, randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -8,6 +7,9 @@ import type { DbHandle } from '../db/open.js';
 import { createService, type Service } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { createSimulator } from '../simulator/simulator.js';
+import { type DemoCredentials, generateDemoCredentials } from './demo-credentials.js';
+
+export { generateDemoCredentials } from './demo-credentials.js';
 
 export interface DemoOptions {
   /** Service port; 0 picks a free one. Default 3000. */
@@ -20,6 +22,8 @@ export interface DemoOptions {
   timeScale?: number;
   log?: Logger;
   catalogue?: Catalogue;
+  /** Credentials to reuse (`weapp-pay start` keeps them in ./data/); fresh ones by default. */
+  credentials?: DemoCredentials;
 }
 
 export interface Demo {
@@ -34,20 +38,6 @@ export interface Demo {
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/**
- * Fresh test credentials for one demo run: the service and the simulator share them, and they
- * are worthless anywhere else.
- */
-export function generateDemoCredentials() {
-  return {
-    appid: `wx${randomBytes(8).toString('hex')}`,
-    secret: randomBytes(16).toString('hex'),
-    mchId: `19${String(randomInt(10_000_000, 99_999_999))}`,
-    key: randomBytes(24).toString('base64url').slice(0, 32),
-    adminToken: randomBytes(24).toString('base64url'),
-  };
-}
-
 async function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -60,13 +50,14 @@ async function freePort(host: string): Promise<number> {
 }
 
 /**
- * Demo mode: the simulator and the service in one process, on SQLite, with fresh credentials.
+ * Demo mode: the simulator and the service in one process, on SQLite, with the credentials given
+ * (`weapp-pay start` keeps them in ./data/) or fresh ones.
  * The browser demo (web/) is served by the service at /. Used by `weapp-pay start` and by the
  * end-to-end browser tests.
  */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const host = options.host ?? '127.0.0.1';
-  const creds = generateDemoCredentials();
+  const creds = options.credentials ?? generateDemoCredentials();
   const log = options.log ?? createLogger('warn');
   const catalogue = options.catalogue ?? loadDemoCatalogue();
 

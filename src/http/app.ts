@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Clock } from '../clock.js';
+import type { TrustProxy } from '../config.js';
 import type { NotifyOutcome } from '../orders/notify-service.js';
 import type { OrderService } from '../orders/order-service.js';
 import { type AuthDeps, registerAuth } from './auth.js';
@@ -30,7 +31,7 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   refunds: RefundRouteDeps['refunds'];
   metrics: OpsDeps['metrics'];
   loginRatePerMinute: number;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   /** Demo mode only: serves web/ at / and the page's configuration. */
   demo?: DemoRouteDeps;
   /** How long a request may take to arrive, headers and body; default {@link REQUEST_TIMEOUT_MS}. */
@@ -40,12 +41,21 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
 /** docs/service.md promises that a body still arriving after this is cut off (408 or a close). */
 export const REQUEST_TIMEOUT_MS = 10_000;
 
+/** A hop count becomes "the nearest n hops"; an address list is copied out of the frozen config. */
+function fastifyTrustProxy(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return [...trust];
+}
+
 /** Builds the service's HTTP app without listening, so tests use inject() and production calls listen(). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const requestTimeout = deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    trustProxy: deps.trustProxy,
+    trustProxy: fastifyTrustProxy(deps.trustProxy),
     bodyLimit: 16 * 1024,
     // A body that trickles in is cut off (checklist A3). Node checks these limits only every
     // connectionsCheckingInterval (30 s by default), and headersTimeout defaults to 60 s: left

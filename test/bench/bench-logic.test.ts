@@ -3,8 +3,11 @@
  * database check that must catch a lost or double credit. (The load runs themselves are not
  * tests: they take minutes and their numbers depend on the machine.)
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseBenchArgs } from '../../bench/args.js';
+import { parseBenchArgs, reportPaths } from '../../bench/args.js';
 import type { LoadResult } from '../../bench/load.js';
 import { type PreparedOrder, prepareOrders } from '../../bench/prepare.js';
 import { evaluateTargets, type Row } from '../../bench/report.js';
@@ -12,6 +15,8 @@ import { checkCredits } from '../../bench/verify.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { type DbHandle, openDatabase } from '../../src/db/open.js';
 import { createOrderStore } from '../../src/orders/order-store.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('bench options', () => {
   it('runs every scenario on both databases by default, shorter with --quick', () => {
@@ -48,6 +53,20 @@ describe('bench options', () => {
       ok: false,
       problem: '--db must be sqlite or postgres (it is mysql)',
     });
+  });
+});
+
+describe('bench report location', () => {
+  it('writes to the git-ignored bench/out/ unless --save asks to update the committed record', () => {
+    const plain = parseBenchArgs(['--quick'], {});
+    const saved = parseBenchArgs(['--quick', '--save'], {});
+    if (!plain.ok || !saved.ok) throw new Error('options should parse');
+    expect(reportPaths(plain.options)).toEqual({
+      json: 'bench/out/results.json',
+      md: 'bench/out/results.md',
+    });
+    expect(reportPaths(saved.options)).toEqual({ json: 'bench/results.json', md: 'bench/results.md' });
+    expect(readFileSync(join(REPO, '.gitignore'), 'utf8').split('\n')).toContain('bench/out/');
   });
 });
 

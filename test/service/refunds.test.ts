@@ -245,6 +245,35 @@ for (const database of testDatabases()) {
       );
     });
 
+    it('has the money invariants catch a refund row beyond what was paid', async () => {
+      const order = await paidOrder();
+      const row = {
+        id: `bogus-${database.name}`,
+        order_id: order.id,
+        out_refund_no: `BOGUS${database.name}`,
+        amount: 2801,
+        reason: '',
+        status: 'PROCESSING',
+        refund_id: null,
+        last_error: null,
+        attempts: 0,
+        requested_by: 'test',
+        created_at: 0,
+        updated_at: 0,
+        settled_at: null,
+        last_queried_at: null,
+        lease_until: null,
+        lease_owner: null,
+      };
+      await db.db.insertInto('refunds').values(row).execute();
+      const problems = await moneyInvariantViolations(db.db);
+      await db.db.deleteFrom('refunds').where('id', '=', row.id).execute();
+      expect(problems).toEqual([
+        `order ${order.id} refunds 2801 of 2800 paid`,
+        `order ${order.id} ledger says 0, refunds say 2801`,
+      ]);
+    });
+
     it('frees the amount of a refund WeChat closed and raises an anomaly', async () => {
       const order = await paidOrder();
       await h.sim('/sim/faults', { fault: 'REFUND_CLOSED', out_trade_no: order.outTradeNo, times: 1 });
