@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Refund } from '../orders/refund.js';
 import type { RefundService } from '../orders/refund-service.js';
 import type { RefundStore } from '../orders/refund-store.js';
+import { intervalJob } from './interval-job.js';
 
 export interface RefundReconcilerDeps {
   refunds: Pick<RefundStore, 'claimForReconcile'>;
@@ -32,8 +33,6 @@ export function createRefundReconciler(deps: RefundReconcilerDeps) {
   const { clock, log, settings } = deps;
   const owner = deps.owner ?? randomUUID();
   const leaseMs = settings.leaseMs ?? Math.max(settings.intervalMs * 2, 30_000);
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<RefundCycleReport> | undefined;
 
   async function runOnce(): Promise<RefundCycleReport> {
     const now = clock.now();
@@ -63,26 +62,12 @@ export function createRefundReconciler(deps: RefundReconcilerDeps) {
 
   return {
     runOnce,
-    start(): void {
-      if (timer) return;
-      timer = setInterval(() => {
-        if (running) return;
-        running = runOnce()
-          .catch((err) => {
-            log.error({ err }, 'refund reconciler cycle failed');
-            return { claimed: 0, settled: 0, failed: 1 };
-          })
-          .finally(() => {
-            running = undefined;
-          });
-      }, settings.intervalMs);
-      timer.unref();
-    },
-    async stop(): Promise<void> {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
+    ...intervalJob(runOnce, {
+      intervalMs: settings.intervalMs,
+      log,
+      name: 'refund reconciler',
+      failed: { claimed: 0, settled: 0, failed: 1 },
+    }),
   };
 }
 
