@@ -8,12 +8,16 @@ import type { WechatConfig } from './config.js';
 import type { V3Settings } from './config-v3.js';
 import { createV3Gateway } from './orders/gateway-v3.js';
 import type { PaymentGateway } from './orders/ports.js';
+import type { RefundGateway } from './orders/refund-gateway.js';
+import { createV3RefundGateway } from './orders/refund-gateway-v3.js';
 import { createV3Client } from './wechat/v3/client.js';
 import { createCertificateRefreshPolicy, createV3KeyStore, type RefreshTrigger } from './wechat/v3/keys.js';
 import type { V3KeyResolver } from './wechat/v3/sign.js';
 
 export interface V3Payments {
   gateway: PaymentGateway;
+  /** Refunds over 《退款申请》; their notifications are recorded on the v3 route, queries settle them. */
+  refundGateway: RefundGateway;
   keys: V3KeyResolver;
   /** Downloads platform certificates for an unknown serial (rate limited); true when keys changed. */
   refreshKeys(serial: string): Promise<boolean>;
@@ -68,6 +72,7 @@ export function createV3Payments(
         merchantPrivateKey: v3.merchantPrivateKey,
       },
     }),
+    refundGateway: createV3RefundGateway(client, { notifyUrl: wechat.notifyUrl }),
     keys: keys.resolve,
     // A WeChat Pay public key id cannot be downloaded: only a certificate serial is worth a try.
     refreshKeys: (serial) =>

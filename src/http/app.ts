@@ -17,6 +17,7 @@ import { notifyV3Routes } from './routes/notify-v3.js';
 import { type OpsDeps, opsRoutes } from './routes/ops.js';
 import { type IdempotencyPort, orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
+import { type RefundRouteDeps, refundRoutes } from './routes/refunds.js';
 
 export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   log: Logger;
@@ -29,6 +30,10 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   notify?: (raw: Buffer) => Promise<NotifyOutcome>;
   /** API v3 only: handles POST /payment/wxnotify/v3 (resolves when durable; throws to refuse). */
   notifyV3?: (raw: Buffer, headers: IncomingHttpHeaders) => Promise<void>;
+  /** The v2 refund notification; absent, POST /payment/refundnotify is not served. */
+  notifyRefund?(raw: Buffer): Promise<NotifyOutcome>;
+  /** Refunds (POST /admin/orders/:id/refunds and the refunds shown with an order). */
+  refunds: RefundRouteDeps['refunds'];
   metrics: OpsDeps['metrics'];
   loginRatePerMinute: number;
   trustProxy: TrustProxy;
@@ -86,8 +91,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ratePerMinute: deps.loginRatePerMinute,
   });
   await app.register(productRoutes, { catalogue: deps.catalogue });
-  await app.register(orderRoutes, { orders: deps.orders, idempotency: deps.idempotency, clock: deps.clock });
-  if (deps.notify) await app.register(notifyRoutes, { handle: deps.notify });
+  await app.register(orderRoutes, {
+    orders: deps.orders,
+    idempotency: deps.idempotency,
+    clock: deps.clock,
+    refundsOf: (orderId) => deps.refunds.listForOrder(orderId),
+  });
+  await app.register(refundRoutes, {
+    refunds: deps.refunds,
+    idempotency: deps.idempotency,
+    clock: deps.clock,
+  });
+  if (deps.notify)
+    await app.register(notifyRoutes, {
+      handle: deps.notify,
+      ...(deps.notifyRefund && { handleRefund: deps.notifyRefund }),
+    });
   if (deps.notifyV3) await app.register(notifyV3Routes, { handle: deps.notifyV3 });
   await app.register(opsRoutes, deps);
   await app.register(docsRoutes);
