@@ -101,6 +101,7 @@ describe('security of the HTTP API', () => {
     const paths = Object.keys(JSON.parse(docs.text).paths).sort();
     expect(paths).toEqual([
       '/admin/anomalies',
+      '/admin/audit',
       '/api/login',
       '/api/orders',
       '/api/orders/{id}',
