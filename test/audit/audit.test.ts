@@ -212,6 +212,47 @@ for (const database of testDatabases()) {
       });
     });
 
+    const refund = (orderId: string, n: number, amount: number) => ({
+      id: `refund-${orderId}-${n}`,
+      order_id: orderId,
+      out_refund_no: `R${orderId}${n}`,
+      amount,
+      reason: 'audit test',
+      status: 'PROCESSING',
+      attempts: 0,
+      requested_by: 'admin',
+      created_at: T0 + 200,
+      updated_at: T0 + 200,
+    });
+
+    it.runIf(MIGRATION_NAMES.includes('0004_refunds'))(
+      'refunds-within-paid: two refunds written past the conditional UPDATE that add up to more than was paid',
+      async () => {
+        const { db, s } = await seeded();
+        // The order's refunded_fen ledger has a CHECK; the refund rows themselves have none across rows.
+        await db
+
+          .insertInto('refunds')
+          .values([refund(s.notified.id, 1, 60), refund(s.notified.id, 2, 60)])
+          .execute();
+        const report = await runAudit(db, AUDIT_CHECKS);
+        expect(failing(report)).toEqual({ 'refunds-within-paid': [s.notified.id] });
+        expect(report.checks.find((c) => c.name === 'refunds-within-paid')!.findings[0]!.detail).toBe(
+          'refunds reserve 120 fen (ledger 0) of 100 fen paid',
+        );
+      },
+    );
+
+    it.runIf(MIGRATION_NAMES.includes('0004_refunds'))(
+      'refund-count-limit: a 51st refund for one order',
+      async () => {
+        const { db, s } = await seeded();
+        const rows = Array.from({ length: 51 }, (_, i) => refund(s.queried.id, i, 1));
+        await db.insertInto('refunds').values(rows).execute();
+        expect(failing(await runAudit(db, AUDIT_CHECKS))).toEqual({ 'refund-count-limit': [s.queried.id] });
+      },
+    );
+
     it('reports a check that cannot run as an error, never as passing', async () => {
       const { db, s } = await seeded();
       await db
