@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import type { Env } from '../config.js';
+import { auditCommand } from './audit.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { type CommandContext, type CommandSpec, configure, describe, type Io } from './command.js';
 import { doctorCommand } from './doctor.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   simulateCommand,
   backupCommand,
   restoreCommand,
+  auditCommand,
 ];
 
 const PROCESS_IO: Io = {

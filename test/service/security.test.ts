@@ -106,6 +106,7 @@ for (const version of API_VERSIONS)
       const paths = Object.keys(JSON.parse(docs.text).paths).sort();
       expect(paths).toEqual([
         '/admin/anomalies',
+        '/admin/audit',
         '/admin/orders/{id}/refunds',
         '/api/login',
         '/api/orders',

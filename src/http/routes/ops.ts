@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
+import type { AuditReport } from '../../audit/audit.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { AuditReportSchema } from '../audit-schema.js';
 
 export interface OpsDeps {
   metrics: Metrics;
   countOrders(): Promise<Readonly<Record<string, number>>>;
   pingDatabase(): Promise<void>;
   listAnomalies(): Promise<unknown[]>;
+  /** The money-rule audit (src/audit/), as `weapp-pay audit --json` prints it. */
+  audit(): Promise<AuditReport>;
 }
 
 /** Health, metrics and the admin views. */
@@ -40,5 +44,14 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<vo
     async () => ({
       anomalies: await deps.listAnomalies(),
     }),
+  );
+
+  app.get(
+    '/admin/audit',
+    {
+      config: { auth: 'admin' },
+      schema: { summary: 'The money-rule audit (weapp-pay audit)', response: { 200: AuditReportSchema } },
+    },
+    () => deps.audit(),
   );
 }
