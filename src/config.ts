@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { V2SignType } from './wechat/v2/sign.js';
 
 /**
@@ -39,6 +40,12 @@ export interface WechatConfig {
   payBaseUrl: string;
   apiBaseUrl: string;
   timeoutMs: number;
+  /**
+   * The merchant API certificate and its key (PEM), from WECHAT_MCH_CERT and WECHAT_MCH_CERT_KEY:
+   * v2 refunds present them over mutual TLS. Absent: refunds stay PROCESSING with
+   * CLIENT_CERT_REQUIRED until they are configured.
+   */
+  mchCert: { cert: string; key: string } | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -249,6 +256,7 @@ export function loadConfig(
       payBaseUrl: read.url('WECHAT_PAY_BASE_URL', DEFAULTS.payBaseUrl),
       apiBaseUrl: read.url('WECHAT_API_BASE_URL', DEFAULTS.apiBaseUrl),
       timeoutMs: read.integer('WECHAT_TIMEOUT_MS', 5000, 100, 60_000),
+      mchCert: readMchCert(env, read.problems),
     },
     adminToken,
     cataloguePath: read.text('CATALOGUE_FILE', DEFAULTS.cataloguePath),
@@ -265,6 +273,35 @@ export function loadConfig(
   };
   if (read.problems.length > 0) return { ok: false, problems: read.problems };
   return { ok: true, config: deepFreeze(config) };
+}
+
+const PEM = /^-----BEGIN [A-Z0-9 ]+-----/;
+
+/** A PEM given inline (`\n` escapes allowed) or as a path. Problems never quote the content. */
+function readPem(env: Env, name: string, problems: string[]): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  if (PEM.test(raw)) return raw.replace(/\\n/g, '\n');
+  try {
+    const text = readFileSync(raw, 'utf8');
+    if (PEM.test(text.trim())) return text;
+    problems.push(`${name} points to ${raw}, which does not hold a PEM ("-----BEGIN …" is missing)`);
+  } catch (err) {
+    problems.push(
+      `${name} must be a PEM or a readable file; cannot read ${raw} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+  return undefined;
+}
+
+function readMchCert(env: Env, problems: string[]): WechatConfig['mchCert'] {
+  const cert = readPem(env, 'WECHAT_MCH_CERT', problems);
+  const key = readPem(env, 'WECHAT_MCH_CERT_KEY', problems);
+  if (cert && key) return { cert, key };
+  if (Boolean(env.WECHAT_MCH_CERT?.trim()) !== Boolean(env.WECHAT_MCH_CERT_KEY?.trim())) {
+    problems.push('WECHAT_MCH_CERT and WECHAT_MCH_CERT_KEY go together: set both (refunds need the pair)');
+  }
+  return undefined;
 }
 
 /**

@@ -15,6 +15,7 @@ import { type DbHandle, openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
 import type { DemoRouteDeps } from './http/routes/demo.js';
 import { createReconciler, type Reconciler } from './jobs/reconciler.js';
+import { createRefundReconciler, type RefundReconciler } from './jobs/refund-reconciler.js';
 import { createMetrics } from './observability/metrics.js';
 import { createAnomalyStore } from './orders/anomaly-store.js';
 import { createIdempotencyStore } from './orders/idempotency-store.js';
@@ -23,6 +24,10 @@ import { createOrderService } from './orders/order-service.js';
 import { createOrderStore } from './orders/order-store.js';
 import { createOutTradeNoGenerator } from './orders/out-trade-no.js';
 import { createQuerySettler } from './orders/query-settler.js';
+import { createV2RefundGateway, refundNotifyUrlFor } from './orders/refund-gateway-v2.js';
+import { createRefundNotifyService } from './orders/refund-notify-service.js';
+import { createRefundService } from './orders/refund-service.js';
+import { createRefundStore } from './orders/refund-store.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
 import { createLoginClient } from './wechat/login/code2session.js';
@@ -38,12 +43,16 @@ export interface ServiceOptions {
   demo?: DemoRouteDeps;
   /** Waits between upstream retries; tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
+  /** Trust this CA for WeChat's hosts instead of the system store: tests against an HTTPS simulator. */
+  wechatCa?: string;
 }
 
 export interface Service {
   app: FastifyInstance;
   database: DbHandle;
+  /** The order reconciler; its start() and stop() drive the refund reconciler too. */
   reconciler: Reconciler;
+  refundReconciler: RefundReconciler;
   /** Stops the reconciler, the HTTP server and (when this service opened it) the database. */
   close(): Promise<void>;
 }
@@ -75,6 +84,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     key: wechat.mchKey,
     signType: wechat.signType,
     timeoutMs: wechat.timeoutMs,
+    ...(options.wechatCa && { ca: options.wechatCa }),
+    // 《申请退款》 is mutual TLS: the merchant certificate is presented on /secapi/ calls only.
+    ...(wechat.mchCert && {
+      clientCert: { ...wechat.mchCert, ...(options.wechatCa && { ca: options.wechatCa }) },
+    }),
   });
   const loginClient = createLoginClient({
     baseUrl: wechat.apiBaseUrl,
@@ -128,7 +142,34 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     sessionTtlMs: config.sessionTtlMs,
   });
-  const reconciler = createReconciler({
+  const refundStore = createRefundStore(db);
+  const refunds = createRefundService({
+    refunds: refundStore,
+    orders,
+    anomalies,
+    gateway: createV2RefundGateway(pay, { notifyUrl: refundNotifyUrlFor(wechat.notifyUrl) }),
+    clock,
+    log,
+    metrics,
+    newOutRefundNo: prefixed('R', createOutTradeNoGenerator()),
+    sleep: options.sleep,
+  });
+  const notifyRefund = createRefundNotifyService({
+    refunds,
+    anomalies,
+    clock,
+    log,
+    metrics,
+    settings: { appid: wechat.appid, mchId: wechat.mchId, mchKey: wechat.mchKey },
+  });
+  const refundReconciler = createRefundReconciler({
+    refunds: refundStore,
+    service: refunds,
+    clock,
+    log,
+    settings: config.reconcile,
+  });
+  const orderReconciler = createReconciler({
     orders,
     pay,
     settle,
@@ -138,6 +179,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     sleep: options.sleep,
     settings: config.reconcile,
   });
+  // One switch for both jobs, so whoever starts the reconciler starts refunds' too.
+  const reconciler: Reconciler = {
+    ...orderReconciler,
+    start() {
+      orderReconciler.start();
+      refundReconciler.start();
+    },
+    async stop() {
+      await Promise.all([orderReconciler.stop(), refundReconciler.stop()]);
+    },
+  };
 
   const app = await buildApp({
     log,
@@ -147,6 +199,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     orders: orderService,
     idempotency,
     notify,
+    notifyRefund,
+    refunds,
     metrics,
     sessions,
     users,
@@ -166,6 +220,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     app,
     database,
     reconciler,
+    refundReconciler,
     async close() {
       await reconciler.stop();
       await app.close();
@@ -174,4 +229,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!options.database) await database.close();
     },
   };
+}
+
+/** out_refund_no: "R" and an id made like out_trade_no (24 characters; WeChat allows 64). */
+function prefixed(prefix: string, next: () => string): () => string {
+  return () => `${prefix}${next()}`;
 }

@@ -15,6 +15,7 @@ import { notifyRoutes } from './routes/notify.js';
 import { type OpsDeps, opsRoutes } from './routes/ops.js';
 import { type IdempotencyPort, orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
+import { type RefundRouteDeps, refundRoutes } from './routes/refunds.js';
 
 export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   log: Logger;
@@ -24,6 +25,10 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   orders: OrderService;
   idempotency: IdempotencyPort;
   notify(raw: Buffer): Promise<NotifyOutcome>;
+  /** The v2 refund notification; absent, POST /payment/refundnotify is not served. */
+  notifyRefund?(raw: Buffer): Promise<NotifyOutcome>;
+  /** Refunds (POST /admin/orders/:id/refunds and the refunds shown with an order). */
+  refunds: RefundRouteDeps['refunds'];
   metrics: OpsDeps['metrics'];
   loginRatePerMinute: number;
   trustProxy: TrustProxy;
@@ -81,8 +86,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ratePerMinute: deps.loginRatePerMinute,
   });
   await app.register(productRoutes, { catalogue: deps.catalogue });
-  await app.register(orderRoutes, { orders: deps.orders, idempotency: deps.idempotency, clock: deps.clock });
-  await app.register(notifyRoutes, { handle: deps.notify });
+  await app.register(orderRoutes, {
+    orders: deps.orders,
+    idempotency: deps.idempotency,
+    clock: deps.clock,
+    refundsOf: (orderId) => deps.refunds.listForOrder(orderId),
+  });
+  await app.register(refundRoutes, {
+    refunds: deps.refunds,
+    idempotency: deps.idempotency,
+    clock: deps.clock,
+  });
+  await app.register(notifyRoutes, {
+    handle: deps.notify,
+    ...(deps.notifyRefund && { handleRefund: deps.notifyRefund }),
+  });
   await app.register(opsRoutes, deps);
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);
