@@ -145,9 +145,38 @@ describe('mini program pages as WeChat renders them', () => {
     expect((await orderRow(result)).status).toBe('CLOSED');
   });
 
+  it('shows a refund made through the admin route when the order is opened again', async () => {
+    const product = catalogue[3]!;
+    const paid = await purchase(product.sku, 'SUCCESS', '支付成功');
+    const { orderId } = paid.comp.instance.data as { orderId: string };
+    const half = Math.floor(product.price / 2);
+    const res = await fetch(`${backend.demo.serviceUrl}/admin/orders/${orderId}/refunds`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${backend.demo.adminToken}`,
+        'content-type': 'application/json',
+        'idempotency-key': `refund-${orderId}`,
+      },
+      body: JSON.stringify({ amount: half, reason: '页面测试' }),
+    });
+    expect(res.status).toBeLessThan(300);
+    // Opened afresh (as from the order list after a restart): the page asks the service.
+    mp.app.globalData.purchases.delete(orderId);
+    const reopened = mp.open(`/pages/result/result?id=${encodeURIComponent(orderId)}`);
+    await reopened.waitForText('已退款');
+    const [refund] = await backend.demo.database.db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .execute();
+    const words: Record<string, string> = { PROCESSING: '退款处理中', SUCCESS: '退款成功' };
+    expect(reopened.text()).toContain(`已退款${yuan(half)}`);
+    expect(reopened.text()).toContain(`退款 ${yuan(half)}${words[refund!.status]}`);
+  });
+
   it('lists a refund in words: the refunded amount and each refund with its state', async () => {
-    // The service on this branch does not list refunds yet: the order below has the shape
-    // GET /api/orders/:id gives a refunded order, and goes through the page's own show().
+    // A fully refunded order, in the shape GET /api/orders/:id gives, through the page's own
+    // show(): the REFUNDED wording without waiting for WeChat to settle a refund.
     const product = catalogue[2]!;
     const result = await purchase(product.sku, 'SUCCESS', '支付成功');
     expect(result.text()).not.toContain('已退款');
