@@ -288,7 +288,8 @@ export function loadConfig(
       apiBaseUrl: read.url('WECHAT_API_BASE_URL', DEFAULTS.apiBaseUrl),
       timeoutMs: read.integer('WECHAT_TIMEOUT_MS', 5000, 100, 60_000),
       v3: apiVersion === 'v3' ? readV3Settings(env, read.problems) : undefined,
-      mchCert: readMchCert(env, read.problems),
+      // In v3 mode the v3 settings own these two (and refunds go through API v3, without mutual TLS).
+      mchCert: apiVersion === 'v2' ? readMchCert(env, read.problems) : undefined,
     },
     adminToken,
     cataloguePath: read.text('CATALOGUE_FILE', DEFAULTS.cataloguePath),

@@ -24,6 +24,9 @@ describe('.env.example', () => {
       WECHAT_SECRET: 'a-secret',
       WECHAT_MCH_KEY: 'k'.repeat(32),
       ADMIN_TOKEN: 't'.repeat(32),
+      // The example paths name files a shop downloads from the merchant platform; none exist here.
+      WECHAT_MCH_CERT: '',
+      WECHAT_MCH_CERT_KEY: '',
     };
     const loaded = loadConfig(filled);
     expect(loaded).toMatchObject({ ok: true });

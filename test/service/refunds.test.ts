@@ -269,7 +269,7 @@ for (const database of testDatabases()) {
       const problems = await moneyInvariantViolations(db.db);
       await db.db.deleteFrom('refunds').where('id', '=', row.id).execute();
       expect(problems).toEqual([
-        `order ${order.id} refunds 2801 of 2800 paid`,
+        `refunds-within-paid: order ${order.id}: refunds reserve 2801 fen (ledger 0) of 2800 fen paid`,
         `order ${order.id} ledger says 0, refunds say 2801`,
       ]);
     });
