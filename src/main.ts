@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import { createConsoleData } from './admin/console-data.js';
 import { createLoginService } from './auth/login-service.js';
 import type { Catalogue } from './catalogue/catalogue.js';
 import { type Clock, systemClock } from './clock.js';
@@ -158,7 +159,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     pingDatabase: async () => {
       await sql`select 1`.execute(db);
     },
-    listAnomalies: () => anomalies.list(),
+    console: createConsoleData(db),
     ...(options.demo ? { demo: options.demo } : {}),
   });
 

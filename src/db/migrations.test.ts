@@ -11,6 +11,7 @@ const TABLES = [
   'order_events',
   'orders',
   'payment_evidence',
+  'reconciliation_reports',
   'sessions',
   'users',
 ];

@@ -7,6 +7,7 @@ import {
   sql,
 } from 'kysely';
 import type { SqlDialect } from './database.js';
+import { consoleMigration } from './migration-0005-console.js';
 import type { DbHandle } from './open.js';
 import { migrationHandle } from './open-postgres.js';
 
@@ -178,6 +179,8 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
         .execute();
     },
   }),
+  // 0003 and 0004 are taken by work on other branches (0004_refunds); this one sorts after them.
+  '0005_console': consoleMigration,
 };
 
 /**

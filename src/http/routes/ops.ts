@@ -5,10 +5,9 @@ export interface OpsDeps {
   metrics: Metrics;
   countOrders(): Promise<Readonly<Record<string, number>>>;
   pingDatabase(): Promise<void>;
-  listAnomalies(): Promise<unknown[]>;
 }
 
-/** Health, metrics and the admin views. */
+/** Health and metrics; the admin views are in admin.ts and admin-queue.ts. */
 export async function opsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<void> {
   app.get(
     '/healthz',
@@ -32,13 +31,5 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<vo
       const counts = await deps.countOrders();
       return reply.type('text/plain; version=0.0.4').send(deps.metrics.render(counts));
     },
-  );
-
-  app.get(
-    '/admin/anomalies',
-    { config: { auth: 'admin' }, schema: { summary: 'Recorded anomalies' } },
-    async () => ({
-      anomalies: await deps.listAnomalies(),
-    }),
   );
 }
