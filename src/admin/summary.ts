@@ -17,9 +17,14 @@ export interface DaySummary {
    * Forged or malformed notifications write nothing by design; they are only in /metrics.
    */
   notifications: { accepted: number; applied: number; duplicates: number; refused: Record<string, number> };
+  /** Every anomaly recorded that day, by kind (a payment after a local close is credited, yet flagged). */
+  anomalies: Record<string, number>;
   /** Orders by status, now, whatever day they were created. */
   statuses: Record<string, number>;
 }
+
+/** The anomaly kinds a notification is refused (FAIL) for; the others are flagged but accepted. */
+const REFUSED_KINDS = new Set(['unknown_out_trade_no', 'notify_amount_mismatch', 'transaction_conflict']);
 
 /**
  * Today at a glance, counted from the database: durable, and the same whichever instance is
@@ -81,8 +86,11 @@ export async function daySummary(db: Db, date: string, start: number, end: numbe
       accepted: received.length,
       applied,
       duplicates: received.length - applied,
-      refused: Object.fromEntries(anomalies.map((a) => [a.kind, Number(a.n)])),
+      refused: Object.fromEntries(
+        anomalies.filter((a) => REFUSED_KINDS.has(a.kind)).map((a) => [a.kind, Number(a.n)]),
+      ),
     },
+    anomalies: Object.fromEntries(anomalies.map((a) => [a.kind, Number(a.n)])),
     statuses: Object.fromEntries(statuses.map((s) => [s.status, Number(s.n)])),
   };
 }

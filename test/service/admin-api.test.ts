@@ -237,6 +237,7 @@ for (const database of testDatabases()) {
         refunds: { count: 0, amount: 0 },
         pending: 2,
         notifications: { accepted: 1, applied: 1, duplicates: 0, refused: { unknown_out_trade_no: 1 } },
+        anomalies: { unknown_out_trade_no: 1 },
         statuses: { PAID: 1, PENDING: 2 },
       });
       expect(await get('/admin/summary?date=2024-01-02')).toMatchObject({

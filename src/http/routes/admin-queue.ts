@@ -140,6 +140,7 @@ export async function adminQueueRoutes(
               duplicates: Type.Integer(),
               refused: Type.Record(Type.String(), Type.Integer()),
             }),
+            anomalies: Type.Record(Type.String(), Type.Integer()),
             statuses: Type.Record(Type.String(), Type.Integer()),
           }),
           ...AdminErrors,
