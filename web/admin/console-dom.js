@@ -10,7 +10,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (k === 'testid') el.dataset.testid = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Number.POSITIVE_INFINITY)) {
     if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
   }
   return el;
