@@ -105,6 +105,18 @@ describe('console sign-in cookie and CSRF', () => {
     expect(row.resolved_by).toBe('admin:小王');
   });
 
+  it('serves the console page and chart.js outside the demo, and nothing else from those folders', async () => {
+    const page = await h.api('GET', '/admin');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/admin/static/console.js');
+    const chart = await h.api('GET', '/admin/static/chart.umd.min.js');
+    expect(chart.status).toBe(200);
+    expect(chart.headers.get('content-type')).toContain('javascript');
+    for (const file of ['chart.js.map', '..%2fpackage.json', 'index.html', 'console-messages.json']) {
+      expect((await h.api('GET', `/admin/static/${file}`)).status, file).toBe(404);
+    }
+  });
+
   it('signs out by clearing the cookie', async () => {
     const res = await h.api('DELETE', '/admin/session');
     expect(res.status).toBe(204);
