@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
  * verify-only handler and no database, which shows how much of the gap to the baseline is
  * HTTP + XML + signature and how much is storage.
  */
-export const SCENARIOS = ['notify', 'notify-nodb', 'orders', 'login', 'duplicates'] as const;
+export const SCENARIOS = ['notify', 'notify-v3', 'notify-nodb', 'orders', 'login', 'duplicates'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type DbKind = 'sqlite' | 'postgres';
 /** `none`: a measurement without a database (notify-nodb). */
@@ -14,6 +14,7 @@ export type PlanDb = DbKind | 'none';
 /** Scenarios 1, 2 and 4 run on both databases; login (3) needs no second look at PostgreSQL. */
 export const DATABASES_OF: Readonly<Record<ScenarioName, readonly PlanDb[]>> = {
   notify: ['sqlite', 'postgres'],
+  'notify-v3': ['sqlite', 'postgres'],
   'notify-nodb': ['none'],
   orders: ['sqlite', 'postgres'],
   login: ['sqlite'],

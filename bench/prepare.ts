@@ -10,14 +10,17 @@ import { createOutTradeNoGenerator } from '../src/orders/out-trade-no.js';
 import { createUserStore } from '../src/users/user-store.js';
 import { formatWechatTime } from '../src/wechat/v2/fields.js';
 import { buildPaymentNotification } from '../src/wechat/v2/notify.js';
-import { BENCH_CREDENTIALS } from './processes.js';
+import { buildV3Notification } from '../src/wechat/v3/notify.js';
+import { BENCH_CREDENTIALS, BENCH_V3 } from './processes.js';
 
 export interface PreparedOrder {
   id: string;
   outTradeNo: string;
   transactionId: string;
-  /** The signed v2 notification WeChat would post for this order, as bytes on the wire. */
+  /** The signed notification WeChat would post for this order, as bytes on the wire. */
   body: Buffer;
+  /** Its headers: `Content-Type`, and for v3 the `Wechatpay-*` signature headers. */
+  headers: Record<string, string>;
 }
 
 const CHUNK = 500;
@@ -27,7 +30,11 @@ const AMOUNT_FEN = 2800;
  * Inserts `count` PENDING orders of one user (rows built by the store's own newOrderRow, each
  * with its 'created' event) in chunks of multi-row INSERTs, and signs one notification each.
  */
-export async function prepareOrders(handle: DbHandle, count: number): Promise<PreparedOrder[]> {
+export async function prepareOrders(
+  handle: DbHandle,
+  count: number,
+  version: 'v2' | 'v3' = 'v2',
+): Promise<PreparedOrder[]> {
   const { db } = handle;
   const now = Date.now();
   const openid = `oBench${randomBytes(11).toString('base64url')}`;
@@ -53,7 +60,13 @@ export async function prepareOrders(handle: DbHandle, count: number): Promise<Pr
       rows.push(newOrderRow(order, now));
       // 28 digits like WeChat's: a per-run part, then the order's index.
       const transactionId = `4200${runTag}${String(i).padStart(14, '0')}`;
-      prepared.push({ id: order.id, outTradeNo: order.outTradeNo, transactionId, body: Buffer.alloc(0) });
+      prepared.push({
+        id: order.id,
+        outTradeNo: order.outTradeNo,
+        transactionId,
+        body: Buffer.alloc(0),
+        headers: {},
+      });
     }
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('orders').values(rows).execute();
@@ -70,9 +83,54 @@ export async function prepareOrders(handle: DbHandle, count: number): Promise<Pr
         .execute();
     });
   }
+  if (version === 'v3') {
+    for (const p of prepared) {
+      const { body, headers } = v3Notification(p, openid);
+      p.body = Buffer.from(body);
+      p.headers = { ...headers, 'content-type': 'application/json' };
+    }
+    return prepared;
+  }
   const timeEnd = formatWechatTime(now);
-  for (const p of prepared) p.body = Buffer.from(notificationBody(p, openid, timeEnd));
+  for (const p of prepared) {
+    p.body = Buffer.from(notificationBody(p, openid, timeEnd));
+    p.headers = { 'content-type': 'text/xml' };
+  }
   return prepared;
+}
+
+/**
+ * The v3 notification of a payment, encrypted with the APIv3 key and signed now with the WeChat
+ * Pay key: the service verifies RSA and decrypts AES-GCM for each one, as it would for WeChat's.
+ * The signature's timestamp must stay within five minutes, so the scenario prepares fewer.
+ */
+function v3Notification(order: PreparedOrder, openid: string) {
+  const c = BENCH_CREDENTIALS;
+  return buildV3Notification({
+    id: `EV-${order.transactionId}`,
+    createTime: new Date().toISOString(),
+    eventType: 'TRANSACTION.SUCCESS',
+    summary: '支付成功',
+    originalType: 'transaction',
+    associatedData: 'transaction',
+    resource: {
+      appid: c.appid,
+      mchid: c.mchId,
+      out_trade_no: order.outTradeNo,
+      transaction_id: order.transactionId,
+      trade_type: 'JSAPI',
+      trade_state: 'SUCCESS',
+      trade_state_desc: '支付成功',
+      bank_type: 'CMC',
+      attach: '',
+      success_time: new Date().toISOString(),
+      payer: { openid },
+      amount: { total: AMOUNT_FEN, payer_total: AMOUNT_FEN, currency: 'CNY', payer_currency: 'CNY' },
+    },
+    apiV3Key: BENCH_V3.apiV3Key,
+    signer: { privateKey: BENCH_V3.payPrivateKey, serial: BENCH_V3.payPublicKeyId },
+    timestamp: Math.floor(Date.now() / 1000),
+  });
 }
 
 /** The fields and order WeChat uses (protocol doc §2.13), signed with HMAC-SHA256 like the orders. */

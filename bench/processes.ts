@@ -6,10 +6,19 @@
  * - the simulator: `bin/weapp-pay.js simulate` (WeChat's side of order creation and login);
  * - the baseline: bench/baseline-server.mjs, a bare Fastify "hello" route.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  API_V3_KEY,
+  MERCHANT_CERTIFICATE,
+  MERCHANT_PRIVATE_KEY,
+  PLATFORM_PRIVATE_KEY,
+  PLATFORM_PUBLIC_KEY,
+  PLATFORM_PUBLIC_KEY_ID,
+} from '../test/fixtures/v3-keys.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /**
@@ -41,8 +50,30 @@ export const BENCH_CREDENTIALS = {
   key: 'BenchmarkKey0123456789abcdefABCD',
 } as const;
 
+/**
+ * API v3 for the v3 notification scenario: the TEST-ONLY keys of the protocol doc's vectors
+ * (they protect nothing); the bench signs notifications with the WeChat Pay private key.
+ */
+export const BENCH_V3 = {
+  apiV3Key: API_V3_KEY,
+  payPrivateKey: PLATFORM_PRIVATE_KEY,
+  payPublicKeyId: PLATFORM_PUBLIC_KEY_ID,
+  env: {
+    WECHAT_API_VERSION: 'v3',
+    WECHAT_API_V3_KEY: API_V3_KEY,
+    WECHAT_MCH_CERT: MERCHANT_CERTIFICATE,
+    WECHAT_MCH_CERT_KEY: MERCHANT_PRIVATE_KEY,
+    WECHAT_PAY_PUBLIC_KEY: PLATFORM_PUBLIC_KEY,
+    WECHAT_PAY_PUBLIC_KEY_ID: PLATFORM_PUBLIC_KEY_ID,
+  },
+} as const;
+
 /** Environment for the service: production settings, the simulator as WeChat. */
-export function serviceEnv(databaseUrl: string, simulatorUrl: string): NodeJS.ProcessEnv {
+export function serviceEnv(
+  databaseUrl: string,
+  simulatorUrl: string,
+  version: 'v2' | 'v3' = 'v2',
+): NodeJS.ProcessEnv {
   const c = BENCH_CREDENTIALS;
   return {
     PATH: process.env.PATH,
@@ -52,9 +83,9 @@ export function serviceEnv(databaseUrl: string, simulatorUrl: string): NodeJS.Pr
     WECHAT_APPID: c.appid,
     WECHAT_SECRET: c.secret,
     WECHAT_MCHID: c.mchId,
-    WECHAT_MCH_KEY: c.key,
+    ...(version === 'v3' ? BENCH_V3.env : { WECHAT_MCH_KEY: c.key }),
     // Only a field in unifiedorder here: the bench posts the notifications itself.
-    WECHAT_NOTIFY_URL: 'http://127.0.0.1:9/payment/wxnotify',
+    WECHAT_NOTIFY_URL: `http://127.0.0.1:9/payment/wxnotify${version === 'v3' ? '/v3' : ''}`,
     WECHAT_PAY_BASE_URL: simulatorUrl,
     WECHAT_API_BASE_URL: simulatorUrl,
     CATALOGUE_FILE: `${REPO_ROOT}catalogue.example.json`,
@@ -69,10 +100,11 @@ export function startService(
   databaseUrl: string,
   simulatorUrl: string,
   profileDir?: string,
+  version: 'v2' | 'v3' = 'v2',
 ): Promise<ServerProcess> {
   return startListening(
     [...cpuProf(profileDir), CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
-    serviceEnv(databaseUrl, simulatorUrl),
+    serviceEnv(databaseUrl, simulatorUrl, version),
     /listening on (http:\/\/\S+)/,
   );
 }

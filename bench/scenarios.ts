@@ -32,10 +32,17 @@ export interface ScenarioContext {
 }
 
 const SUCCESS_REPLY = notifyReply(true);
+/** What each API version's notification route answers when it has recorded a payment. */
+const ACCEPTED = {
+  v2: { status: 200, body: SUCCESS_REPLY, path: '/payment/wxnotify' },
+  v3: { status: 204, body: '', path: '/payment/wxnotify/v3' },
+} as const;
 /** The service is never pointed at WeChat in scenarios that do not call it. */
 const NO_SIMULATOR = 'http://127.0.0.1:9';
 /** Prepared notifications at most: far above what the service answers in a run, so never short. */
 const MAX_NOTIFICATIONS = { quick: 20_000, full: 150_000 };
+/** v3 notifications are signed with their timestamp while prepared: few enough to stay in the 5 minutes. */
+const MAX_V3_NOTIFICATIONS = { quick: 10_000, full: 30_000 };
 /** Login codes at most (each is fetched from the simulator beforehand). */
 const MAX_LOGIN_CODES = { quick: 4_000, full: 20_000 };
 const DUPLICATES = 10;
@@ -48,7 +55,9 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
   const database = await createBenchDatabase(ctx.db, ctx.options.postgresUrl);
   try {
     const durability = await database.durability();
-    const run = { notify, duplicates, orders, login }[name as Exclude<ScenarioName, 'notify-nodb'>];
+    const run = { notify, 'notify-v3': notifyV3, duplicates, orders, login }[
+      name as Exclude<ScenarioName, 'notify-nodb'>
+    ];
     return { scenario: name, db: ctx.db, durability, ...(await run(ctx, database)) };
   } finally {
     await database.drop();
@@ -75,26 +84,30 @@ async function finish(service: ServerProcess, ...others: (ServerProcess | undefi
   return peakRssBytes;
 }
 
-/** Scenario 1: distinct orders, each notified once. Scenario 4: each notified DUPLICATES times at once. */
+/**
+ * Scenario 1: distinct orders, each notified once. Scenario 4: each notified DUPLICATES times at
+ * once. notify-v3: scenario 1 with API v3 notifications (RSA verify and AES-GCM decrypt each).
+ */
 async function notifications(
   ctx: ScenarioContext,
   database: BenchDatabase,
   copies: number,
+  version: 'v2' | 'v3' = 'v2',
 ): Promise<Measured> {
   const setup = await database.openForSetup();
+  const caps = version === 'v3' ? MAX_V3_NOTIFICATIONS : MAX_NOTIFICATIONS;
+  const accepted = ACCEPTED[version];
   let orders: PreparedOrder[];
   try {
     orders = await prepareOrders(
       setup,
-      sized(ctx, 1 / copies, {
-        quick: MAX_NOTIFICATIONS.quick / copies,
-        full: MAX_NOTIFICATIONS.full / copies,
-      }),
+      sized(ctx, 1 / copies, { quick: caps.quick / copies, full: caps.full / copies }),
+      version,
     );
   } finally {
     await setup.close();
   }
-  const service = await startService(database.url, NO_SIMULATOR, profileDir(ctx));
+  const service = await startService(database.url, NO_SIMULATOR, profileDir(ctx), version);
   const acknowledged = new Set<number>();
   let sent = 0;
   let load: LoadResult;
@@ -105,18 +118,18 @@ async function notifications(
       server: service,
       connections: ctx.options.connections,
       durationS: ctx.options.durationS,
-      expectBody: SUCCESS_REPLY,
+      expectBody: accepted.body,
       // Copies of one notification are adjacent, so they are in flight together on different connections.
       next(context) {
         const index = Math.floor(sent / copies);
         if (index >= orders.length) return undefined;
         sent++;
         context.index = index;
-        const headers = { 'content-type': 'text/xml' };
-        return { path: '/payment/wxnotify', method: 'POST', headers, body: orders[index]!.body };
+        const { headers, body } = orders[index]!;
+        return { path: accepted.path, method: 'POST', headers, body };
       },
       onResponse(status, body, context) {
-        if (status === 200 && body === SUCCESS_REPLY) acknowledged.add(context.index as number);
+        if (status === accepted.status && body === accepted.body) acknowledged.add(context.index as number);
       },
     });
   } finally {
@@ -173,6 +186,10 @@ async function notifyNoDatabase(ctx: ScenarioContext): Promise<Measured> {
 
 function notify(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
   return notifications(ctx, database, 1);
+}
+
+function notifyV3(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
+  return notifications(ctx, database, 1, 'v3');
 }
 
 function duplicates(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {

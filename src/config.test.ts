@@ -54,7 +54,7 @@ describe('configuration', () => {
     expect(result.problems.join('\n')).not.toContain('short-secret-value');
   });
 
-  it('refuses API v3 until it is implemented rather than running half-configured', () => {
+  it('refuses API v3 without its credentials rather than running half-configured', () => {
     const result = loadConfig({ ...valid, WECHAT_API_VERSION: 'v3' });
     expect(result.ok).toBe(false);
   });

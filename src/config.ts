@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { readV3Settings, type V3Settings } from './config-v3.js';
 import type { V2SignType } from './wechat/v2/sign.js';
 
 /**
@@ -29,16 +31,29 @@ export interface Config {
 
 export type TrustProxy = false | number | readonly string[];
 
+export type ApiVersion = 'v2' | 'v3';
+export const API_VERSIONS: readonly ApiVersion[] = ['v2', 'v3'];
+
 export interface WechatConfig {
+  apiVersion: ApiVersion;
   appid: string;
   secret: string;
   mchId: string;
+  /** The v2 key; empty in v3 mode when not given (v3 signs with the merchant private key). */
   mchKey: string;
   signType: V2SignType;
   notifyUrl: string;
   payBaseUrl: string;
   apiBaseUrl: string;
   timeoutMs: number;
+  /** Present exactly when apiVersion is v3. */
+  v3: V3Settings | undefined;
+  /**
+   * The merchant API certificate and its key (PEM), from WECHAT_MCH_CERT and WECHAT_MCH_CERT_KEY:
+   * v2 refunds present them over mutual TLS. Absent: refunds stay PROCESSING with
+   * CLIENT_CERT_REQUIRED until they are configured.
+   */
+  mchCert: { cert: string; key: string } | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -61,6 +76,10 @@ export const KNOWN_VARIABLES = [
   'WECHAT_TIMEOUT_MS',
   'WECHAT_MCH_CERT',
   'WECHAT_MCH_CERT_KEY',
+  'WECHAT_MCH_CERT_SERIAL',
+  'WECHAT_API_V3_KEY',
+  'WECHAT_PAY_PUBLIC_KEY',
+  'WECHAT_PAY_PUBLIC_KEY_ID',
   'ADMIN_TOKEN',
   'CATALOGUE_FILE',
   'SESSION_TTL_SECONDS',
@@ -74,8 +93,13 @@ export const KNOWN_VARIABLES = [
 ] as const;
 
 const WATCHED_PREFIXES = ['WECHAT_', 'WEAPP_PAY_'];
-// Test-harness switches that live in the same namespace but are not service configuration.
-const HARNESS_VARIABLES = new Set(['WEAPP_PAY_REQUIRE_POSTGRES', 'WEAPP_PAY_TEST_DATABASE_URL']);
+// Test-harness switches that live in the same namespace but are not service configuration, and
+// the simulator's WeChat Pay private key, which a shared .env may carry for `weapp-pay simulate`.
+const HARNESS_VARIABLES = new Set([
+  'WEAPP_PAY_REQUIRE_POSTGRES',
+  'WEAPP_PAY_TEST_DATABASE_URL',
+  'WECHAT_PAY_PRIVATE_KEY',
+]);
 
 export const DEFAULTS = {
   port: 3000,
@@ -174,13 +198,25 @@ export const WECHAT_CREDENTIALS = [
   'WECHAT_MCH_KEY',
 ] as const;
 
+/** API v3 signs with the merchant private key and decrypts with the APIv3 key, not the v2 key. */
+export const WECHAT_V3_CREDENTIALS = [
+  'WECHAT_APPID',
+  'WECHAT_SECRET',
+  'WECHAT_MCHID',
+  'WECHAT_API_V3_KEY',
+  'WECHAT_MCH_CERT_KEY',
+] as const;
+
 /**
- * Which credentials are set (non-empty) and which are missing. `weapp-pay start` runs the demo
- * only when none is set; some but not all is a mistake to report, never a reason to fall back.
+ * Which credentials are set (non-empty) and which are missing, for the API version asked for.
+ * `weapp-pay start` runs the demo only when none is set; some but not all is a mistake to report,
+ * never a reason to fall back.
  */
 export function wechatCredentials(env: Env): { set: string[]; missing: string[] } {
-  const set = WECHAT_CREDENTIALS.filter((n) => env[n]?.trim());
-  return { set, missing: WECHAT_CREDENTIALS.filter((n) => !set.includes(n)) };
+  const names: readonly string[] =
+    env.WECHAT_API_VERSION?.trim() === 'v3' ? WECHAT_V3_CREDENTIALS : WECHAT_CREDENTIALS;
+  const set = names.filter((n) => env[n]?.trim());
+  return { set, missing: names.filter((n) => !set.includes(n)) };
 }
 
 /** True when the environment carries any WeChat credential: `weapp-pay start` then serves for real. */
@@ -200,9 +236,9 @@ export function loadConfig(
 ): { ok: true; config: Readonly<Config> } | { ok: false; problems: string[] } {
   const read = new Reader(env);
   read.problems.push(...unknownSettings(env));
-  const apiVersion = read.text('WECHAT_API_VERSION', 'v2');
-  if (apiVersion !== 'v2')
-    read.problems.push(`WECHAT_API_VERSION must be v2 (API v3 is not supported yet; it is ${apiVersion})`);
+  const apiVersion = read.text('WECHAT_API_VERSION', 'v2') as ApiVersion;
+  if (!API_VERSIONS.includes(apiVersion))
+    read.problems.push(`WECHAT_API_VERSION must be v2 or v3 (it is ${apiVersion})`);
   const appid = read.text('WECHAT_APPID');
   if (appid && !/^wx[0-9a-zA-Z]{16}$/.test(appid)) {
     read.problems.push(
@@ -212,7 +248,8 @@ export function loadConfig(
   const secret = read.text('WECHAT_SECRET');
   const mchId = read.text('WECHAT_MCHID');
   if (mchId && !/^[0-9]{8,10}$/.test(mchId)) read.problems.push('WECHAT_MCHID must be 8 to 10 digits');
-  const mchKey = read.text('WECHAT_MCH_KEY');
+  // v3 signs with the merchant private key; the v2 key is then optional (and checked if given).
+  const mchKey = read.text('WECHAT_MCH_KEY', apiVersion === 'v3' ? '' : undefined);
   if (mchKey && !/^[\x21-\x7e]{32}$/.test(mchKey)) {
     read.problems.push(`WECHAT_MCH_KEY must be 32 printable ASCII characters (it is ${mchKey.length})`);
   }
@@ -240,6 +277,7 @@ export function loadConfig(
     databaseUrl,
     logLevel: logLevel as Config['logLevel'],
     wechat: {
+      apiVersion,
       appid,
       secret,
       mchId,
@@ -249,6 +287,8 @@ export function loadConfig(
       payBaseUrl: read.url('WECHAT_PAY_BASE_URL', DEFAULTS.payBaseUrl),
       apiBaseUrl: read.url('WECHAT_API_BASE_URL', DEFAULTS.apiBaseUrl),
       timeoutMs: read.integer('WECHAT_TIMEOUT_MS', 5000, 100, 60_000),
+      v3: apiVersion === 'v3' ? readV3Settings(env, read.problems) : undefined,
+      mchCert: readMchCert(env, read.problems),
     },
     adminToken,
     cataloguePath: read.text('CATALOGUE_FILE', DEFAULTS.cataloguePath),
@@ -265,6 +305,35 @@ export function loadConfig(
   };
   if (read.problems.length > 0) return { ok: false, problems: read.problems };
   return { ok: true, config: deepFreeze(config) };
+}
+
+const PEM = /^-----BEGIN [A-Z0-9 ]+-----/;
+
+/** A PEM given inline (`\n` escapes allowed) or as a path. Problems never quote the content. */
+function readPem(env: Env, name: string, problems: string[]): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  if (PEM.test(raw)) return raw.replace(/\\n/g, '\n');
+  try {
+    const text = readFileSync(raw, 'utf8');
+    if (PEM.test(text.trim())) return text;
+    problems.push(`${name} points to ${raw}, which does not hold a PEM ("-----BEGIN …" is missing)`);
+  } catch (err) {
+    problems.push(
+      `${name} must be a PEM or a readable file; cannot read ${raw} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+  return undefined;
+}
+
+function readMchCert(env: Env, problems: string[]): WechatConfig['mchCert'] {
+  const cert = readPem(env, 'WECHAT_MCH_CERT', problems);
+  const key = readPem(env, 'WECHAT_MCH_CERT_KEY', problems);
+  if (cert && key) return { cert, key };
+  if (Boolean(env.WECHAT_MCH_CERT?.trim()) !== Boolean(env.WECHAT_MCH_CERT_KEY?.trim())) {
+    problems.push('WECHAT_MCH_CERT and WECHAT_MCH_CERT_KEY go together: set both (refunds need the pair)');
+  }
+  return undefined;
 }
 
 /**

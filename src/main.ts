@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createConsoleData } from './admin/console-data.js';
+import { AUDIT_CHECKS, runAudit } from './audit/index.js';
 import { createLoginService } from './auth/login-service.js';
 import type { Catalogue } from './catalogue/catalogue.js';
 import { type Clock, systemClock } from './clock.js';
@@ -16,14 +17,24 @@ import { type DbHandle, openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
 import type { DemoRouteDeps } from './http/routes/demo.js';
 import { createReconciler, type Reconciler } from './jobs/reconciler.js';
+import { createRefundReconciler, type RefundReconciler } from './jobs/refund-reconciler.js';
+import { createV3Payments } from './main-v3.js';
 import { createMetrics } from './observability/metrics.js';
 import { createAnomalyStore } from './orders/anomaly-store.js';
+import { createV2Gateway } from './orders/gateway-v2.js';
 import { createIdempotencyStore } from './orders/idempotency-store.js';
+import { createNotificationLog } from './orders/notification-log.js';
+import { createNotifiedSettlement } from './orders/notified-settlement.js';
 import { createNotifyService } from './orders/notify-service.js';
+import { createNotifyV3Service } from './orders/notify-v3-service.js';
 import { createOrderService } from './orders/order-service.js';
 import { createOrderStore } from './orders/order-store.js';
 import { createOutTradeNoGenerator } from './orders/out-trade-no.js';
 import { createQuerySettler } from './orders/query-settler.js';
+import { createV2RefundGateway, refundNotifyUrlFor } from './orders/refund-gateway-v2.js';
+import { createRefundNotifyService } from './orders/refund-notify-service.js';
+import { createRefundService } from './orders/refund-service.js';
+import { createRefundStore } from './orders/refund-store.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
 import { createLoginClient } from './wechat/login/code2session.js';
@@ -39,12 +50,16 @@ export interface ServiceOptions {
   demo?: DemoRouteDeps;
   /** Waits between upstream retries; tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
+  /** Trust this CA for WeChat's hosts instead of the system store: tests against an HTTPS simulator. */
+  wechatCa?: string;
 }
 
 export interface Service {
   app: FastifyInstance;
   database: DbHandle;
+  /** The order reconciler; its start() and stop() drive the refund reconciler too. */
   reconciler: Reconciler;
+  refundReconciler: RefundReconciler;
   /** Stops the reconciler, the HTTP server and (when this service opened it) the database. */
   close(): Promise<void>;
 }
@@ -69,14 +84,23 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const sessions = createSessionStore(db);
   const idempotency = createIdempotencyStore(db);
   const { wechat } = config;
-  const pay = createV2Client({
+  // The API version is chosen here, once: everything below talks to the gateway ports.
+  const v3 = wechat.v3 ? createV3Payments({ ...wechat, v3: wechat.v3 }, { clock, log }) : undefined;
+  const v2Client = createV2Client({
     baseUrl: wechat.payBaseUrl,
     appid: wechat.appid,
     mchId: wechat.mchId,
     key: wechat.mchKey,
     signType: wechat.signType,
     timeoutMs: wechat.timeoutMs,
+    ...(options.wechatCa && { ca: options.wechatCa }),
+    // 《申请退款》 is mutual TLS: the merchant certificate is presented on /secapi/ calls only.
+    ...(wechat.mchCert && {
+      clientCert: { ...wechat.mchCert, ...(options.wechatCa && { ca: options.wechatCa }) },
+    }),
   });
+  const pay = v3?.gateway ?? createV2Gateway({ client: v2Client, clock, settings: wechat });
+  await v3?.start();
   const loginClient = createLoginClient({
     baseUrl: wechat.apiBaseUrl,
     appid: wechat.appid,
@@ -91,7 +115,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     clock,
     log,
     metrics,
-    merchant: { appid: wechat.appid, mchId: wechat.mchId },
     sleep: options.sleep,
   });
   const orderService = createOrderService({
@@ -105,14 +128,27 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     sleep: options.sleep,
     newOutTradeNo: createOutTradeNoGenerator(),
     settings: {
-      appid: wechat.appid,
-      mchKey: wechat.mchKey,
-      signType: wechat.signType,
-      notifyUrl: wechat.notifyUrl,
       orderTtlMs: config.orderTtlMs,
       maxOrderAmount: config.maxOrderAmount,
     },
   });
+  const settleNotified = createNotifiedSettlement({ orders, anomalies, clock, log, settings: wechat });
+  const notifyV3 =
+    v3 && wechat.v3
+      ? createNotifyV3Service({
+          orders,
+          settleNotified,
+          notifications: createNotificationLog(db, {
+            maxConcurrent: database.dialect === 'postgres' ? 4 : 1,
+          }),
+          clock,
+          log,
+          metrics,
+          keys: v3.keys,
+          refreshKeys: v3.refreshKeys,
+          settings: { mchId: wechat.mchId, apiV3Key: wechat.v3.apiV3Key },
+        })
+      : undefined;
   const notify = createNotifyService({
     orders,
     anomalies,
@@ -129,7 +165,36 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     sessionTtlMs: config.sessionTtlMs,
   });
-  const reconciler = createReconciler({
+  const refundStore = createRefundStore(db);
+  const refunds = createRefundService({
+    refunds: refundStore,
+    orders,
+    anomalies,
+    gateway:
+      v3?.refundGateway ??
+      createV2RefundGateway(v2Client, { notifyUrl: refundNotifyUrlFor(wechat.notifyUrl) }),
+    clock,
+    log,
+    metrics,
+    newOutRefundNo: prefixed('R', createOutTradeNoGenerator()),
+    sleep: options.sleep,
+  });
+  const notifyRefund = createRefundNotifyService({
+    refunds,
+    anomalies,
+    clock,
+    log,
+    metrics,
+    settings: { appid: wechat.appid, mchId: wechat.mchId, mchKey: wechat.mchKey },
+  });
+  const refundReconciler = createRefundReconciler({
+    refunds: refundStore,
+    service: refunds,
+    clock,
+    log,
+    settings: config.reconcile,
+  });
+  const orderReconciler = createReconciler({
     orders,
     pay,
     settle,
@@ -139,6 +204,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     sleep: options.sleep,
     settings: config.reconcile,
   });
+  // One switch for both jobs, so whoever starts the reconciler starts refunds' too.
+  const reconciler: Reconciler = {
+    ...orderReconciler,
+    start() {
+      orderReconciler.start();
+      refundReconciler.start();
+    },
+    async stop() {
+      await Promise.all([orderReconciler.stop(), refundReconciler.stop()]);
+    },
+  };
 
   const app = await buildApp({
     log,
@@ -147,7 +223,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     login,
     orders: orderService,
     idempotency,
-    notify,
+    // v2 notifications verify with the v2 key: without one (a v3-only merchant) the route is absent.
+    ...(wechat.mchKey && { notify, notifyRefund }),
+    ...(notifyV3 && { notifyV3 }),
+    refunds,
     metrics,
     sessions,
     users,
@@ -160,6 +239,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await sql`select 1`.execute(db);
     },
     console: createConsoleData(db),
+    audit: () => runAudit(db, AUDIT_CHECKS),
     ...(options.demo ? { demo: options.demo } : {}),
   });
 
@@ -167,12 +247,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     app,
     database,
     reconciler,
+    refundReconciler,
     async close() {
       await reconciler.stop();
       await app.close();
-      await pay.close();
+      await pay.shutdown();
+      if (v3) await v2Client.close();
       await loginClient.close();
       if (!options.database) await database.close();
     },
   };
+}
+
+/** out_refund_no: "R" and an id made like out_trade_no (24 characters; WeChat allows 64). */
+function prefixed(prefix: string, next: () => string): () => string {
+  return () => `${prefix}${next()}`;
 }

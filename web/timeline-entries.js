@@ -121,9 +121,10 @@ export function notificationEntry(attempt) {
     rows: (t) =>
       [
         [t('tl.notifyStatus'), t(`notify.${attempt.status}`)],
-        attempt.reply && [t('tl.notifyReply'), replySummary(attempt.reply)],
+        [t('tl.notifyReply'), replyOf(attempt)],
         // A dropped attempt's error is the simulator's note in English; its status says it all.
         attempt.error && attempt.status !== 'dropped' && [t('tl.error'), attempt.error],
+        ...v3Rows(attempt.v3),
       ].filter(Boolean),
   };
 }
@@ -223,6 +224,29 @@ function showValue(key, value, t) {
       .join(', ');
   }
   return String(value);
+}
+
+/** A v3 reply is its status (204, or 4xx/5xx with {code, message}); a v2 reply is XML. */
+function replyOf(attempt) {
+  if (attempt.v3 && attempt.http_status) return `HTTP ${attempt.http_status} ${attempt.reply ?? ''}`.trim();
+  return attempt.reply ? replySummary(attempt.reply) : '—';
+}
+
+/**
+ * API v3: the signed headers (values shortened) and the resource as the service decrypts it
+ * with the APIv3 key; the simulator shows the plaintext it encrypted, the browser never decrypts.
+ */
+function v3Rows(v3) {
+  if (!v3) return [];
+  const headers = Object.entries(v3.headers).map(([name, value]) => [name, shortenHeader(value)]);
+  const resource = v3.resource
+    ? [['resource (decrypted)', JSON.stringify(v3.resource, null, 1).replace(/\n\s*/g, ' ')]]
+    : [];
+  return [...headers, ...resource];
+}
+
+function shortenHeader(value) {
+  return value.length > 40 ? `${value.slice(0, 24)}…${value.slice(-8)}` : value;
 }
 
 /** The service's XML reply to a notification, read for its return_code/return_msg. */

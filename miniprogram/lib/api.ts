@@ -9,7 +9,19 @@
  */
 import type { PaymentParams, WxPort, WxRequestResult } from './wx-port.js';
 
-export type OrderStatus = 'PENDING' | 'PAID' | 'CLOSED' | 'REFUNDED' | 'REVIEW';
+export type OrderStatus = 'PENDING' | 'PAID' | 'PARTIALLY_REFUNDED' | 'CLOSED' | 'REFUNDED' | 'REVIEW';
+
+export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'CHANGE' | 'CLOSED';
+
+/** One refund of a paid order, as `GET /api/orders/:id` lists it. */
+export interface Refund {
+  outRefundNo: string;
+  /** Integer fen. */
+  amount: number;
+  status: RefundStatus;
+  createdAt: string;
+  settledAt: string | null;
+}
 
 export interface Product {
   sku: string;
@@ -34,6 +46,12 @@ export interface Order {
   paidAt: string | null;
   expiresAt: string;
   transactionId: string | null;
+  /**
+   * Fen refunded or being refunded, and the refunds oldest first. Optional: a service without
+   * refunds does not send them, and the page then shows none.
+   */
+  refundedAmount?: number;
+  refunds?: Refund[];
 }
 
 /** Where the session token lives; on a phone, wx storage (see pages), so it survives restarts. */

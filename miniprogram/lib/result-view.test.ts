@@ -60,4 +60,32 @@ describe('result page wording', () => {
       actions: ['back'],
     });
   });
+
+  it('lists each refund with its amount and state, and the total refunded', () => {
+    const refunded: Order = {
+      ...order('PAID'),
+      status: 'PARTIALLY_REFUNDED',
+      refundedAmount: 1500,
+      refunds: [
+        { outRefundNo: 'R1', amount: 1000, status: 'SUCCESS', createdAt: '', settledAt: '' },
+        { outRefundNo: 'R2', amount: 500, status: 'PROCESSING', createdAt: '', settledAt: null },
+      ],
+    };
+    expect(resultView({ kind: 'ended', order: refunded })).toMatchObject({
+      title: '订单已部分退款',
+      statusText: '已部分退款',
+      refundedText: '¥15.00',
+      refunds: [
+        { outRefundNo: 'R1', amountText: '¥10.00', statusText: '退款成功' },
+        { outRefundNo: 'R2', amountText: '¥5.00', statusText: '退款处理中' },
+      ],
+    });
+  });
+
+  it('shows no refund lines for an order the service lists without refunds', () => {
+    expect(resultView({ kind: 'paid', order: order('PAID') })).toMatchObject({
+      refundedText: '',
+      refunds: [],
+    });
+  });
 });

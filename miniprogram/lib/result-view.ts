@@ -6,11 +6,17 @@
  * @example
  * resultView({ kind: 'cancelled', order }).title; // '已取消支付'
  */
-import type { OrderStatus } from './api.js';
+import type { Order, OrderStatus, RefundStatus } from './api.js';
 import type { CheckoutOutcome } from './checkout.js';
 import { formatFen } from './money.js';
 
 export type ResultAction = 'check' | 'payAgain' | 'close' | 'back';
+
+export interface RefundLine {
+  outRefundNo: string;
+  amountText: string;
+  statusText: string;
+}
 
 export interface ResultView {
   tone: 'ok' | 'warn' | 'bad' | 'muted';
@@ -19,19 +25,34 @@ export interface ResultView {
   amountText: string;
   statusText: string;
   actions: ResultAction[];
+  /** '' when nothing was refunded; otherwise "¥x.xx" refunded or being refunded. */
+  refundedText: string;
+  refunds: RefundLine[];
 }
 
 const STATUS_TEXT: Record<OrderStatus, string> = {
   PENDING: '待支付',
   PAID: '已支付',
+  PARTIALLY_REFUNDED: '已部分退款',
   CLOSED: '已关闭',
   REFUNDED: '已退款',
   REVIEW: '待核查',
 };
 
+const REFUND_STATUS_TEXT: Record<RefundStatus, string> = {
+  PROCESSING: '退款处理中',
+  SUCCESS: '退款成功',
+  CHANGE: '退款异常，请联系商家',
+  CLOSED: '退款已关闭',
+};
+
 export function resultView(outcome: CheckoutOutcome): ResultView {
   const { order } = outcome;
-  const base = { amountText: formatFen(order.amount), statusText: STATUS_TEXT[order.status] };
+  const base = {
+    amountText: formatFen(order.amount),
+    statusText: STATUS_TEXT[order.status],
+    ...refundLines(order),
+  };
   // The server's status wins over whatever the phone believes happened.
   if (order.status === 'PAID') {
     return {
@@ -77,4 +98,17 @@ export function resultView(outcome: CheckoutOutcome): ResultView {
       return never;
     }
   }
+}
+
+/** The refunds the service lists for the order, in words; none for a service without refunds. */
+function refundLines(order: Order): Pick<ResultView, 'refundedText' | 'refunds'> {
+  const refunds = order.refunds ?? [];
+  return {
+    refundedText: refunds.length > 0 ? formatFen(order.refundedAmount ?? 0) : '',
+    refunds: refunds.map((r) => ({
+      outRefundNo: r.outRefundNo,
+      amountText: formatFen(r.amount),
+      statusText: REFUND_STATUS_TEXT[r.status],
+    })),
+  };
 }

@@ -9,8 +9,11 @@ import type { PaymentParams, WxError, WxPort, WxRequestOptions } from '../lib/wx
 export type CashierChoice = 'SUCCESS' | 'CANCEL' | 'FAIL';
 
 export interface FakeWx extends WxPort {
-  /** What the person does at the next cashier sheet. */
-  cashier: CashierChoice;
+  /**
+   * What the person does at the next cashier sheet: a choice made in advance, or a function
+   * that decides while the sheet is open (page tests look at the page meanwhile).
+   */
+  cashier: CashierChoice | (() => Promise<CashierChoice>);
   readonly calls: { login: number; requestPayment: number; requests: string[] };
 }
 
@@ -80,25 +83,31 @@ export function createFakeWx(opts: { simulatorUrl: string; appid: string }): Fak
       calls.requestPayment++;
       const { success, fail, ...payment } = options;
       const prepayId = payment.package.replace(/^prepay_id=/, '');
-      const result = wx.cashier;
-      postJson(`${opts.simulatorUrl}/sim/pay`, {
-        prepay_id: prepayId,
-        result,
-        appId: opts.appid,
-        payment,
-      }).then(
-        (res) => {
-          if (!res.ok)
-            return fail?.({
-              errMsg: `requestPayment:fail ${String(res.data.message ?? res.data.error ?? res.status)}`,
-            });
-          if (result === 'SUCCESS') return success?.({ errMsg: 'requestPayment:ok' });
-          if (result === 'CANCEL') return fail?.({ errMsg: 'requestPayment:fail cancel' });
-          const errMsg = typeof res.data.errMsg === 'string' ? res.data.errMsg : 'requestPayment:fail';
-          return fail?.({ errMsg });
-        },
-        (err: Error) => fail?.({ errMsg: `requestPayment:fail ${err.message}` }),
-      );
+      const decide = wx.cashier;
+      const decision = typeof decide === 'function' ? decide() : Promise.resolve(decide);
+      decision
+        .then(async (result) => {
+          const res = await postJson(`${opts.simulatorUrl}/sim/pay`, {
+            prepay_id: prepayId,
+            result,
+            appId: opts.appid,
+            payment,
+          });
+          return { res, result };
+        })
+        .then(
+          ({ res, result }) => {
+            if (!res.ok)
+              return fail?.({
+                errMsg: `requestPayment:fail ${String(res.data.message ?? res.data.error ?? res.status)}`,
+              });
+            if (result === 'SUCCESS') return success?.({ errMsg: 'requestPayment:ok' });
+            if (result === 'CANCEL') return fail?.({ errMsg: 'requestPayment:fail cancel' });
+            const errMsg = typeof res.data.errMsg === 'string' ? res.data.errMsg : 'requestPayment:fail';
+            return fail?.({ errMsg });
+          },
+          (err: Error) => fail?.({ errMsg: `requestPayment:fail ${err.message}` }),
+        );
     },
   };
   return wx;

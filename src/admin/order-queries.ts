@@ -75,6 +75,19 @@ function matching(f: OrderFilter) {
 }
 
 /** The console's read side over orders: filtered pages, one order's whole story. */
+export interface AdminRefund {
+  id: string;
+  outRefundNo: string;
+  amount: number;
+  reason: string;
+  status: string;
+  refundId: string | null;
+  lastError: string | null;
+  requestedBy: string;
+  createdAt: string;
+  settledAt: string | null;
+}
+
 export function createOrderQueries(db: Db) {
   return {
     /** Newest first (created_at, then id), `limit` rows from `offset`, and how many match in all. */
@@ -146,6 +159,28 @@ export function createOrderQueries(db: Db) {
       ];
       // A stable sort keeps each source's own order among entries of the same millisecond.
       return entries.sort((a, b) => a.at - b.at);
+    },
+
+    /** The order's refunds, oldest first, as the console shows them. */
+    async refunds(id: string): Promise<AdminRefund[]> {
+      const rows = await db
+        .selectFrom('refunds')
+        .selectAll()
+        .where('order_id', '=', id)
+        .orderBy('created_at')
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        outRefundNo: r.out_refund_no,
+        amount: r.amount,
+        reason: r.reason,
+        status: r.status,
+        refundId: r.refund_id,
+        lastError: r.last_error,
+        requestedBy: r.requested_by,
+        createdAt: new Date(r.created_at).toISOString(),
+        settledAt: r.settled_at === null ? null : new Date(r.settled_at).toISOString(),
+      }));
     },
   };
 }

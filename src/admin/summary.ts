@@ -7,7 +7,7 @@ export interface DaySummary {
   to: string;
   created: number;
   paid: { count: number; amount: number };
-  /** Zero until refunds are stored (the refunds work adds them). */
+  /** Refunds that succeeded that day (settled SUCCESS), with their amount in fen. */
   refunds: { count: number; amount: number };
   /** Orders created that day that are still PENDING now. */
   pending: number;
@@ -31,7 +31,7 @@ const REFUSED_KINDS = new Set(['unknown_out_trade_no', 'notify_amount_mismatch',
  * asked (the in-memory metrics are per instance and start at zero after a restart).
  */
 export async function daySummary(db: Db, date: string, start: number, end: number): Promise<DaySummary> {
-  const [created, paid, pending, received, anomalies, statuses] = await Promise.all([
+  const [created, paid, pending, received, anomalies, statuses, refunded] = await Promise.all([
     db
       .selectFrom('orders')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -70,6 +70,13 @@ export async function daySummary(db: Db, date: string, start: number, end: numbe
       .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
       .groupBy('status')
       .execute(),
+    db
+      .selectFrom('refunds')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('amount').as('fen')])
+      .where('status', '=', 'SUCCESS')
+      .where('settled_at', '>=', start)
+      .where('settled_at', '<', end)
+      .executeTakeFirstOrThrow(),
   ]);
   const applied = received.filter(
     (r) => (JSON.parse(r.data) as { applied?: boolean }).applied === true,
@@ -80,7 +87,7 @@ export async function daySummary(db: Db, date: string, start: number, end: numbe
     to: new Date(end).toISOString(),
     created: Number(created.n),
     paid: { count: Number(paid.n), amount: Number(paid.fen ?? 0) },
-    refunds: { count: 0, amount: 0 },
+    refunds: { count: Number(refunded.n), amount: Number(refunded.fen ?? 0) },
     pending: Number(pending.n),
     notifications: {
       accepted: received.length,

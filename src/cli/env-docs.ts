@@ -20,7 +20,7 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
   WECHAT_MCH_KEY: { about: 'the 32-character API v2 key (credential)', example: '<32 characters>' },
   WECHAT_SIGN_TYPE: { about: 'MD5 or HMAC-SHA256 (default)', example: 'HMAC-SHA256' },
   WECHAT_NOTIFY_URL: {
-    about: 'public HTTPS URL of POST /payment/wxnotify, no query string',
+    about: 'public HTTPS URL of POST /payment/wxnotify (v2) or /payment/wxnotify/v3, no query string',
     example: 'https://shop.example.com/payment/wxnotify',
   },
   WECHAT_PAY_BASE_URL: {
@@ -31,13 +31,26 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
     about: 'login API host (the simulator to test offline)',
     example: 'http://127.0.0.1:3100',
   },
-  WECHAT_API_VERSION: { about: 'v2 (the only one supported)', example: 'v2' },
+  WECHAT_API_VERSION: { about: 'v2 (default, XML) or v3 (JSON, RSA)', example: 'v2' },
   WECHAT_TIMEOUT_MS: { about: 'timeout of each call to WeChat, 100 to 60000', example: '5000' },
   WECHAT_MCH_CERT: {
-    about: 'merchant API certificate (PEM file) for refunds',
+    about: 'merchant API certificate (path or PEM): v3 signing, v2 refunds',
     example: './certs/apiclient_cert.pem',
   },
-  WECHAT_MCH_CERT_KEY: { about: 'its private key (PEM file)', example: './certs/apiclient_key.pem' },
+  WECHAT_MCH_CERT_KEY: {
+    about: 'its private key (path or PEM; v3 credential)',
+    example: './certs/apiclient_key.pem',
+  },
+  WECHAT_MCH_CERT_SERIAL: {
+    about: 'v3: the certificate serial, only when the certificate itself is not given',
+    example: '<hex serial>',
+  },
+  WECHAT_API_V3_KEY: { about: 'v3: the 32-character APIv3 key (credential)', example: '<32 characters>' },
+  WECHAT_PAY_PUBLIC_KEY: {
+    about: 'v3: the WeChat Pay public key (path or PEM); unset = platform certificates',
+    example: './certs/pub_key.pem',
+  },
+  WECHAT_PAY_PUBLIC_KEY_ID: { about: 'v3: its id, PUB_KEY_ID_…', example: 'PUB_KEY_ID_0119…' },
   ADMIN_TOKEN: {
     about: 'bearer token for /admin, /docs, /metrics (≥ 32 characters)',
     example: '<openssl rand -hex 24>',

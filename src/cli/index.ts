@@ -5,8 +5,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import type { Env } from '../config.js';
+import { auditCommand } from './audit.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { type CommandContext, type CommandSpec, configure, describe, type Io } from './command.js';
+import { doctorCommand } from './doctor.js';
 import { describeEnvSource, EnvFileError, readEnvFile } from './env-file.js';
 import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
@@ -20,9 +22,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   startCommand,
   serveCommand,
   migrateCommand,
+  doctorCommand,
   simulateCommand,
   backupCommand,
   restoreCommand,
+  auditCommand,
 ];
 
 const PROCESS_IO: Io = {

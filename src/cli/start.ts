@@ -10,7 +10,7 @@ import { startupFailure } from './startup-errors.js';
 /** Where the demo keeps its generated credentials, next to its database in the git-ignored data/. */
 export const DEMO_CREDENTIALS_FILE = 'data/demo-credentials.json';
 
-const DEMO_ONLY = ['simulatorPort', 'timeScale'] as const;
+const DEMO_ONLY = ['simulatorPort', 'timeScale', 'api'] as const;
 
 export const startCommand: CommandSpec = {
   name: 'start',
@@ -29,11 +29,16 @@ export const startCommand: CommandSpec = {
       flags: '--time-scale <n>',
       about: 'demo only: divide notification retry waits by n (default 60), e.g. --time-scale 1',
     },
+    {
+      flags: '--api <version>',
+      about: 'demo only: the WeChat Pay API, v3 (default; RSA, public-key mode) or v2 (XML), e.g. --api v2',
+    },
   ],
   env: KNOWN_VARIABLES,
   examples: [
     'weapp-pay start                      # the demo, when no WECHAT_* credential is set',
     'weapp-pay start --port 8080 --simulator-port 8100',
+    'weapp-pay start --api v2                # the demo on the XML API v2',
     'weapp-pay start --env-file ./production.env',
   ],
   readsSettings: true,
@@ -51,7 +56,7 @@ export async function runStart(options: Options, context: CommandContext): Promi
     if (credentials.missing.length > 0) {
       io.err(
         `weapp-pay cannot start: ${credentials.set.join(', ')} ${credentials.set.length === 1 ? 'is' : 'are'} set but ${credentials.missing.join(', ')} ${credentials.missing.length === 1 ? 'is' : 'are'} not. ` +
-          'Set all four WeChat credentials to serve for real, or none of them to run the offline demo.\n',
+          'Set all the WeChat credentials to serve for real, or none of them to run the offline demo.\n',
       );
       return 1;
     }
@@ -79,6 +84,11 @@ async function runDemo(options: Options, context: CommandContext): Promise<numbe
   const port = parsePort((options.port as string | undefined) ?? env.PORT?.trim(), 3000);
   const simulatorPort = parsePort(options.simulatorPort as string | undefined, 3100);
   const timeScale = Number(options.timeScale ?? 60);
+  const apiVersion = (options.api as string | undefined) ?? 'v3';
+  if (apiVersion !== 'v2' && apiVersion !== 'v3') {
+    io.err(`weapp-pay start: --api must be v2 or v3 (it is ${apiVersion})\n`);
+    return 1;
+  }
   if (port === undefined || simulatorPort === undefined || !(timeScale > 0)) {
     io.err('weapp-pay start: ports must be 0 to 65535 and --time-scale a positive number\n');
     return 1;
@@ -94,7 +104,9 @@ async function runDemo(options: Options, context: CommandContext): Promise<numbe
     servicePortListener(port, options, env),
     { what: 'WeChat simulator', port: simulatorPort, setting: '--simulator-port' },
   ];
-  io.out('No WECHAT_* credentials are set, so this is the offline demo (set all four to serve for real).\n');
+  io.out(
+    'No WECHAT_* credentials are set, so this is the offline demo (set all the WeChat credentials to serve for real).\n',
+  );
   let demo: Awaited<ReturnType<typeof startDemo>>;
   try {
     const kept = loadOrCreateDemoCredentials(resolve(context.cwd, DEMO_CREDENTIALS_FILE));
@@ -107,6 +119,7 @@ async function runDemo(options: Options, context: CommandContext): Promise<numbe
       databaseUrl,
       timeScale,
       credentials: kept.credentials,
+      apiVersion,
     });
   } catch (err) {
     io.err(startupFailure(err, { databaseUrl, listeners }, env.LOG_LEVEL?.trim()));
@@ -118,6 +131,7 @@ async function runDemo(options: Options, context: CommandContext): Promise<numbe
       `  Browser demo     ${demo.serviceUrl}/`,
       `  Service API      ${demo.serviceUrl}/api   (database: ${demo.database.dialect})`,
       `  WeChat simulator ${demo.simulatorUrl}   (appid ${demo.appid}; retries ${timeScale}x faster)`,
+      `  WeChat Pay API   ${apiVersion}${apiVersion === 'v3' ? '   (RSA, public-key mode; npm start -- --api v2 for the XML API)' : ''}`,
       `  Admin token      ${demo.adminToken}   (for /docs, /metrics and /admin; demo only)`,
       `  Demo credentials ${DEMO_CREDENTIALS_FILE}   (kept so a restarted demo settles its earlier orders)`,
       '',

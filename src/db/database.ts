@@ -15,6 +15,8 @@ export interface Database {
   anomalies: AnomaliesTable;
   payment_evidence: PaymentEvidenceTable;
   reconciliation_reports: ReconciliationReportsTable;
+  wechat_notifications: WechatNotificationsTable;
+  refunds: RefundsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -62,6 +64,10 @@ export interface OrdersTable {
   last_queried_at: number | null;
   lease_until: number | null;
   lease_owner: string | null;
+  /** Fen reserved for refunds: every refund of the order that is not CLOSED. Never above amount. */
+  refunded_fen: number;
+  /** Refunds asked for, CLOSED ones included (WeChat counts them too). At most 50. */
+  refund_count: number;
 }
 
 export interface OrderEventsTable {
@@ -128,4 +134,41 @@ export interface PaymentEvidenceTable {
   /** JSON object of every verified field. */
   raw: string;
   received_at: number;
+}
+
+/** API v3 notifications by id (migration 0003_api_v3). */
+export interface WechatNotificationsTable {
+  id: string;
+  event_type: string;
+  out_trade_no: string | null;
+  /** What the service did: 'paid', 'duplicate', 'recorded' (refund events). */
+  outcome: string;
+  /** JSON: for refund events the decrypted resource, for payments `{}`. */
+  data: string;
+  received_at: number;
+}
+
+/** One refund of an order; out_refund_no is fixed when the row is written, before WeChat hears of it. */
+export interface RefundsTable {
+  id: string;
+  order_id: string;
+  out_refund_no: string;
+  amount: number;
+  reason: string;
+  /** PROCESSING, SUCCESS, CHANGE (abnormal) or CLOSED. */
+  status: string;
+  /** WeChat's refund_id, once WeChat accepted the refund. */
+  refund_id: string | null;
+  /** Why the last call about this refund did not settle it (NOTENOUGH, a timeout, a rejection). */
+  last_error: string | null;
+  /** Refund calls sent to WeChat for this out_refund_no. */
+  attempts: number;
+  /** Who asked: `admin`. */
+  requested_by: string;
+  created_at: number;
+  updated_at: number;
+  settled_at: number | null;
+  last_queried_at: number | null;
+  lease_until: number | null;
+  lease_owner: string | null;
 }

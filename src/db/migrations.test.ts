@@ -11,9 +11,11 @@ const TABLES = [
   'order_events',
   'orders',
   'payment_evidence',
+  'refunds',
   'reconciliation_reports',
   'sessions',
   'users',
+  'wechat_notifications',
 ];
 
 for (const database of testDatabases()) {

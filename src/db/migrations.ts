@@ -135,24 +135,8 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
   }),
   '0002_state_machine': (dialect) => ({
     up: async (db: AnyDb) => {
-      // Order status may only hold a state the transition table knows. PostgreSQL adds a CHECK
-      // constraint (validated against existing rows). SQLite cannot add a constraint to an existing
-      // table, and rebuilding `orders` would need foreign_keys switched off outside a transaction
-      // (order_events references it), which a migration running inside BEGIN IMMEDIATE cannot do;
-      // two triggers refuse the same values on INSERT and UPDATE instead. See docs/storage.md.
-      const allowed = sql.join(ORDER_STATUSES_0002.map((s) => sql.lit(s)));
-      if (dialect === 'postgres') {
-        await sql`alter table orders add constraint orders_status_known check (status in (${allowed}))`.execute(
-          db,
-        );
-      } else {
-        for (const op of ['insert', 'update of status'] as const) {
-          const name = op === 'insert' ? 'orders_status_known_insert' : 'orders_status_known_update';
-          await sql`create trigger ${sql.id(name)} before ${sql.raw(op)} on orders
-            when new.status not in (${allowed})
-            begin select raise(abort, 'CHECK constraint failed: orders_status_known'); end`.execute(db);
-        }
-      }
+      // Order status may only hold a state the transition table knows.
+      await addStatusCheck(db, dialect, ORDER_STATUSES_0002);
 
       // Every verified payment, whatever the order's state: WeChat will not send it again.
       await db.schema
@@ -179,9 +163,124 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
         .execute();
     },
   }),
-  // 0003 and 0004 are taken by work on other branches (0004_refunds); this one sorts after them.
+  '0003_api_v3': () => ({
+    up: async (db: AnyDb) => {
+      // API v3 notifications by their `id`: WeChat keeps it across retries, so a copy replayed
+      // inside the signature's five-minute window is answered as a duplicate; refund events,
+      // which the service does not act on yet, are kept here for a person or a later release.
+      await db.schema
+        .createTable('wechat_notifications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('out_trade_no', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  }),
+  '0004_refunds': (dialect) => ({
+    up: async (db: AnyDb) => {
+      // The order's refund ledger: what is reserved for refunds (every refund not CLOSED) and how
+      // many were asked for. A refund is reserved by one conditional UPDATE of these columns
+      // (src/orders/refund-store.ts); the CHECKs below are the last word if a writer ever forgot.
+      if (dialect === 'postgres') {
+        await sql`alter table orders
+          add column refunded_fen integer not null default 0,
+          add column refund_count integer not null default 0,
+          add constraint orders_refunds_within_paid check (refunded_fen between 0 and amount),
+          add constraint orders_refund_count_limit check (refund_count between 0 and ${sql.lit(MAX_REFUNDS_0004)})`.execute(
+          db,
+        );
+        await sql`alter table orders drop constraint orders_status_known`.execute(db);
+      } else {
+        // SQLite adds a column with its CHECK (other columns may be named); see 0002 for why the
+        // status rule is a pair of triggers here.
+        await sql`alter table orders add column refunded_fen integer not null default 0
+          check (refunded_fen between 0 and amount)`.execute(db);
+        await sql`alter table orders add column refund_count integer not null default 0
+          check (refund_count between 0 and ${sql.lit(MAX_REFUNDS_0004)})`.execute(db);
+        for (const name of ['orders_status_known_insert', 'orders_status_known_update']) {
+          await sql`drop trigger ${sql.id(name)}`.execute(db);
+        }
+      }
+      await addStatusCheck(db, dialect, ORDER_STATUSES_0004);
+
+      await db.schema
+        .createTable('refunds')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id'))
+        .addColumn('out_refund_no', 'text', (c) => c.notNull())
+        .addColumn('amount', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('refund_id', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('settled_at', 'bigint')
+        .addColumn('last_queried_at', 'bigint')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('lease_owner', 'text')
+        .addUniqueConstraint('refunds_out_refund_no_key', ['out_refund_no'])
+        .addCheckConstraint('refunds_amount_positive', sql`amount > 0`)
+        .addCheckConstraint(
+          'refunds_status_known',
+          sql`status in (${sql.join(REFUND_STATUSES_0004.map((s) => sql.lit(s)))})`,
+        )
+        .execute();
+      await db.schema
+        .createIndex('refunds_order_id_idx')
+        .on('refunds')
+        .columns(['order_id', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('refunds_status_created_at_idx')
+        .on('refunds')
+        .columns(['status', 'created_at'])
+        .execute();
+    },
+  }),
   '0005_console': consoleMigration,
 };
+
+/**
+ * Order status may only hold one of `statuses`. PostgreSQL adds a CHECK constraint (validated
+ * against existing rows). SQLite cannot add a constraint to an existing table, and rebuilding
+ * `orders` would need foreign_keys switched off outside a transaction (order_events references
+ * it), which a migration running inside BEGIN IMMEDIATE cannot do; two triggers refuse the same
+ * values on INSERT and UPDATE instead. See docs/storage.md.
+ */
+async function addStatusCheck(db: AnyDb, dialect: SqlDialect, statuses: readonly string[]): Promise<void> {
+  const allowed = sql.join(statuses.map((s) => sql.lit(s)));
+  if (dialect === 'postgres') {
+    await sql`alter table orders add constraint orders_status_known check (status in (${allowed}))`.execute(
+      db,
+    );
+    return;
+  }
+  for (const op of ['insert', 'update of status'] as const) {
+    const name = op === 'insert' ? 'orders_status_known_insert' : 'orders_status_known_update';
+    await sql`create trigger ${sql.id(name)} before ${sql.raw(op)} on orders
+      when new.status not in (${allowed})
+      begin select raise(abort, 'CHECK constraint failed: orders_status_known'); end`.execute(db);
+  }
+}
+
+/** 0004_refunds: the states of 0002 plus PARTIALLY_REFUNDED, written out for the same reason. */
+const ORDER_STATUSES_0004 = [
+  'PENDING',
+  'PAID',
+  'PARTIALLY_REFUNDED',
+  'CLOSED',
+  'REFUNDED',
+  'REVIEW',
+] as const;
+const REFUND_STATUSES_0004 = ['PROCESSING', 'SUCCESS', 'CHANGE', 'CLOSED'] as const;
+/** WeChat's limit of refunds per order (《申请退款》). */
+const MAX_REFUNDS_0004 = 50;
 
 /**
  * The order states 0002_state_machine allows, written out: a released migration must not change

@@ -85,6 +85,8 @@ describe('openDatabase URLs', () => {
           last_queried_at: null,
           lease_until: null,
           lease_owner: null,
+          refunded_fen: 0,
+          refund_count: 0,
         })
         .execute(),
     ).rejects.toThrow(/FOREIGN KEY/);

@@ -7,6 +7,8 @@ export interface DemoCredentials {
   secret: string;
   mchId: string;
   key: string;
+  /** API v3's 32-character APIv3 key (absent from files an older demo wrote). */
+  apiV3Key?: string;
   adminToken: string;
 }
 
@@ -20,6 +22,7 @@ export function generateDemoCredentials(): DemoCredentials {
     secret: randomBytes(16).toString('hex'),
     mchId: `19${String(randomInt(10_000_000, 99_999_999))}`,
     key: randomBytes(24).toString('base64url').slice(0, 32),
+    apiV3Key: randomBytes(24).toString('base64url').slice(0, 32),
     adminToken: randomBytes(24).toString('base64url'),
   };
 }

@@ -2,11 +2,12 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type Catalogue, loadCatalogueFile } from '../catalogue/catalogue.js';
-import { loadConfig } from '../config.js';
+import { type ApiVersion, loadConfig } from '../config.js';
 import type { DbHandle } from '../db/open.js';
 import { createService, type Service } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { createSimulator } from '../simulator/simulator.js';
+import { generateTestCertificates } from '../simulator/tls.js';
 import { type DemoCredentials, generateDemoCredentials } from './demo-credentials.js';
 
 export { generateDemoCredentials } from './demo-credentials.js';
@@ -22,6 +23,8 @@ export interface DemoOptions {
   timeScale?: number;
   log?: Logger;
   catalogue?: Catalogue;
+  /** The WeChat Pay API the service speaks: v3 (default, public-key mode) or v2. */
+  apiVersion?: ApiVersion;
   /** Credentials to reuse (`weapp-pay start` keeps them in ./data/); fresh ones by default. */
   credentials?: DemoCredentials;
 }
@@ -31,6 +34,7 @@ export interface Demo {
   simulatorUrl: string;
   adminToken: string;
   appid: string;
+  apiVersion: ApiVersion;
   service: Service;
   database: DbHandle;
   close(): Promise<void>;
@@ -60,6 +64,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const creds = options.credentials ?? generateDemoCredentials();
   const log = options.log ?? createLogger('warn');
   const catalogue = options.catalogue ?? loadDemoCatalogue();
+  const apiVersion = options.apiVersion ?? 'v3';
+  // Credentials kept by an older demo have no APIv3 key: one is made for this run.
+  const apiV3Key = creds.apiV3Key ?? generateDemoCredentials().apiV3Key!;
+  // The merchant API certificate and key (RSA, as the merchant platform issues them): v3 signs
+  // requests and wx.requestPayment with the key; the simulator verifies with the certificate.
+  const merchantCert =
+    apiVersion === 'v3' ? await generateTestCertificates({ mchId: creds.mchId }) : undefined;
 
   const simulator = createSimulator({
     merchants: [
@@ -68,11 +79,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         key: creds.key,
         name: 'weapp-pay 演示商店',
         appids: [{ appid: creds.appid, secret: creds.secret }],
+        ...(merchantCert && { cert: merchantCert.clientCert, apiV3Key }),
       },
     ],
     timeScale: options.timeScale ?? 1,
   });
   const { url: simulatorUrl } = await simulator.listen({ port: options.simulatorPort ?? 3100, host });
+  const wechatEnv = merchantCert
+    ? await v3DemoEnv(simulatorUrl, { ...merchantCert, apiV3Key })
+    : { WECHAT_MCH_KEY: creds.key };
 
   const port = options.port === 0 ? await freePort(host) : (options.port ?? 3000);
   const serviceUrl = `http://${host}:${port}`;
@@ -84,8 +99,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     WECHAT_APPID: creds.appid,
     WECHAT_SECRET: creds.secret,
     WECHAT_MCHID: creds.mchId,
-    WECHAT_MCH_KEY: creds.key,
-    WECHAT_NOTIFY_URL: `${serviceUrl}/payment/wxnotify`,
+    ...wechatEnv,
+    WECHAT_NOTIFY_URL: `${serviceUrl}/payment/wxnotify${apiVersion === 'v3' ? '/v3' : ''}`,
     WECHAT_PAY_BASE_URL: simulatorUrl,
     WECHAT_API_BASE_URL: simulatorUrl,
     ADMIN_TOKEN: creds.adminToken,
@@ -119,12 +134,35 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     simulatorUrl,
     adminToken: creds.adminToken,
     appid: creds.appid,
+    apiVersion,
     service,
     database: service.database,
     async close() {
       await service.close();
       await simulator.close();
     },
+  };
+}
+
+/**
+ * Public-key mode, as a new merchant has it: the service trusts the WeChat Pay public key the
+ * simulator publishes at /sim/v3/keys (what a merchant downloads from the merchant platform).
+ */
+async function v3DemoEnv(
+  simulatorUrl: string,
+  merchant: { clientCert: string; clientKey: string; apiV3Key: string },
+): Promise<Record<string, string>> {
+  const keys = (await (await fetch(`${simulatorUrl}/sim/v3/keys`)).json()) as {
+    publicKeyId: string;
+    publicKeyPem: string;
+  };
+  return {
+    WECHAT_API_VERSION: 'v3',
+    WECHAT_API_V3_KEY: merchant.apiV3Key,
+    WECHAT_MCH_CERT: merchant.clientCert,
+    WECHAT_MCH_CERT_KEY: merchant.clientKey,
+    WECHAT_PAY_PUBLIC_KEY: keys.publicKeyPem,
+    WECHAT_PAY_PUBLIC_KEY_ID: keys.publicKeyId,
   };
 }
 

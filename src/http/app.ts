@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -17,9 +18,11 @@ import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
 import { docsRoutes } from './routes/docs.js';
 import { loginRoutes } from './routes/login.js';
 import { notifyRoutes } from './routes/notify.js';
+import { notifyV3Routes } from './routes/notify-v3.js';
 import { type OpsDeps, opsRoutes } from './routes/ops.js';
 import { type IdempotencyPort, orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
+import { type RefundRouteDeps, refundRoutes } from './routes/refunds.js';
 
 export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   log: Logger;
@@ -28,7 +31,14 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   login(code: string): Promise<{ token: string; expiresIn: number }>;
   orders: OrderService;
   idempotency: IdempotencyPort;
-  notify(raw: Buffer): Promise<NotifyOutcome>;
+  /** Handles POST /payment/wxnotify (v2); absent when there is no v2 key to verify with. */
+  notify?: (raw: Buffer) => Promise<NotifyOutcome>;
+  /** API v3 only: handles POST /payment/wxnotify/v3 (resolves when durable; throws to refuse). */
+  notifyV3?: (raw: Buffer, headers: IncomingHttpHeaders) => Promise<void>;
+  /** The v2 refund notification; absent, POST /payment/refundnotify is not served. */
+  notifyRefund?(raw: Buffer): Promise<NotifyOutcome>;
+  /** Refunds (POST /admin/orders/:id/refunds and the refunds shown with an order). */
+  refunds: RefundRouteDeps['refunds'];
   metrics: OpsDeps['metrics'];
   /** The operator console's reads and its resolve action. */
   console: ConsoleData;
@@ -90,8 +100,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ratePerMinute: deps.loginRatePerMinute,
   });
   await app.register(productRoutes, { catalogue: deps.catalogue });
-  await app.register(orderRoutes, { orders: deps.orders, idempotency: deps.idempotency, clock: deps.clock });
-  await app.register(notifyRoutes, { handle: deps.notify });
+  await app.register(orderRoutes, {
+    orders: deps.orders,
+    idempotency: deps.idempotency,
+    clock: deps.clock,
+    refundsOf: (orderId) => deps.refunds.listForOrder(orderId),
+  });
+  await app.register(refundRoutes, {
+    refunds: deps.refunds,
+    idempotency: deps.idempotency,
+    clock: deps.clock,
+  });
+  if (deps.notify)
+    await app.register(notifyRoutes, {
+      handle: deps.notify,
+      ...(deps.notifyRefund && { handleRefund: deps.notifyRefund }),
+    });
+  if (deps.notifyV3) await app.register(notifyV3Routes, { handle: deps.notifyV3 });
   await app.register(opsRoutes, deps);
   await app.register(adminOrderRoutes, { data: deps.console });
   await app.register(adminQueueRoutes, { data: deps.console, clock: deps.clock });

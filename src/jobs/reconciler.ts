@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { closeAtWechat, type OrderServiceDeps } from '../orders/order-service.js';
 import type { OrderStorePort } from '../orders/ports.js';
+import { intervalJob } from './interval-job.js';
 
 /** closeorder is advised only 5 minutes or more after the order was created (protocol §2.9). */
 export const CLOSE_MIN_AGE_MS = 5 * 60 * 1000;
@@ -40,8 +41,6 @@ export function createReconciler(deps: ReconcilerDeps) {
   const { orders, clock, log, settings } = deps;
   const owner = deps.owner ?? randomUUID();
   const leaseMs = settings.leaseMs ?? Math.max(settings.intervalMs * 2, 30_000);
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<CycleReport> | undefined;
 
   async function reconcileOne(orderId: string, report: CycleReport): Promise<void> {
     const order = await orders.findById(orderId);
@@ -85,26 +84,12 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   return {
     runOnce,
-    start(): void {
-      if (timer) return;
-      timer = setInterval(() => {
-        if (running) return;
-        running = runOnce()
-          .catch((err) => {
-            log.error({ err }, 'reconciler cycle failed');
-            return { claimed: 0, paid: 0, closed: 0, failed: 1 };
-          })
-          .finally(() => {
-            running = undefined;
-          });
-      }, settings.intervalMs);
-      timer.unref();
-    },
-    async stop(): Promise<void> {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
+    ...intervalJob(runOnce, {
+      intervalMs: settings.intervalMs,
+      log,
+      name: 'reconciler',
+      failed: { claimed: 0, paid: 0, closed: 0, failed: 1 },
+    }),
   };
 }
 

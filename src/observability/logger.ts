@@ -14,6 +14,12 @@ export const REDACTED_PATHS = [
   '*.secret',
   '*.key',
   '*.mchKey',
+  // API v3: the APIv3 key and the merchant private key (config.wechat.v3, client options).
+  '*.apiV3Key',
+  '*.merchantPrivateKey',
+  '*.privateKey',
+  'wechat.v3.apiV3Key',
+  'wechat.v3.merchantPrivateKey',
   '*.sessionKey',
   '*.session_key',
   '*.adminToken',

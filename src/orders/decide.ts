@@ -28,7 +28,17 @@ export type AnomalyKind =
   | 'notify_amount_mismatch'
   | 'query_amount_mismatch'
   | 'transaction_conflict'
-  | 'paid_after_close';
+  | 'paid_after_close'
+  /** WeChat refused a refund for good (PARAM_ERROR, TRADE_OVERDUE…): its reservation is released. */
+  | 'refund_rejected'
+  /** A refund ended CHANGE: the money left but did not reach the payer; a person must act. */
+  | 'refund_abnormal'
+  /** A refund ended REFUNDCLOSE at WeChat: nothing went back; its reservation is released. */
+  | 'refund_closed'
+  /** A refund notification or query whose amount or order is not the refund we saved. */
+  | 'refund_mismatch'
+  /** A refund notification naming an out_refund_no we never issued. */
+  | 'unknown_out_refund_no';
 
 export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'unknown_out_trade_no',
@@ -36,6 +46,11 @@ export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'query_amount_mismatch',
   'transaction_conflict',
   'paid_after_close',
+  'refund_rejected',
+  'refund_abnormal',
+  'refund_closed',
+  'refund_mismatch',
+  'unknown_out_refund_no',
 ];
 
 /** What to do with a payment for an order, as `decide` sees it. */
@@ -66,6 +81,7 @@ export function dispositionFor(
     case 'REVIEW':
       return { kind: 'hold', status };
     case 'PAID':
+    case 'PARTIALLY_REFUNDED':
     case 'REFUNDED':
       return heldTransactionId === transactionId
         ? { kind: 'duplicate' }

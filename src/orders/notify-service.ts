@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { maskOpenid } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import {
   NotificationError,
@@ -9,9 +8,8 @@ import {
   verifyPaymentNotification,
 } from '../wechat/v2/notify.js';
 import type { V2SignType } from '../wechat/v2/sign.js';
-import { decide, type PaymentEvidence } from './decide.js';
-import type { Order, OrderStatus } from './order.js';
-import { OrderStateConflictError, TransactionIdConflictError } from './order-store-errors.js';
+import { createNotifiedSettlement } from './notified-settlement.js';
+import type { Order } from './order.js';
 import type { AnomalyStorePort, OrderStorePort } from './ports.js';
 import { evidenceFromV2Notification, orderSignType } from './v2-evidence.js';
 
@@ -37,15 +35,15 @@ const SUCCESS_REPLY = notifyReply(true);
 /**
  * Handles WeChat's v2 payment notification, safe by default:
  * strict parse → the order it names (only to learn the algorithm the order was placed with) →
- * signature over every received field with that algorithm → our appid and mch_id → a known
- * order → decide.ts (total_fee equals the order amount, not cash_fee: coupons lower it; fee_type
- * is CNY; then the order's state) → one conditional update to PAID, or evidence kept without a
- * change. The reply is built only after that has committed.
+ * signature over every received field with that algorithm → notified-settlement.ts (our appid
+ * and mch_id, a known order, decide.ts, one conditional update), the same path as v3's. The
+ * reply is built only after that has committed.
  *
  * A duplicate gets SUCCESS and changes nothing. A forgery gets FAIL and writes nothing.
  */
 export function createNotifyService(deps: NotifyServiceDeps) {
-  const { orders, anomalies, clock, log, metrics, settings } = deps;
+  const { orders, log, metrics, settings } = deps;
+  const settleNotified = createNotifiedSettlement(deps);
 
   function fail(outcome: string, message: string): NotifyOutcome {
     metrics.notification(outcome);
@@ -90,110 +88,7 @@ export function createNotifyService(deps: NotifyServiceDeps) {
       );
     }
 
-    if (n.appid !== settings.appid || n.mchId !== settings.mchId) {
-      log.warn({ outTradeNo: n.outTradeNo }, 'signed notification names another appid or mch_id');
-      return fail('wrong_merchant', 'APPID_MCHID_MISMATCH');
-    }
-
-    const now = clock.now();
-    if (!order) {
-      await anomalies.record(
-        {
-          kind: 'unknown_out_trade_no',
-          ref: n.outTradeNo,
-          data: { transactionId: n.transactionId, totalFee: n.totalFee },
-        },
-        now,
-      );
-      log.error({ outTradeNo: n.outTradeNo }, 'notification for an order we do not know');
-      return fail('unknown_order', 'ORDER_NOT_FOUND');
-    }
-
-    const evidence = evidenceFromV2Notification(n);
-    const decision = decide(order, evidence);
-    switch (decision.kind) {
-      case 'flag': {
-        const isNew = await anomalies.record(
-          {
-            kind: decision.anomaly,
-            ref: decision.ref,
-            orderId: order.id,
-            data: { expected: order.amount, totalFee: n.totalFee, feeType: n.feeType },
-          },
-          now,
-        );
-        if (isNew) {
-          await orders.transition(
-            order.id,
-            'flag',
-            { event: { type: 'anomaly', data: { kind: 'amount_mismatch' } }, evidence },
-            now,
-          );
-          log.error(
-            { outTradeNo: order.outTradeNo, expected: order.amount, got: n.totalFee },
-            'amount mismatch; order flagged for review',
-          );
-        }
-        return fail('amount_mismatch', 'AMOUNT_MISMATCH');
-      }
-      case 'credit':
-      case 'duplicate':
-      case 'hold':
-      case 'conflict':
-        // The store decides again under its row lock, with the same rules (decide.ts).
-        return pay(order, evidence, now);
-      default: {
-        const unreachable: never = decision;
-        throw new Error(`unhandled decision ${JSON.stringify(unreachable)}`);
-      }
-    }
+    const result = await settleNotified(evidenceFromV2Notification(n), order);
+    return result.ok ? succeed(result.outcome) : fail(result.outcome, result.code);
   };
-
-  async function pay(order: Order, evidence: PaymentEvidence, now: number): Promise<NotifyOutcome> {
-    let result: { changed: boolean; from: OrderStatus };
-    try {
-      // The decision, its evidence and its 'notification_received' event commit together,
-      // grouped with other notifications' (group commit): SUCCESS is only sent once durable.
-      result = await orders.markPaidFromNotification(
-        order,
-        {
-          transactionId: evidence.transactionId,
-          paidAt: evidence.paidAt ?? now,
-          cashFee: evidence.cashFee ?? 0,
-          evidence,
-        },
-        now,
-      );
-    } catch (err) {
-      if (!(err instanceof OrderStateConflictError || err instanceof TransactionIdConflictError)) throw err;
-      // A second transaction_id for one order, or one transaction_id for two orders: never credit
-      // twice, but keep the payment's evidence (a second real payment is money received).
-      await orders.keepEvidence(order.id, evidence, now);
-      await anomalies.record(
-        {
-          kind: 'transaction_conflict',
-          ref: evidence.transactionId,
-          orderId: order.id,
-          data: { outTradeNo: evidence.outTradeNo },
-        },
-        now,
-      );
-      log.error(
-        { outTradeNo: evidence.outTradeNo, code: err.name },
-        'conflicting payment for an order; not credited',
-      );
-      return fail('conflict', 'TRANSACTION_CONFLICT');
-    }
-    if (!result.changed) return succeed('duplicate');
-    if (result.from === 'CLOSED') {
-      // Money received is never dropped (checklist B11), but a person should know.
-      await anomalies.record(
-        { kind: 'paid_after_close', ref: order.outTradeNo, orderId: order.id, data: {} },
-        now,
-      );
-      log.error({ outTradeNo: order.outTradeNo }, 'payment arrived for a closed order; marked PAID');
-    }
-    log.info({ outTradeNo: order.outTradeNo, openid: maskOpenid(order.openid) }, 'order paid (notification)');
-    return succeed('paid');
-  }
 }

@@ -44,6 +44,8 @@ export function newOrderRow(row: NewOrder, now: number): OrdersTable {
     last_queried_at: null,
     lease_until: null,
     lease_owner: null,
+    refunded_fen: 0,
+    refund_count: 0,
   };
 }
 
@@ -70,6 +72,8 @@ export function toOrder(row: OrdersTable): Order {
     updatedAt: row.updated_at,
     expiresAt: row.expires_at,
     lastQueriedAt: row.last_queried_at,
+    refundedAmount: row.refunded_fen,
+    refundCount: row.refund_count,
   };
 }
 

@@ -5,12 +5,9 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WechatRejectedError } from '../wechat/errors.js';
-import type { V2Client } from '../wechat/v2/client.js';
-import { formatWechatTime, truncateUtf8 } from '../wechat/v2/fields.js';
-import { type RequestPaymentParams, requestPaymentParams } from '../wechat/v2/pay-params.js';
-import type { V2SignType } from '../wechat/v2/sign.js';
+import { truncateUtf8 } from '../wechat/v2/fields.js';
 import type { Order } from './order.js';
-import type { OrderStorePort } from './ports.js';
+import type { OrderStorePort, PaymentGateway, PaymentParams } from './ports.js';
 import type { createQuerySettler } from './query-settler.js';
 import { withUpstreamRetry } from './upstream-retry.js';
 
@@ -22,7 +19,8 @@ export const DESCRIPTION_MAX_BYTES = 127;
 export interface OrderServiceDeps {
   orders: OrderStorePort;
   catalogue: Catalogue;
-  pay: Pick<V2Client, 'unifiedOrder' | 'orderQuery' | 'closeOrder'>;
+  /** The payment API (v2 or v3), chosen in src/main.ts. */
+  pay: Pick<PaymentGateway, 'prepayRequest' | 'prepay' | 'payParams' | 'close'>;
   settle: ReturnType<typeof createQuerySettler>;
   clock: Clock;
   log: Logger;
@@ -32,10 +30,6 @@ export interface OrderServiceDeps {
   /** Waits between upstream retries; tests pass one that does not sleep. */
   sleep?: (ms: number) => Promise<void>;
   settings: {
-    appid: string;
-    mchKey: string;
-    signType: V2SignType;
-    notifyUrl: string;
     orderTtlMs: number;
     maxOrderAmount: number;
   };
@@ -50,7 +44,7 @@ export interface CreateOrderInput {
 
 export interface CreatedOrder {
   order: Order;
-  payment: RequestPaymentParams;
+  payment: PaymentParams;
 }
 
 export function createOrderService(deps: OrderServiceDeps) {
@@ -64,19 +58,9 @@ export function createOrderService(deps: OrderServiceDeps) {
     return order;
   }
 
-  /** Calls unifiedorder with the stored request, retrying retryable failures with identical fields. */
+  /** Creates the order at WeChat with the stored request, retrying retryable failures with identical fields. */
   async function prepay(order: Order, request: Readonly<Record<string, string>>): Promise<string> {
-    const call = () =>
-      deps.pay.unifiedOrder({
-        body: request.body!,
-        outTradeNo: request.outTradeNo!,
-        totalFee: Number(request.totalFee),
-        spbillCreateIp: request.spbillCreateIp!,
-        notifyUrl: request.notifyUrl!,
-        openid: request.openid!,
-        tradeType: 'JSAPI',
-        timeExpire: request.timeExpire!,
-      });
+    const call = () => deps.pay.prepay(request);
     try {
       const result = await withUpstreamRetry('unifiedorder', call, deps, (err, attempt) =>
         orders.addEvent(
@@ -109,31 +93,12 @@ export function createOrderService(deps: OrderServiceDeps) {
     }
   }
 
-  /** The unifiedorder fields for an order, in the stored form a retry re-sends unchanged. */
-  function unifiedOrderRequest(
-    order: Pick<Order, 'outTradeNo' | 'description' | 'amount' | 'openid' | 'expiresAt'>,
-    clientIp: string,
-  ): Record<string, string> {
-    return {
-      body: order.description,
-      outTradeNo: order.outTradeNo,
-      totalFee: String(order.amount),
-      spbillCreateIp: clientIp,
-      notifyUrl: settings.notifyUrl,
-      openid: order.openid,
-      timeExpire: formatWechatTime(order.expiresAt),
-      // The algorithm the client signs unifiedorder with, so the order's notification is later
-      // verified with it even if WECHAT_SIGN_TYPE changes meanwhile (v2-evidence.ts orderSignType).
-      signType: settings.signType,
-    };
-  }
-
   /** A live prepay_id for the order, reusing the stored one while it has a minute left. */
   async function ensurePayment(order: Order, clientIp: string): Promise<CreatedOrder> {
     let request = order.prepayRequest;
     if (!request) {
       // Only orders saved before requests were stored with them get here.
-      request = unifiedOrderRequest(order, clientIp);
+      request = deps.pay.prepayRequest(order, clientIp);
       await orders.savePrepayRequest(order.id, request, clock.now());
     }
     let prepayId = order.prepayId;
@@ -143,14 +108,7 @@ export function createOrderService(deps: OrderServiceDeps) {
       await orders.savePrepay(order.id, { prepayId, prepayExpiresAt: now + PREPAY_TTL_MS }, now);
     }
     const saved = (await orders.findById(order.id)) ?? order;
-    const payment = requestPaymentParams({
-      appid: settings.appid,
-      prepayId,
-      key: settings.mchKey,
-      signType: settings.signType,
-      clock,
-    });
-    return { order: saved, payment };
+    return { order: saved, payment: deps.pay.payParams(prepayId) };
   }
 
   return {
@@ -189,7 +147,7 @@ export function createOrderService(deps: OrderServiceDeps) {
           sku: product.sku,
           quantity: input.quantity,
           currency: 'CNY',
-          prepayRequest: unifiedOrderRequest(fixed, input.clientIp),
+          prepayRequest: deps.pay.prepayRequest(fixed, input.clientIp),
         },
         now,
       );
@@ -258,7 +216,7 @@ export async function closeAtWechat(
   deps: Pick<OrderServiceDeps, 'pay' | 'orders' | 'clock' | 'settle' | 'metrics' | 'log' | 'sleep'>,
 ): Promise<Order> {
   try {
-    await withUpstreamRetry('closeorder', () => deps.pay.closeOrder({ outTradeNo: order.outTradeNo }), deps);
+    await withUpstreamRetry('closeorder', () => deps.pay.close(order.outTradeNo), deps);
   } catch (err) {
     if (!(err instanceof WechatRejectedError)) {
       throw new AppError('UPSTREAM_UNAVAILABLE', 'WeChat Pay did not confirm the close; try again shortly.', {

@@ -1,4 +1,14 @@
 import type { Order } from './order.js';
+import type { Refund } from './refund.js';
+
+/** A refund as the mini program sees it: what, how much, where it stands; no internals. */
+export interface RefundView {
+  outRefundNo: string;
+  amount: number;
+  status: Refund['status'];
+  createdAt: string;
+  settledAt: string | null;
+}
 
 /** The order as the mini program sees it: no openid, no prepay internals. */
 export interface OrderView {
@@ -14,11 +24,25 @@ export interface OrderView {
   paidAt: string | null;
   expiresAt: string;
   transactionId: string | null;
+  /** Fen refunded or being refunded (every refund not CLOSED). */
+  refundedAmount: number;
+  /** Oldest first. */
+  refunds: RefundView[];
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function toOrderView(order: Order): OrderView {
+export function toRefundView(refund: Refund): RefundView {
+  return {
+    outRefundNo: refund.outRefundNo,
+    amount: refund.amount,
+    status: refund.status,
+    createdAt: new Date(refund.createdAt).toISOString(),
+    settledAt: iso(refund.settledAt),
+  };
+}
+
+export function toOrderView(order: Order, refunds: readonly Refund[] = []): OrderView {
   return {
     id: order.id,
     outTradeNo: order.outTradeNo,
@@ -32,5 +56,7 @@ export function toOrderView(order: Order): OrderView {
     paidAt: iso(order.paidAt),
     expiresAt: new Date(order.expiresAt).toISOString(),
     transactionId: order.transactionId,
+    refundedAmount: order.refundedAmount,
+    refunds: refunds.map(toRefundView),
   };
 }

@@ -6,7 +6,10 @@ const ALLOWED: Record<string, OrderStatus> = {
   'PENDING pay': 'PAID',
   'CLOSED pay': 'PAID',
   'PENDING close': 'CLOSED',
+  'PAID partial_refund': 'PARTIALLY_REFUNDED',
+  'PARTIALLY_REFUNDED partial_refund': 'PARTIALLY_REFUNDED',
   'PAID refund': 'REFUNDED',
+  'PARTIALLY_REFUNDED refund': 'REFUNDED',
   'PENDING flag': 'REVIEW',
   'CLOSED flag': 'REVIEW',
 };
@@ -14,9 +17,9 @@ const ALLOWED: Record<string, OrderStatus> = {
 describe('the order transition table', () => {
   const pairs = ORDER_STATUSES.flatMap((from) => TRANSITION_NAMES.map((event) => [from, event] as const));
 
-  it('names the four events and covers every status × event pair below', () => {
-    expect([...TRANSITION_NAMES].sort()).toEqual(['close', 'flag', 'pay', 'refund']);
-    expect(pairs).toHaveLength(5 * 4);
+  it('names the five events and covers every status × event pair below', () => {
+    expect([...TRANSITION_NAMES].sort()).toEqual(['close', 'flag', 'partial_refund', 'pay', 'refund']);
+    expect(pairs).toHaveLength(6 * 5);
   });
 
   it.each(pairs)('%s --%s--> as listed, or refused', (from, event) => {
@@ -26,7 +29,8 @@ describe('the order transition table', () => {
   it('gives the store exactly the old states it allows for each event', () => {
     expect(statusesAllowing('pay')).toEqual(['PENDING', 'CLOSED']);
     expect(statusesAllowing('close')).toEqual(['PENDING']);
-    expect(statusesAllowing('refund')).toEqual(['PAID']);
+    expect(statusesAllowing('partial_refund')).toEqual(['PAID', 'PARTIALLY_REFUNDED']);
+    expect(statusesAllowing('refund')).toEqual(['PAID', 'PARTIALLY_REFUNDED']);
     expect(statusesAllowing('flag')).toEqual(['PENDING', 'CLOSED']);
   });
 

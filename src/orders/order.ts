@@ -5,12 +5,20 @@
  * - PENDING: saved, maybe prepaid at WeChat, not paid.
  * - PAID: WeChat confirmed payment (verified notification, or our own query).
  * - CLOSED: closed here and at WeChat; can no longer be paid.
- * - REFUNDED: money went back (refunds; a later piece of work).
+ * - PARTIALLY_REFUNDED: paid, and some of the money went back (at least one refund SUCCESS).
+ * - REFUNDED: all of the money went back (its refunds' SUCCESS amounts add up to the amount).
  * - REVIEW: something did not add up (an amount or currency mismatch); a person must look.
  */
-export type OrderStatus = 'PENDING' | 'PAID' | 'CLOSED' | 'REFUNDED' | 'REVIEW';
+export type OrderStatus = 'PENDING' | 'PAID' | 'PARTIALLY_REFUNDED' | 'CLOSED' | 'REFUNDED' | 'REVIEW';
 
-export const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'PAID', 'CLOSED', 'REFUNDED', 'REVIEW'];
+export const ORDER_STATUSES: readonly OrderStatus[] = [
+  'PENDING',
+  'PAID',
+  'PARTIALLY_REFUNDED',
+  'CLOSED',
+  'REFUNDED',
+  'REVIEW',
+];
 
 /** How the service learned that an order was paid. */
 export type PaidSource = 'notify' | 'query' | 'close';
@@ -39,7 +47,14 @@ export interface Order {
   expiresAt: number;
   /** Set when a notification or query has been seen for this order; the reconciler skips until then. */
   lastQueriedAt: number | null;
+  /** Fen reserved for refunds (every refund not CLOSED); never more than `amount`. */
+  refundedAmount: number;
+  /** Refunds asked for, at most {@link MAX_REFUNDS_PER_ORDER}. */
+  refundCount: number;
 }
+
+/** WeChat takes at most 50 refunds per order (《申请退款》); the database refuses the 51st too. */
+export const MAX_REFUNDS_PER_ORDER = 50;
 
 export type OrderEvent =
   | 'created'
@@ -49,10 +64,12 @@ export type OrderEvent =
   | 'notification_rejected'
   | 'queried'
   | 'state_changed'
-  | 'anomaly';
+  | 'anomaly'
+  | 'refund_requested'
+  | 'refund_settled';
 
 /** The events that move an order between states: callers name one, the table says the rest. */
-export type OrderTransition = 'pay' | 'close' | 'refund' | 'flag';
+export type OrderTransition = 'pay' | 'close' | 'partial_refund' | 'refund' | 'flag';
 
 export interface TransitionRule {
   /** The only states the event may start from; the store's conditional UPDATE names exactly these. */
@@ -61,15 +78,19 @@ export interface TransitionRule {
 }
 
 /**
- * The one authority on how an order moves. A new state (PARTIALLY_REFUNDED, say) is a new entry
- * in OrderStatus and ORDER_STATUSES, new rows here, and the migration's CHECK list.
+ * The one authority on how an order moves. A new state is a new entry
+ * in OrderStatus and ORDER_STATUSES, new rows here, and a new migration's CHECK list.
  */
 export const TRANSITIONS: Readonly<Record<OrderTransition, TransitionRule>> = {
   // Money received is never dropped: a payment that lands after a local close still counts
   // (checklist B11). A REVIEW order is not paid by this table: a person decides.
   pay: { from: ['PENDING', 'CLOSED'], to: 'PAID' },
   close: { from: ['PENDING'], to: 'CLOSED' },
-  refund: { from: ['PAID'], to: 'REFUNDED' },
+  // A refund's SUCCESS moves the order: REFUNDED once the successful refunds add up to the
+  // amount, PARTIALLY_REFUNDED before. These `from` states are also the only ones a refund may
+  // be asked for in (refund-store.ts names them in its reservation).
+  partial_refund: { from: ['PAID', 'PARTIALLY_REFUNDED'], to: 'PARTIALLY_REFUNDED' },
+  refund: { from: ['PAID', 'PARTIALLY_REFUNDED'], to: 'REFUNDED' },
   flag: { from: ['PENDING', 'CLOSED'], to: 'REVIEW' },
 };
 

@@ -3,23 +3,20 @@ import type { Clock } from '../clock.js';
 import { maskOpenid } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WechatRejectedError } from '../wechat/errors.js';
-import type { OrderQueryResult, V2Client } from '../wechat/v2/client.js';
 import { decide, type PaymentEvidence } from './decide.js';
 import type { Order, PaidSource } from './order.js';
 import { OrderStateConflictError, TransactionIdConflictError } from './order-store-errors.js';
-import type { AnomalyStorePort, OrderStorePort } from './ports.js';
+import type { AnomalyStorePort, GatewayTransaction, OrderStorePort, PaymentGateway } from './ports.js';
 import { withUpstreamRetry } from './upstream-retry.js';
-import { evidenceFromV2Query } from './v2-evidence.js';
 
 export interface SettlerDeps {
   orders: OrderStorePort;
   anomalies: AnomalyStorePort;
-  pay: Pick<V2Client, 'orderQuery'>;
+  /** The payment API (v2 or v3); its query answers carry the payment as evidence. */
+  pay: Pick<PaymentGateway, 'query'>;
   clock: Clock;
   log: Logger;
   metrics: Metrics;
-  /** Our appid and mch_id, recorded with query evidence when the answer leaves them out. */
-  merchant: { appid: string; mchId: string };
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -41,7 +38,7 @@ export function createQuerySettler(deps: SettlerDeps) {
             kind: decision.anomaly,
             ref: decision.ref,
             orderId: order.id,
-            data: { expected: order.amount, got: evidence.totalFee, feeType: evidence.raw.fee_type },
+            data: { expected: order.amount, got: evidence.totalFee, feeType: evidence.currency },
           },
           now,
         );
@@ -97,14 +94,14 @@ export function createQuerySettler(deps: SettlerDeps) {
     return outcome.order;
   }
 
-  async function apply(order: Order, result: OrderQueryResult, source: PaidSource): Promise<Order> {
+  async function apply(order: Order, result: GatewayTransaction, source: PaidSource): Promise<Order> {
     const now = clock.now();
     await orders.addEvent(order.id, 'queried', { trade_state: result.tradeState, source }, now);
     await orders.touchQueried(order.id, now);
     switch (result.tradeState) {
       case 'SUCCESS':
       case 'REFUND':
-        return settlePaid(order, evidenceFromV2Query(result, deps.merchant), source, now);
+        return settlePaid(order, result.evidence, source, now);
       case 'CLOSED':
       case 'REVOKED':
       case 'PAYERROR': {
@@ -121,20 +118,16 @@ export function createQuerySettler(deps: SettlerDeps) {
       case 'ACCEPT':
         return (await orders.findById(order.id)) ?? order;
       default: {
-        const unreachable: never = result.tradeState;
-        throw new Error(`unhandled trade_state ${String(unreachable)}`);
+        const unreachable: never = result;
+        throw new Error(`unhandled trade_state ${JSON.stringify(unreachable)}`);
       }
     }
   }
 
   return async function settle(order: Order, source: PaidSource): Promise<Order> {
-    let result: OrderQueryResult;
+    let result: GatewayTransaction;
     try {
-      result = await withUpstreamRetry(
-        'orderquery',
-        () => deps.pay.orderQuery({ outTradeNo: order.outTradeNo }),
-        deps,
-      );
+      result = await withUpstreamRetry('orderquery', () => deps.pay.query(order.outTradeNo), deps);
     } catch (err) {
       if (err instanceof WechatRejectedError && err.failure.errCode === 'ORDERNOTEXIST') {
         // WeChat never created it (unifiedorder failed): nothing to settle yet.

@@ -161,7 +161,7 @@ export interface SimulatorOptions {
   merchants: MerchantConfig[];
   /** Default: real time, not frozen. Tests pass `createSimClock({ frozen: true })`. */
   clock?: SimClock;
-  /** Divides notification waits (retries and NOTIFY_DELAY): 60 turns 15 s into 0.25 s. Default 1. */
+  /** Divides notification waits (retries, DELAY, REORDER): 60 turns 15 s into 0.25 s. Default 1. */
   timeScale?: number;
   behaviour?: Partial<SimBehaviour>;
   tls?: SimTlsOptions;

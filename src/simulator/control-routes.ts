@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { defaultTimes, type FaultRule, isFaultName, SIM_APIS, type SimApi } from './faults.js';
+import { defaultTimes, type FaultRule, isFaultName, NOTIFY_FAULTS, SIM_APIS, type SimApi } from './faults.js';
 import * as ids from './ids.js';
 import { currentState, payableUntil } from './order-rules.js';
 import { playRequestPayment } from './payment.js';
@@ -122,11 +122,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext): vo
   });
 
   app.post('/sim/pay', async (request, reply) => {
-    const chosen = resolveFault(
-      request,
-      ['COUPON', 'NOTIFY_DROP', 'NOTIFY_DUPLICATE', 'NOTIFY_DELAY', 'NOTIFY_OUT_OF_ORDER', 'SIGN_PROBE'],
-      () => undefined,
-    );
+    const chosen = resolveFault(request, ['COUPON', ...NOTIFY_FAULTS], () => undefined);
     if ('error' in chosen) return badRequest(reply, chosen.error);
     const answer = playRequestPayment(ctx, request.body, chosen.fault);
     return reply.code(answer.status).send(answer.body);

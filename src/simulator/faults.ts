@@ -18,11 +18,17 @@ export const REQUEST_FAULTS = [
   'STALE_TIMESTAMP',
   'WRONG_SERIAL',
   'BAD_RESPONSE_SIGNATURE',
+  // The answer comes after `params.seconds`, or breaks off mid-body (v2, v3 and login).
+  'SLOW_RESPONSE',
+  'PARTIAL_BODY',
 ] as const;
 
 export const NOTIFY_FAULTS = [
   'NOTIFY_DROP',
   'NOTIFY_DUPLICATE',
+  'DELAY',
+  'REORDER',
+  // Older names of DELAY and REORDER, still accepted.
   'NOTIFY_DELAY',
   'NOTIFY_OUT_OF_ORDER',
   // API v3: the next notification is a WECHATPAY/SIGNTEST/ probe, then the real one follows.
@@ -83,6 +89,17 @@ export function isFaultName(value: unknown): value is FaultName {
   return typeof value === 'string' && (FAULT_NAMES as readonly string[]).includes(value);
 }
 
+/** Older names kept working: each plays exactly the fault it points to. */
+const ALIASES: Readonly<Partial<Record<FaultName, FaultName>>> = {
+  NOTIFY_DELAY: 'DELAY',
+  NOTIFY_OUT_OF_ORDER: 'REORDER',
+};
+
+/** `name` and every older name for it, to look a fault up by either. */
+export function namesOf(name: FaultName): FaultName[] {
+  return [name, ...FAULT_NAMES.filter((n) => ALIASES[n] === name)];
+}
+
 export function isNotifyFault(name: FaultName): name is NotifyFault {
   return (NOTIFY_FAULTS as readonly string[]).includes(name);
 }
@@ -141,7 +158,13 @@ export function headerFault(
   return { fault: name, params };
 }
 
-/** A positive integer parameter, or the default. */
+/** A non-negative number parameter (fractions allowed), or the default. */
+export function numParam(params: FaultParams, name: string, fallback: number): number {
+  const v = params[name];
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback;
+}
+
+/** A non-negative integer parameter, or the default. */
 export function intParam(params: FaultParams, name: string, fallback: number): number {
   const v = params[name];
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : fallback;

@@ -21,6 +21,8 @@ const LOGIN_FAULTS: readonly FaultName[] = [
   'HTML_502',
   'HANG',
   'RESET_AFTER_APPLY',
+  'SLOW_RESPONSE',
+  'PARTIAL_BODY',
 ];
 
 const ERRMSG: Readonly<Record<number, string>> = {

@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ChosenFault, type FaultName, headerFault } from './faults.js';
+import { type ChosenFault, type FaultName, headerFault, numParam } from './faults.js';
 
 /**
  * Faults that act on the HTTP exchange itself rather than on WeChat's answer: an error status, an
  * HTML error page from a proxy, a request left hanging, a connection reset after the call was
- * applied.
+ * applied, an answer that comes late, an answer cut off mid-body.
  */
 
 export type FaultChoice = { fault: ChosenFault | undefined } | { error: string };
@@ -69,14 +69,59 @@ export async function answerTransportFault(
         return false;
     }
   }
-  if (chosen.fault === 'RESET_AFTER_APPLY') {
-    reply.hijack();
-    try {
-      socket.resetAndDestroy();
-    } catch {
-      socket.destroy();
-    }
-    return true;
+  switch (chosen.fault) {
+    case 'RESET_AFTER_APPLY':
+      reply.hijack();
+      try {
+        socket.resetAndDestroy();
+      } catch {
+        socket.destroy();
+      }
+      return true;
+    case 'SLOW_RESPONSE':
+      // Real seconds, never scaled: what it tests is the client's own (real) timeout.
+      await holdOpen(socket, numParam(chosen.params, 'seconds', 10) * 1000, hungSockets);
+      if (!socket.destroyed) return false;
+      reply.hijack();
+      return true;
+    case 'PARTIAL_BODY':
+      reply.hijack();
+      sendPartial(request, reply, socket);
+      return true;
+    default:
+      return false;
   }
-  return false;
+}
+
+/** Waits `ms`, or less if the client hangs up first. */
+async function holdOpen(socket: Socket, ms: number, hungSockets: Set<Socket>): Promise<void> {
+  hungSockets.add(socket);
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    if (socket.destroyed) done();
+    else socket.once('close', done);
+  });
+  hungSockets.delete(socket);
+}
+
+/**
+ * The status line, the headers (announcing the whole body's length) and the first bytes of a
+ * successful answer, then the connection is destroyed: the client cannot know what was answered.
+ */
+function sendPartial(request: FastifyRequest, reply: FastifyReply, socket: Socket): void {
+  const json = request.url.startsWith('/v3/') || request.url.startsWith('/sns/');
+  const part = json
+    ? '{"appid":"wx'
+    : '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg><app';
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': json ? 'application/json; charset=utf-8' : 'text/xml; charset=utf-8',
+    'content-length': String(part.length * 4),
+  });
+  res.write(part, () => socket.destroy());
 }

@@ -47,6 +47,39 @@ describe('createSimClock', () => {
     expect(clock.now()).toBe(T0 + 60_000);
   });
 
+  it('runs due tasks concurrently: a task that never ends does not hold back the next one', async () => {
+    const clock = createSimClock({ frozen: true, startMs: T0 });
+    const started: string[] = [];
+    let release = (): void => undefined;
+    clock.schedule(T0, () => {
+      started.push('slow');
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    clock.schedule(T0, () => void started.push('quick'));
+    expect(started).toEqual(['slow', 'quick']);
+    const settled = clock.settle();
+    release();
+    await settled;
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('moves time on to the next due task only once the running ones have finished', async () => {
+    const clock = createSimClock({ frozen: true, startMs: T0 });
+    const seen: [string, number][] = [];
+    clock.schedule(T0 + 1000, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen.push(['slow ends', clock.now()]);
+    });
+    clock.schedule(T0 + 2000, () => void seen.push(['later', clock.now()]));
+    await clock.advance(5000);
+    expect(seen).toEqual([
+      ['slow ends', T0 + 1000],
+      ['later', T0 + 2000],
+    ]);
+  });
+
   it('leaves tasks after the target waiting, and cancel removes one', async () => {
     const clock = createSimClock({ frozen: true, startMs: T0 });
     const fired: number[] = [];

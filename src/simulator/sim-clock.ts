@@ -4,13 +4,19 @@ import type { Clock } from '../clock.js';
  * The simulator's clock: real time plus an offset, with a scheduler of due tasks.
  *
  * A task fires when real time reaches it (unless the clock is frozen) and also as soon as
- * {@link SimClock.advance} moves time past it. `advance` steps time to each due task in turn and
- * awaits it before looking for the next, so a notification retry scheduled by one attempt is
- * itself fired, attempt by attempt and in order, within the same `advance`. During a task, `now()`
- * is the task's due time, which is what a notification records as its send time.
+ * {@link SimClock.advance} moves time past it. Due tasks run concurrently, like WeChat's
+ * notifications for different orders: one slow task never holds back another (whoever needs
+ * tasks in sequence, such as one order's notification attempts, keeps its own queue). `advance`
+ * steps time to the next due task only once every running task has finished, so a retry
+ * scheduled by one attempt is itself fired, attempt by attempt and in order, within the same
+ * `advance`, and on a frozen clock `now()` during a task is the task's due time, which is what a
+ * notification records as its send time.
  */
 export interface SimClock extends Clock {
-  /** Moves time forward by `ms`, firing every task that falls due on the way, in order. */
+  /**
+   * Moves time forward by `ms`, firing every task that falls due on the way, in order; time moves
+   * on to the next due task only when no task is running.
+   */
   advance(ms: number): Promise<number>;
   /** Runs `task` once the clock reaches `atMs`; a time already past runs it as soon as possible. */
   schedule(atMs: number, task: () => Promise<void> | void): ScheduledTask;
@@ -65,18 +71,14 @@ export function createSimClock(options: SimClockOptions = {}): SimClock {
   const initialOffset = options.startMs === undefined ? 0 : options.startMs - base.now();
   let offset = initialOffset;
   const queue: Entry[] = [];
+  /** Tasks started and not yet finished. */
+  const running = new Set<Promise<void>>();
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  // Tasks run one at a time: a chain of promises keeps `advance`, real-time firing and `settle` in order.
-  let chain: Promise<void> = Promise.resolve();
+  // Calls of `advance` take turns, so two of them never move time under each other.
+  let advancing: Promise<void> = Promise.resolve();
   const now = (): number => base.now() + offset;
-
-  const serialize = (fn: () => Promise<void>): Promise<void> => {
-    const next = chain.then(fn);
-    chain = next.catch(() => undefined);
-    return next;
-  };
 
   const takeDue = (limit: number): Entry | undefined => {
     let best = -1;
@@ -89,12 +91,20 @@ export function createSimClock(options: SimClockOptions = {}): SimClock {
     return best < 0 ? undefined : queue.splice(best, 1)[0];
   };
 
-  const runEntry = async (entry: Entry): Promise<void> => {
-    try {
-      await entry.run();
-    } catch (error) {
-      options.onError?.(error);
-    }
+  const start = (entry: Entry): void => {
+    const done: Promise<void> = (async () => {
+      try {
+        await entry.run();
+      } catch (error) {
+        options.onError?.(error);
+      }
+    })().finally(() => running.delete(done));
+    running.add(done);
+  };
+
+  /** Starts every task due by now, in due order, without waiting for any of them. */
+  const launchDue = (): void => {
+    for (let e = takeDue(now()); e && !closed; e = takeDue(now())) start(e);
   };
 
   const arm = (): void => {
@@ -104,15 +114,21 @@ export function createSimClock(options: SimClockOptions = {}): SimClock {
     const earliest = Math.min(...queue.map((e) => e.dueAt));
     // setTimeout caps at 2^31-1 ms; a later task is re-armed when that timer fires.
     const wait = Math.min(Math.max(0, earliest - now()), 2_147_483_647);
-    timer = setTimeout(() => void drain(), wait);
+    timer = setTimeout(() => {
+      launchDue();
+      arm();
+    }, wait);
     timer.unref();
   };
 
-  const drain = (): Promise<void> =>
-    serialize(async () => {
-      for (let e = takeDue(now()); e && !closed; e = takeDue(now())) await runEntry(e);
-      arm();
-    });
+  /** Waits for running tasks, starting those that fall due meanwhile, until none runs. */
+  const quiesce = async (): Promise<void> => {
+    launchDue();
+    while (running.size > 0 && !closed) {
+      await Promise.race(running);
+      launchDue();
+    }
+  };
 
   return {
     now,
@@ -126,7 +142,7 @@ export function createSimClock(options: SimClockOptions = {}): SimClock {
     schedule(atMs, run) {
       const entry: Entry = { dueAt: atMs, seq: seq++, run };
       if (!closed) queue.push(entry);
-      if (atMs <= now()) void drain();
+      if (atMs <= now()) launchDue();
       else arm();
       return {
         dueAt: atMs,
@@ -141,21 +157,25 @@ export function createSimClock(options: SimClockOptions = {}): SimClock {
       if (!(ms >= 0) || !Number.isFinite(ms)) {
         throw new RangeError(`advance() takes a finite, non-negative number of ms (got ${ms})`);
       }
-      await serialize(async () => {
+      const turn = advancing.then(async () => {
         const target = now() + ms;
-        for (let e = takeDue(target); e && !closed; e = takeDue(target)) {
-          if (e.dueAt > now()) offset += e.dueAt - now();
-          await runEntry(e);
+        for (;;) {
+          await quiesce();
+          if (closed) break;
+          const next = Math.min(...queue.filter((e) => e.dueAt <= target).map((e) => e.dueAt));
+          if (!Number.isFinite(next)) break;
+          if (next > now()) offset += next - now();
         }
         if (target > now()) offset += target - now();
         arm();
       });
+      advancing = turn.catch(() => undefined);
+      await turn;
       return now();
     },
     async settle() {
-      // A task may schedule another one that is already due; loop until nothing is due.
-      do await drain();
-      while (queue.some((e) => e.dueAt <= now()) && !closed);
+      await quiesce();
+      arm();
     },
     clear() {
       queue.length = 0;

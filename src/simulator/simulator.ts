@@ -102,6 +102,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   };
 
   const app = Fastify({ logger: false, forceCloseConnections: true });
+  // WeChat's answers carry its time in Date; the simulator's is the SimClock's, so a client can
+  // measure its skew against a clock moved by /sim/clock/advance (`weapp-pay doctor --online`).
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('date', new Date(clock.now()).toUTCString());
+  });
   app.register(async (scope) => {
     // Whatever the Content-Type says, the body is handed over as bytes: WeChat judges the XML itself.
     scope.addHook('onRequest', async (request) => {

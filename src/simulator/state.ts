@@ -79,8 +79,11 @@ export interface NotificationAttempt {
   scheduled_at: string;
   sent_at: string | null;
   url: string;
-  /** scheduled → delivered | failed | dropped. */
-  status: 'scheduled' | 'delivered' | 'failed' | 'dropped';
+  /**
+   * scheduled (its time has not come) → queued (its time has come, but another attempt of the
+   * same order is in flight) → sending → delivered | failed | dropped.
+   */
+  status: 'scheduled' | 'queued' | 'sending' | 'delivered' | 'failed' | 'dropped';
   http_status: number | null;
   /** First 512 characters of the merchant's reply. */
   reply: string | null;
@@ -88,6 +91,8 @@ export interface NotificationAttempt {
   error?: string;
   /** v3 SIGN_PROBE: this request carried a `WECHATPAY/SIGNTEST/` signature and never counts. */
   probe?: boolean;
+  /** v3: the `Wechatpay-*` headers sent and the resource before encryption (what the merchant decrypts). */
+  v3?: { headers: Record<string, string>; resource: object | undefined };
 }
 
 export interface PrepayRef {

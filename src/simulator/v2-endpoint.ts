@@ -73,6 +73,8 @@ const PAY_FAULTS: readonly FaultName[] = [
   'HANG',
   'RESET_AFTER_APPLY',
   'BAD_SIGNATURE',
+  'SLOW_RESPONSE',
+  'PARTIAL_BODY',
 ];
 
 type Parsed = { fields: Record<string, string> } | { outcome: V2Outcome };

@@ -25,7 +25,7 @@ describe('bench options', () => {
     expect(full).toMatchObject({
       ok: true,
       options: {
-        scenarios: ['notify', 'notify-nodb', 'orders', 'login', 'duplicates'],
+        scenarios: ['notify', 'notify-v3', 'notify-nodb', 'orders', 'login', 'duplicates'],
         databases: ['sqlite', 'postgres'],
         connections: 50,
         durationS: 10,

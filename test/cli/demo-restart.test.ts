@@ -62,7 +62,8 @@ describe('demo credentials across restarts', () => {
     const second = await runMain(['start', '--port', '0', '--simulator-port', '0'], { cwd: dir, env });
     expect(second.stdout).toContain(`(appid ${appid};`);
     expect(second.stdout).toContain(`Admin token      ${adminToken}`);
-  });
+    // Two demo starts, each making an RSA merchant certificate (v3): slow on a busy machine.
+  }, 90_000);
 
   it('an order left PENDING by the previous run settles after a restart', async () => {
     const dir = tempDir(cleanups);
@@ -92,5 +93,5 @@ describe('demo credentials across restarts', () => {
     } finally {
       await second.close();
     }
-  });
+  }, 90_000);
 });

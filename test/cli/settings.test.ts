@@ -63,7 +63,7 @@ describe('demo or real', { timeout: 90_000 }, () => {
     const run = await runCli(['start', '--port', '0', '--simulator-port', '0'], { cwd: dir });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      'WECHAT_APPID, WECHAT_MCHID are set but WECHAT_SECRET, WECHAT_MCH_KEY are not. Set all four WeChat credentials to serve for real, or none of them to run the offline demo.',
+      'WECHAT_APPID, WECHAT_MCHID are set but WECHAT_SECRET, WECHAT_MCH_KEY are not. Set all the WeChat credentials to serve for real, or none of them to run the offline demo.',
     );
     expect(run.stdout).not.toContain('demo');
     expect(existsSync(join(dir, 'data'))).toBe(false);
@@ -75,7 +75,7 @@ describe('demo or real', { timeout: 90_000 }, () => {
     const run = await runMain(['start', '--port', '0', '--simulator-port', '0'], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')[0]).toBe(
-      'No WECHAT_* credentials are set, so this is the offline demo (set all four to serve for real).',
+      'No WECHAT_* credentials are set, so this is the offline demo (set all the WeChat credentials to serve for real).',
     );
     expect(run.stdout).toMatch(/Browser demo {5}http:\/\/127\.0\.0\.1:\d+\//);
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTestCertificates } from '../../src/simulator/index.js';
 import { buildPaymentNotification } from '../../src/wechat/v2/notify.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
 import { CREDENTIALS, type Harness, paymentNotificationFields, SECRETS, startHarness } from './harness.js';
@@ -36,7 +37,11 @@ for (const database of testDatabases()) {
 
     beforeAll(async () => {
       db = await database.openMigrated();
-      h = await startHarness(db);
+      // The merchant certificate lets the service refund (v2 refunds are mutual TLS).
+      const certs = await generateTestCertificates({ mchId: CREDENTIALS.mchId });
+      h = await startHarness(db, {
+        env: { WECHAT_MCH_CERT: certs.clientCert, WECHAT_MCH_CERT_KEY: certs.clientKey },
+      });
       // 2024-01-01 12:00 Beijing: a coffee (1 fen) that gets paid, then two lattes (2800 fen).
       const { token } = await h.login();
       const coffee = await buy(token, 'coffee');
@@ -260,6 +265,30 @@ for (const database of testDatabases()) {
         reports: [{ billDate: '2024-01-01', status: 'MATCHED', summary: { orders: 1 } }],
         total: 1,
       });
+    });
+
+    it("lists an order's refunds and counts the day's successful ones", async () => {
+      const paid = created[0]!;
+      const res = await h.api(
+        'POST',
+        `/admin/orders/${paid.id}/refunds`,
+        admin,
+        { amount: 1, reason: '测试' },
+        {
+          'idempotency-key': `console-refund-${database.name}`,
+        },
+      );
+      expect(res.status, await res.clone().text()).toBe(201);
+      await h.clock.advance(61_000); // the simulator's refund turns SUCCESS, and notifies
+      await h.clock.settle();
+      const view = await get<{ order: Order; refunds: { amount: number; status: string; reason: string }[] }>(
+        `/admin/orders/${paid.id}`,
+      );
+      expect(view.order.status).toBe('REFUNDED');
+      expect(view.refunds).toEqual([
+        expect.objectContaining({ amount: 1, reason: '测试', status: 'SUCCESS' }),
+      ]);
+      expect(await get('/admin/summary?date=2024-01-01')).toMatchObject({ refunds: { count: 1, amount: 1 } });
     });
   });
 }

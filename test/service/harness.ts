@@ -6,12 +6,35 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { parseCatalogue } from '../../src/catalogue/catalogue.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import { API_VERSIONS, type ApiVersion, type Config, loadConfig } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/open.js';
 import { createService, type Service } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createSimClock, type SimClock } from '../../src/simulator/sim-clock.js';
 import { createSimulator } from '../../src/simulator/simulator.js';
+import {
+  API_V3_KEY,
+  MERCHANT_CERTIFICATE,
+  MERCHANT_PRIVATE_KEY,
+  MERCHANT_SERIAL,
+  PLATFORM_PRIVATE_KEY,
+  PLATFORM_PUBLIC_KEY,
+} from '../fixtures/v3-keys.js';
+
+export { API_VERSIONS, type ApiVersion };
+
+/**
+ * API v3 credentials: the merchant's certificate and key, and the WeChat Pay key pair whose
+ * private half signs notifications (the simulator's, and the tests' forged-or-not ones).
+ */
+export const V3_CREDENTIALS = {
+  apiV3Key: API_V3_KEY,
+  merchantCert: MERCHANT_CERTIFICATE,
+  merchantKey: MERCHANT_PRIVATE_KEY,
+  merchantSerial: MERCHANT_SERIAL,
+  payPrivateKey: PLATFORM_PRIVATE_KEY,
+  payPublicKey: PLATFORM_PUBLIC_KEY,
+} as const;
 
 export const CREDENTIALS = {
   appid: 'wx1234567890abcdef',
@@ -21,8 +44,47 @@ export const CREDENTIALS = {
   adminToken: 'admin-token-0123456789abcdef0123456789',
 } as const;
 
-/** Every secret a response or a log line must never contain: the merchant key, the AppSecret, the admin token. */
-export const SECRETS = [CREDENTIALS.key, CREDENTIALS.secret, CREDENTIALS.adminToken];
+/** Every secret a response or a log line must never contain: the merchant keys, the AppSecret, the admin token. */
+export const SECRETS = [
+  CREDENTIALS.key,
+  CREDENTIALS.secret,
+  CREDENTIALS.adminToken,
+  V3_CREDENTIALS.apiV3Key,
+  // One line from the middle of the merchant private key stands for all of it.
+  MERCHANT_PRIVATE_KEY.split('\n')[5]!,
+];
+
+/** The service's notification path for each API version. */
+export const NOTIFY_PATHS: Record<ApiVersion, string> = {
+  v2: '/payment/wxnotify',
+  v3: '/payment/wxnotify/v3',
+};
+
+/**
+ * The environment that puts the service on API v3 (a v3-only merchant: no v2 key), trusting the
+ * simulator's WeChat Pay public key under the id the simulator chose.
+ */
+export function v3Env(payPublicKeyId: string): Record<string, string> {
+  return {
+    WECHAT_API_VERSION: 'v3',
+    WECHAT_API_V3_KEY: V3_CREDENTIALS.apiV3Key,
+    WECHAT_MCH_CERT: V3_CREDENTIALS.merchantCert,
+    WECHAT_MCH_CERT_KEY: V3_CREDENTIALS.merchantKey,
+    WECHAT_PAY_PUBLIC_KEY: V3_CREDENTIALS.payPublicKey,
+    WECHAT_PAY_PUBLIC_KEY_ID: payPublicKeyId,
+  };
+}
+
+/** The simulator's one merchant, holding CREDENTIALS (and its v3 certificate and APIv3 key). */
+export const SIM_MERCHANTS = [
+  {
+    mchId: CREDENTIALS.mchId,
+    key: CREDENTIALS.key,
+    appids: [{ appid: CREDENTIALS.appid, secret: CREDENTIALS.secret }],
+    cert: V3_CREDENTIALS.merchantCert,
+    apiV3Key: V3_CREDENTIALS.apiV3Key,
+  },
+];
 
 /** The fields of a successful payment notification for `order`, as WeChat would send them. */
 export function paymentNotificationFields(
@@ -56,6 +118,9 @@ export const CATALOGUE = [
 ];
 
 export interface Harness {
+  version: ApiVersion;
+  /** API v3: the key that signs WeChat's notifications, as the simulator signs them. */
+  paySigner: { privateKey: string; serial: string };
   service: Service;
   app: FastifyInstance;
   serviceUrl: string;
@@ -78,21 +143,20 @@ export interface Harness {
 
 export async function startHarness(
   database: DbHandle,
-  overrides: { env?: Record<string, string>; behaviour?: Record<string, unknown> } = {},
+  overrides: { env?: Record<string, string>; behaviour?: Record<string, unknown>; version?: ApiVersion } = {},
 ): Promise<Harness> {
+  const version = overrides.version ?? 'v2';
   const clock = createSimClock({ startMs: Date.UTC(2024, 0, 1, 4, 0, 0), frozen: true });
   const simulator = createSimulator({
-    merchants: [
-      {
-        mchId: CREDENTIALS.mchId,
-        key: CREDENTIALS.key,
-        appids: [{ appid: CREDENTIALS.appid, secret: CREDENTIALS.secret }],
-      },
-    ],
+    merchants: SIM_MERCHANTS,
+    // The fixture's TEST-ONLY key: generating an RSA key per suite costs a second.
+    v3PrivateKey: V3_CREDENTIALS.payPrivateKey,
     clock,
     behaviour: { notifyTimeoutMs: 2000, ...overrides.behaviour },
   });
   const { url: simulatorUrl } = await simulator.listen({ port: 0, host: '127.0.0.1' });
+  await simulator.v3Keys.ready();
+  const paySigner = { privateKey: V3_CREDENTIALS.payPrivateKey, serial: simulator.v3Keys.publicKeyId() };
 
   const logs: string[] = [];
   const sink = new Writable({
@@ -103,12 +167,11 @@ export async function startHarness(
   });
   const log = createLogger('debug', sink);
   // The notify URL is only known once the service listens; it is filled in below.
-  const env = {
+  const env: Record<string, string> = {
     WECHAT_APPID: CREDENTIALS.appid,
     WECHAT_SECRET: CREDENTIALS.secret,
     WECHAT_MCHID: CREDENTIALS.mchId,
-    WECHAT_MCH_KEY: CREDENTIALS.key,
-    WECHAT_NOTIFY_URL: 'http://127.0.0.1:1/payment/wxnotify',
+    ...(version === 'v3' ? v3Env(paySigner.serial) : { WECHAT_MCH_KEY: CREDENTIALS.key }),
     WECHAT_PAY_BASE_URL: simulatorUrl,
     WECHAT_API_BASE_URL: simulatorUrl,
     WECHAT_TIMEOUT_MS: '1000',
@@ -116,7 +179,10 @@ export async function startHarness(
     ...overrides.env,
   };
   const port = await freePort();
-  const loaded = loadConfig({ ...env, WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}/payment/wxnotify` });
+  const loaded = loadConfig({
+    ...env,
+    WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}${NOTIFY_PATHS[version]}`,
+  });
   if (!loaded.ok) throw new Error(loaded.problems.join('; '));
   const catalogue = parseCatalogue(CATALOGUE);
   if (!catalogue.ok) throw new Error(catalogue.problems.join('; '));
@@ -160,6 +226,8 @@ export async function startHarness(
   }
 
   return {
+    version,
+    paySigner,
     service,
     app: service.app,
     serviceUrl,

@@ -184,6 +184,18 @@ describe('control API', () => {
     expect((await h.json('POST', '/sim/clock/advance', { seconds: -1 })).status).toBe(400);
   });
 
+  it('dates every answer with the simulated clock, as WeChat dates its own (the Date header)', async () => {
+    const before = (await h.json('GET', '/sim/clock')).body;
+    const res = await fetch(`${h.url}/sim/clock`);
+    expect(res.headers.get('date')).toBe(new Date(before.now_ms).toUTCString());
+    const after = (await h.json('POST', '/sim/clock/advance', { seconds: 3600 })).body;
+    const login = await fetch(
+      `${h.url}/sns/jscode2session?appid=x&secret=y&js_code=z&grant_type=authorization_code`,
+    );
+    expect(login.headers.get('date')).toBe(new Date(after.now_ms).toUTCString());
+    await h.json('POST', '/sim/clock/reset');
+  });
+
   it('puts the clock back to its start with POST /sim/clock/reset', async () => {
     const ahead = (await h.json('POST', '/sim/clock/advance', { seconds: 60 })).body;
     expect(ahead.offset_ms).toBeGreaterThanOrEqual(60_000);

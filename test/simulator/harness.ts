@@ -4,6 +4,7 @@ import { request } from 'undici';
 import type {
   MerchantConfig,
   SimBehaviour,
+  SimClock,
   SimTlsOptions,
   SimulatorOptions,
   TestCertificates,
@@ -42,10 +43,12 @@ export interface SimOptions {
   merchants?: MerchantConfig[];
   /** API v3: which WeChat Pay key signs, and that key (default: generated). */
   v3?: Pick<SimulatorOptions, 'v3KeyMode' | 'v3PrivateKey'>;
+  /** Default: frozen at START_MS. */
+  clock?: SimClock;
 }
 
 export async function startSim(options: SimOptions = {}) {
-  const clock = createSimClock({ frozen: true, startMs: START_MS });
+  const clock = options.clock ?? createSimClock({ frozen: true, startMs: START_MS });
   const sim = createSimulator({
     merchants: options.merchants ?? MERCHANTS,
     clock,

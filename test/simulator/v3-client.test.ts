@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WechatRejectedError } from '../../src/wechat/errors.js';
-import { createV3Client } from '../../src/wechat/v3/client.js';
 import { createV3KeyStore } from '../../src/wechat/v3/keys.js';
-import { APPID, MCH_ID } from './harness.js';
-import {
-  API_V3_KEY,
-  MERCHANT_PRIVATE_KEY,
-  MERCHANT_SERIAL,
-  startV3Sim,
-  type V3Harness,
-} from './v3-harness.js';
+import { startV3Sim, type V3Harness } from './v3-harness.js';
 
 /** weapp-pay's own v3 client against the simulator: every call, in both key models. */
 
@@ -26,17 +18,7 @@ async function setup(mode: 'public-key' | 'certificate') {
     mode === 'public-key'
       ? createV3KeyStore({ publicKey: { id: published.publicKeyId, pem: published.publicKeyPem } })
       : createV3KeyStore();
-  const client = createV3Client({
-    baseUrl: h.url,
-    mchid: MCH_ID,
-    appid: APPID,
-    serialNo: MERCHANT_SERIAL,
-    privateKey: MERCHANT_PRIVATE_KEY,
-    apiV3Key: API_V3_KEY,
-    keys,
-    nowSeconds: h.nowSeconds,
-    timeoutMs: 3000,
-  });
+  const client = h.ourClient(keys, { timeoutMs: 3000 });
   open.push(client);
   return { h, client, published };
 }

@@ -3,7 +3,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import type { MerchantConfig, PublishedKeys } from '../../src/simulator/index.js';
-import { createV3KeyStore } from '../../src/wechat/v3/keys.js';
+import { createV3Client, type V3ClientOptions } from '../../src/wechat/v3/client.js';
+import { createV3KeyStore, type V3KeyStore } from '../../src/wechat/v3/keys.js';
 import { signRequestV3, verifyWechatpayHeaders } from '../../src/wechat/v3/sign.js';
 import {
   API_V3_KEY,
@@ -128,7 +129,22 @@ export async function startV3Sim(options: SimOptions = {}) {
     return { prepayId: res.body.prepay_id as string, openid };
   }
 
-  return { ...h, call, keys, verify, order, nowSeconds };
+  /** weapp-pay's own v3 client for the test merchant, on this simulator's clock. */
+  function ourClient(keyStore: V3KeyStore, overrides: Partial<V3ClientOptions> = {}) {
+    return createV3Client({
+      baseUrl: h.url,
+      mchid: MCH_ID,
+      appid: APPID,
+      serialNo: MERCHANT_SERIAL,
+      privateKey: MERCHANT_PRIVATE_KEY,
+      apiV3Key: API_V3_KEY,
+      keys: keyStore,
+      nowSeconds,
+      ...overrides,
+    });
+  }
+
+  return { ...h, call, keys, verify, order, nowSeconds, ourClient };
 }
 
 export type V3Harness = Awaited<ReturnType<typeof startV3Sim>>;

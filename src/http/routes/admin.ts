@@ -157,7 +157,20 @@ export async function adminOrderRoutes(app: FastifyInstance, deps: { data: Conso
                 data: Type.Unknown(),
               }),
             ),
-            refunds: Type.Array(Type.Unknown(), { description: 'empty until refunds are built' }),
+            refunds: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                outRefundNo: Type.String(),
+                amount: Type.Integer({ description: 'fen' }),
+                reason: Type.String(),
+                status: Type.String({ description: 'PROCESSING, SUCCESS, CHANGE or CLOSED' }),
+                refundId: Type.Union([Type.String(), Type.Null()]),
+                lastError: Type.Union([Type.String(), Type.Null()]),
+                requestedBy: Type.String(),
+                createdAt: Time,
+                settledAt: Type.Union([Time, Type.Null()]),
+              }),
+            ),
           }),
           ...AdminErrors,
         },
@@ -166,11 +179,11 @@ export async function adminOrderRoutes(app: FastifyInstance, deps: { data: Conso
     async (request) => {
       const order = await orders.find(request.params.id);
       if (!order) throw new AppError('ORDER_NOT_FOUND', `No order has id ${request.params.id}.`);
-      const timeline = await orders.timeline(order.id);
+      const [timeline, refunds] = await Promise.all([orders.timeline(order.id), orders.refunds(order.id)]);
       return {
         order: adminOrderView(order),
         timeline: timeline.map((t) => ({ ...t, at: iso(t.at) })),
-        refunds: [],
+        refunds,
       };
     },
   );

@@ -5,13 +5,15 @@ import { DEFAULT_MAX_XML_BYTES } from '../../wechat/v2/xml.js';
 
 const XML_TYPES = /^(text|application)\/xml\s*(;|$)/i;
 
+type Handler = (raw: Buffer) => Promise<NotifyOutcome>;
+
 /**
- * WeChat's v2 payment notification. The raw-body parser is registered in this plugin only, so
- * no other route ever sees XML, and this one never sees a parsed body.
+ * WeChat's v2 payment and refund notifications. The raw-body parser is registered in this
+ * plugin only, so no other route ever sees XML, and these never see a parsed body.
  */
 export async function notifyRoutes(
   app: FastifyInstance,
-  deps: { handle(raw: Buffer): Promise<NotifyOutcome> },
+  deps: { handle: Handler; handleRefund?: Handler },
 ): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -31,10 +33,8 @@ export async function notifyRoutes(
       .send(notifyReply(false, status === 413 ? 'BODY_TOO_LARGE' : 'ERROR'));
   });
 
-  app.post(
-    '/payment/wxnotify',
-    { config: { auth: 'public' }, schema: { hide: true } },
-    async (request, reply) => {
+  const xmlRoute = (url: string, handle: Handler) =>
+    app.post(url, { config: { auth: 'public' }, schema: { hide: true } }, async (request, reply) => {
       const type = request.headers['content-type'] ?? '';
       if (!XML_TYPES.test(type)) {
         return reply
@@ -46,8 +46,10 @@ export async function notifyRoutes(
       if (!Buffer.isBuffer(body) || body.length === 0) {
         return reply.code(400).type('text/xml').send(notifyReply(false, 'EMPTY_BODY'));
       }
-      const outcome = await deps.handle(body);
+      // The reply is written only once the handler has committed what the notification says.
+      const outcome = await handle(body);
       return reply.code(200).type('text/xml').send(outcome.reply);
-    },
-  );
+    });
+  xmlRoute('/payment/wxnotify', deps.handle);
+  if (deps.handleRefund) xmlRoute('/payment/refundnotify', deps.handleRefund);
 }

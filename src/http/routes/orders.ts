@@ -5,6 +5,7 @@ import type { Clock } from '../../clock.js';
 import { AppError } from '../../errors.js';
 import type { CreatedOrder, OrderService } from '../../orders/order-service.js';
 import { type OrderView, toOrderView } from '../../orders/order-view.js';
+import type { Refund } from '../../orders/refund.js';
 import type { AuthedUser } from '../auth.js';
 import { ErrorResponse, OrderIdParams, OrderSchema, PaymentSchema } from '../schemas.js';
 
@@ -55,6 +56,8 @@ export interface OrderRouteDeps {
   orders: OrderService;
   idempotency: IdempotencyPort;
   clock: Clock;
+  /** The order's refunds, oldest first, shown with the order. */
+  refundsOf(orderId: string): Promise<Refund[]>;
 }
 
 /** JSON with sorted keys, so `{a,b}` and `{b,a}` are the same request. */
@@ -208,9 +211,16 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
     '/api/orders/:id',
     {
       config: { auth: 'user' },
-      schema: { summary: "One of the caller's orders", ...idParams, response: { 200: orderReply } },
+      schema: {
+        summary: "One of the caller's orders, with its refunds",
+        ...idParams,
+        response: { 200: orderReply },
+      },
     },
-    async (request) => ({ order: toOrderView(await orders.get(me(request.user).id, request.params.id)) }),
+    async (request) => {
+      const order = await orders.get(me(request.user).id, request.params.id);
+      return { order: toOrderView(order, await deps.refundsOf(order.id)) };
+    },
   );
 
   app.get<{ Params: { id: string } }>(

@@ -51,6 +51,8 @@ export const V3_FAULTS: readonly FaultName[] = [
   'STALE_TIMESTAMP',
   'WRONG_SERIAL',
   'BAD_RESPONSE_SIGNATURE',
+  'SLOW_RESPONSE',
+  'PARTIAL_BODY',
 ];
 
 /** How far back STALE_TIMESTAMP dates a response: well past the 5-minute window. */

@@ -17,6 +17,8 @@ import { refundResourceOf, rfc3339, transactionOf, V3_REFUND_STATUS } from './re
 export interface V3Message {
   body: string;
   headers: Record<string, string>;
+  /** The resource before encryption, shown at /sim/notifications (the browser demo's timeline). */
+  resource?: object;
 }
 
 /** Renders one attempt of a notification. */
@@ -57,7 +59,7 @@ export function createV3Notifications(deps: {
     const nonce = nonceOf(12);
     return async () => {
       await keys.ready();
-      return buildV3Notification({
+      const message = buildV3Notification({
         id,
         createTime,
         eventType: event.eventType,
@@ -71,6 +73,7 @@ export function createV3Notifications(deps: {
         timestamp: Math.floor(clock.now() / 1000),
         signatureNonce: nonceOf(32),
       });
+      return { ...message, resource: event.resource };
     };
   }
 

@@ -219,6 +219,7 @@ describe('v3 client', () => {
     ['an out_trade_no of 5 characters', { outTradeNo: 'ORD01' }],
     ['a notify_url with a query', { notifyUrl: `${notifyUrl}?a=1` }],
     ['an http notify_url', { notifyUrl: 'http://example.com/notify' }],
+    ['an http notify_url on a public address', { notifyUrl: 'http://127.0.0.2.nip.io/notify' }],
     ['an amount of 0 fen', { total: 0 }],
     ['an amount in yuan', { total: 0.01 }],
     ['a time_expire without offset', { timeExpire: '2024-01-01T12:30:00' }],

@@ -88,6 +88,8 @@ function checkText(
   return value;
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 function checkNotifyUrl(value: string | undefined, max: number): string | undefined {
   if (value === undefined) return undefined;
   let url: URL;
@@ -96,8 +98,11 @@ function checkNotifyUrl(value: string | undefined, max: number): string | undefi
   } catch {
     throw invalid(`notifyUrl is not a URL (got ${JSON.stringify(value)})`);
   }
-  // API v3 only calls HTTPS notify URLs, and a query string is refused by WeChat.
-  if (url.protocol !== 'https:' || url.search !== '' || value.includes('?')) {
+  // API v3 only calls HTTPS notify URLs, and a query string is refused by WeChat. A loopback
+  // address is unreachable from WeChat anyway: plain http there can only mean a local simulator
+  // (the demo, the service tests), so it is allowed.
+  const local = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  if ((url.protocol !== 'https:' && !local) || url.search !== '' || value.includes('?')) {
     throw invalid('notifyUrl must be an https URL without a query string');
   }
   return checkText('notifyUrl', value, max);

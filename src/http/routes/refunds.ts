@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../clock.js';
+import { AppError } from '../../errors.js';
+import type { Order } from '../../orders/order.js';
+import { toOrderView } from '../../orders/order-view.js';
+import type { Refund } from '../../orders/refund.js';
+import { ErrorResponse, OrderIdParams, OrderSchema, RefundViewSchema } from '../schemas.js';
+import { IDEMPOTENCY_TTL_MS, type IdempotencyPort, IN_FLIGHT_STALE_MS } from './orders.js';
+
+export interface RefundRouteDeps {
+  refunds: {
+    request(input: {
+      orderId: string;
+      amount: number;
+      reason: string;
+      requestedBy: string;
+    }): Promise<{ refund: Refund; order: Order }>;
+    resume(refundId: string): Promise<{ refund: Refund; order: Order }>;
+    listForOrder(orderId: string): Promise<Refund[]>;
+  };
+  idempotency: IdempotencyPort;
+  clock: Clock;
+}
+
+/** Idempotency keys of the admin live in their own scope, apart from every user's. */
+const ADMIN_SCOPE = 'admin';
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+const AdminRefundSchema = Type.Intersect([
+  RefundViewSchema,
+  Type.Object({
+    reason: Type.String(),
+    refundId: Type.Union([Type.String(), Type.Null()], { description: "WeChat's refund_id once accepted" }),
+    lastError: Type.Union([Type.String(), Type.Null()], {
+      description: 'Why WeChat has not settled it yet (NOTENOUGH, a timeout…) or why it was refused',
+    }),
+    attempts: Type.Integer(),
+  }),
+]);
+
+function adminView(refund: Refund, order: Order, all: readonly Refund[]) {
+  return {
+    refund: {
+      outRefundNo: refund.outRefundNo,
+      amount: refund.amount,
+      status: refund.status,
+      createdAt: new Date(refund.createdAt).toISOString(),
+      settledAt: refund.settledAt === null ? null : new Date(refund.settledAt).toISOString(),
+      reason: refund.reason,
+      refundId: refund.refundId,
+      lastError: refund.lastError,
+      attempts: refund.attempts,
+    },
+    order: toOrderView(order, all),
+  };
+}
+
+/**
+ * `POST /admin/orders/:id/refunds {amount, reason}` with a required Idempotency-Key: the same key
+ * and body replay the first answer; the refund is saved (out_refund_no fixed) before WeChat hears
+ * of it, so a crash in between is finished by the next retry or the refund reconciler.
+ */
+export async function refundRoutes(app: FastifyInstance, deps: RefundRouteDeps): Promise<void> {
+  const { refunds, idempotency, clock } = deps;
+
+  app.post<{ Params: { id: string }; Body: { amount: number; reason: string } }>(
+    '/admin/orders/:id/refunds',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        summary: 'Refund all or part of a paid order (at most 50 refunds, never more than was paid)',
+        params: OrderIdParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        body: Type.Object({
+          amount: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1, description: 'fen' }),
+          // 《申请退款》 refund_desc: at most 80 bytes; checked again in bytes by the protocol layer.
+          reason: Type.String({ maxLength: 80 }),
+        }),
+        response: {
+          201: Type.Object({ refund: AdminRefundSchema, order: OrderSchema }),
+          '4xx': ErrorResponse,
+          '5xx': ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+        throw new AppError(
+          'IDEMPOTENCY_KEY_INVALID',
+          'A refund needs an Idempotency-Key header of 1 to 255 visible ASCII characters (a UUID), so a retry cannot refund twice.',
+        );
+      }
+      const orderId = request.params.id;
+      const requestHash = createHash('sha256')
+        .update(JSON.stringify([orderId, request.body.amount, request.body.reason]))
+        .digest('hex');
+      const id = { userId: ADMIN_SCOPE, key, requestHash };
+      const now = clock.now();
+      const begun = await idempotency.begin({ ...id, now, ttlMs: IDEMPOTENCY_TTL_MS });
+      let resumeId: string | null = null;
+      switch (begun.kind) {
+        case 'done':
+          return reply
+            .code(begun.status)
+            .header('idempotent-replayed', 'true')
+            .type('application/json')
+            .send(begun.body);
+        case 'mismatch':
+          throw new AppError(
+            'IDEMPOTENCY_KEY_REUSED',
+            'This Idempotency-Key was used with a different refund.',
+          );
+        case 'in_flight': {
+          const taken =
+            begun.startedAt < now - IN_FLIGHT_STALE_MS
+              ? await idempotency.takeOver({ ...id, staleBefore: now - IN_FLIGHT_STALE_MS, now })
+              : undefined;
+          if (!taken) {
+            throw new AppError(
+              'IDEMPOTENCY_KEY_IN_FLIGHT',
+              'A refund with this Idempotency-Key is still being processed.',
+              {
+                retryAfter: 1,
+              },
+            );
+          }
+          resumeId = taken.orderId;
+          break;
+        }
+        case 'new':
+          break;
+        default: {
+          const unreachable: never = begun;
+          throw new Error(`unhandled idempotency state ${JSON.stringify(unreachable)}`);
+        }
+      }
+      let result: { refund: Refund; order: Order };
+      try {
+        result =
+          resumeId !== null
+            ? await refunds.resume(resumeId)
+            : await refunds.request({ orderId, ...request.body, requestedBy: ADMIN_SCOPE });
+      } catch (err) {
+        // Refused before anything was saved (unpaid, too much, too many): the key is forgotten.
+        await idempotency.abandon(id);
+        throw err;
+      }
+      const body = JSON.stringify(
+        adminView(result.refund, result.order, await refunds.listForOrder(orderId)),
+      );
+      // The refund id rides in the key's order_id column, so a takeover after a crash resumes it.
+      await idempotency.complete({ ...id, status: 201, body, orderId: result.refund.id });
+      return reply.code(201).type('application/json').send(body);
+    },
+  );
+}

@@ -1,0 +1,59 @@
+import type { Db } from '../db/database.js';
+import { createBatcher } from './batcher.js';
+
+export interface LoggedNotification {
+  id: string;
+  eventType: string;
+  outTradeNo: string | null;
+  outcome: 'paid' | 'duplicate' | 'recorded';
+  data: object;
+}
+
+/**
+ * API v3 notification ids already handled. An id is written only once its notification was
+ * handled for good (the order update committed, or the refund event kept), so a copy that
+ * arrives later is a harmless duplicate, while one whose first attempt failed is handled again.
+ * Writes that arrive together share one transaction (group commit), like the order updates.
+ */
+export function createNotificationLog(db: Db, options: { maxConcurrent?: number } = {}) {
+  const writes = createBatcher<LoggedNotification & { now: number }, void>({
+    maxConcurrent: options.maxConcurrent ?? 1,
+    async run(items) {
+      await db
+        .insertInto('wechat_notifications')
+        .values(
+          items.map((n) => ({
+            id: n.id,
+            event_type: n.eventType,
+            out_trade_no: n.outTradeNo,
+            outcome: n.outcome,
+            data: JSON.stringify(n.data),
+            received_at: n.now,
+          })),
+        )
+        // Two copies handled at once: the first one written wins, the other changes nothing.
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      return items.map(() => undefined);
+    },
+  });
+
+  return {
+    async has(id: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('wechat_notifications')
+        .select('id')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    record(entry: LoggedNotification, now: number): Promise<void> {
+      return writes.submit({ ...entry, now });
+    },
+    list() {
+      return db.selectFrom('wechat_notifications').selectAll().orderBy('received_at').execute();
+    },
+  };
+}
+
+export type NotificationLog = ReturnType<typeof createNotificationLog>;

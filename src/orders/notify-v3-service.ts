@@ -1,0 +1,190 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { verifyV3Notification } from '../wechat/v3/notify.js';
+import { toV3RefundResource, toV3Transaction } from '../wechat/v3/responses.js';
+import type { V3KeyResolver } from '../wechat/v3/sign.js';
+import type { NotificationLog } from './notification-log.js';
+import type { NotifiedOutcome, SettleNotified } from './notified-settlement.js';
+import type { OrderStorePort } from './ports.js';
+import { evidenceFromV3Transaction } from './v3-evidence.js';
+
+export interface NotifyV3Deps {
+  orders: Pick<OrderStorePort, 'findForNotification'>;
+  settleNotified: SettleNotified;
+  notifications: Pick<NotificationLog, 'has' | 'record'>;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  keys: V3KeyResolver;
+  /**
+   * Downloads platform certificates when a notification names a serial we do not know (a
+   * rotation, or the public-key migration); resolves true when the key store changed. It rate
+   * limits itself: a forger's made-up serials cannot turn into a download each.
+   */
+  refreshKeys?: (serial: string) => Promise<boolean>;
+  settings: { mchId: string; apiV3Key: string };
+}
+
+const REFUSALS: Record<Exclude<NotifiedOutcome, { ok: true }>['outcome'], () => AppError> = {
+  wrong_merchant: () =>
+    new AppError('NOTIFICATION_MISMATCH', 'The notification names another merchant or appid.'),
+  amount_mismatch: () =>
+    new AppError(
+      'NOTIFICATION_MISMATCH',
+      'The amount or currency differs from the order; flagged for review.',
+    ),
+  unknown_order: () => new AppError('ORDER_NOT_FOUND', 'No such order.'),
+  conflict: () =>
+    new AppError(
+      'NOTIFICATION_CONFLICT',
+      'Another payment is already recorded for this order or transaction.',
+    ),
+};
+
+/**
+ * Handles WeChat's API v3 notification (`POST /payment/wxnotify/v3`), safe by default:
+ * the `Wechatpay-*` headers and signature over the raw body (timestamp within five minutes
+ * either way, a known serial) → AES-256-GCM decryption with the APIv3 key → an id already
+ * handled is a duplicate → a payment goes through notified-settlement.ts, the same checks and
+ * the same single conditional update as v2 → the id is recorded. Resolves only once that has
+ * committed; the route then answers 204. Every refusal is an AppError (4xx), so WeChat retries.
+ *
+ * Refund events (`REFUND.*`) are acknowledged and kept in wechat_notifications: the service
+ * does not issue refunds yet, so there is nothing of ours to update.
+ */
+export function createNotifyV3Service(deps: NotifyV3Deps) {
+  const { clock, log, metrics, settings } = deps;
+
+  function refuse(outcome: string, err: AppError): never {
+    metrics.notification(outcome);
+    throw err;
+  }
+
+  async function verify(raw: Buffer, headers: IncomingHttpHeaders) {
+    const check = () =>
+      verifyV3Notification(raw, {
+        headers,
+        keys: deps.keys,
+        apiV3Key: settings.apiV3Key,
+        nowSeconds: Math.floor(clock.now() / 1000),
+      });
+    const first = check();
+    if (first.ok || first.reason !== 'UNKNOWN_SERIAL' || !deps.refreshKeys) return first;
+    const serial = String(headers['wechatpay-serial'] ?? '');
+    return (await deps.refreshKeys(serial)) ? check() : first;
+  }
+
+  return async function handle(raw: Buffer, headers: IncomingHttpHeaders): Promise<void> {
+    const verified = await verify(raw, headers);
+    if (!verified.ok) {
+      switch (verified.reason) {
+        case 'SIGN_PROBE':
+          // WeChat (or a merchant tool) checking that we verify signatures: a 4xx is the right answer.
+          log.info({ probe: true }, 'signature probe (WECHATPAY/SIGNTEST/) on the v3 notification; refused');
+          return refuse(
+            'probe',
+            new AppError('NOTIFICATION_PROBE', 'Signature probe received; refused as it should be.'),
+          );
+        case 'DECRYPT_FAILED':
+          // A valid signature with a resource we cannot open: most likely a wrong WECHAT_API_V3_KEY.
+          log.error(
+            { reason: verified.reason },
+            'signed v3 notification does not decrypt; check WECHAT_API_V3_KEY',
+          );
+          return refuse(
+            'malformed',
+            new AppError('NOTIFICATION_MALFORMED', 'The resource does not decrypt.'),
+          );
+        case 'MALFORMED':
+          log.warn({ reason: verified.reason }, 'v3 notification is not the JSON WeChat sends; refused');
+          return refuse(
+            'malformed',
+            new AppError('NOTIFICATION_MALFORMED', 'The notification body is malformed.'),
+          );
+        case 'MISSING_HEADERS':
+        case 'TIMESTAMP_OUT_OF_WINDOW':
+        case 'UNKNOWN_SERIAL':
+        case 'BAD_SIGNATURE':
+          log.warn({ reason: verified.reason }, 'v3 notification rejected before trusting any field');
+          return refuse(
+            'bad_signature',
+            new AppError('NOTIFICATION_UNVERIFIED', `The notification does not verify (${verified.reason}).`),
+          );
+        default: {
+          const unreachable: never = verified.reason;
+          throw new Error(`unhandled verification failure ${String(unreachable)}`);
+        }
+      }
+    }
+
+    const { notification, resource } = verified;
+    if (await deps.notifications.has(notification.id)) {
+      metrics.notification('duplicate');
+      return;
+    }
+    const now = clock.now();
+
+    if (notification.event_type.startsWith('REFUND.')) {
+      const refund = toV3RefundResource(resource);
+      if (!refund)
+        return refuse(
+          'malformed',
+          new AppError('NOTIFICATION_MALFORMED', 'The refund resource is malformed.'),
+        );
+      if (refund.mchid !== settings.mchId) return refuse('wrong_merchant', REFUSALS.wrong_merchant());
+      log.info(
+        {
+          eventType: notification.event_type,
+          outTradeNo: refund.out_trade_no,
+          outRefundNo: refund.out_refund_no,
+        },
+        'refund notification recorded (refunds are not handled by the service yet)',
+      );
+      await deps.notifications.record(
+        {
+          id: notification.id,
+          eventType: notification.event_type,
+          outTradeNo: refund.out_trade_no,
+          outcome: 'recorded',
+          data: refund,
+        },
+        now,
+      );
+      metrics.notification('refund_recorded');
+      return;
+    }
+
+    const transaction =
+      notification.event_type === 'TRANSACTION.SUCCESS' ? toV3Transaction(resource) : undefined;
+    if (transaction?.trade_state !== 'SUCCESS') {
+      log.warn(
+        { eventType: notification.event_type },
+        'v3 notification is not a successful payment; refused',
+      );
+      return refuse(
+        'malformed',
+        new AppError('NOTIFICATION_MALFORMED', 'Not a successful payment resource.'),
+      );
+    }
+    const evidence = evidenceFromV3Transaction(transaction, 'notification');
+    const seen = await deps.orders.findForNotification(evidence.outTradeNo);
+    const result = await deps.settleNotified(evidence, seen);
+    if (!result.ok) return refuse(result.outcome, REFUSALS[result.outcome]());
+    await deps.notifications.record(
+      {
+        id: notification.id,
+        eventType: notification.event_type,
+        outTradeNo: evidence.outTradeNo,
+        outcome: result.outcome,
+        data: {},
+      },
+      now,
+    );
+    metrics.notification(result.outcome);
+  };
+}
+
+export type NotifyV3 = ReturnType<typeof createNotifyV3Service>;

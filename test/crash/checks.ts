@@ -1,0 +1,185 @@
+/**
+ * The money rules, checked after the last restart against what the outside world was told
+ * (the ledger), what WeChat knows (the simulator's orders) and what the database holds. Each
+ * check returns the violations it found, in words a reader can act on; the run passes when
+ * every list is empty. A new kind of traffic (refunds) adds its own check to CHECKS.
+ */
+import type { Db } from '../../src/db/database.js';
+import { moneyInvariantViolations } from '../service/invariants.js';
+import type { Ledger } from './ledger.js';
+
+export interface LocalOrder {
+  id: string;
+  outTradeNo: string;
+  status: string;
+  amount: number;
+  transactionId: string | null;
+  /** The transaction of each 'state_changed' event into PAID, oldest first. */
+  paidEvents: string[];
+}
+
+export interface WechatOrder {
+  out_trade_no: string;
+  trade_state: string;
+  total_fee: number;
+  transaction_id: string | null;
+}
+
+export interface Facts {
+  ledger: Ledger;
+  /** The answer to the same key and body sent again after the last restart. */
+  retried: Map<string, { status: number; orderId?: string; outTradeNo?: string }>;
+  orders: Map<string, LocalOrder>;
+  byOutTradeNo: Map<string, LocalOrder>;
+  wechat: WechatOrder[];
+  /** The order each Idempotency-Key points to. */
+  keyOrders: Map<string, string | null>;
+  /** Violations found by the SQL invariants every service test runs. */
+  invariants: string[];
+}
+
+type Check = (facts: Facts) => string[];
+
+/** Every notification answered SUCCESS is PAID, once, with the transaction it named. */
+const acknowledgedNotificationsArePaid: Check = ({ ledger, byOutTradeNo }) => {
+  const problems: string[] = [];
+  for (const [outTradeNo, transactions] of ledger.acknowledged) {
+    const order = byOutTradeNo.get(outTradeNo);
+    const named = [...transactions];
+    if (!order)
+      problems.push(`notification for ${outTradeNo} was answered SUCCESS but the order does not exist`);
+    else if (order.status !== 'PAID')
+      problems.push(`notification for ${outTradeNo} was answered SUCCESS but the order is ${order.status}`);
+    else if (named.length !== 1 || named[0] !== order.transactionId)
+      problems.push(`${outTradeNo} acknowledged ${named.join(', ')} but holds ${order.transactionId}`);
+    else if (order.paidEvents.length !== 1 || order.paidEvents[0] !== order.transactionId)
+      problems.push(
+        `${outTradeNo} has ${order.paidEvents.length} PAID events (${order.paidEvents.join(', ')})`,
+      );
+  }
+  return problems;
+};
+
+/** Every 201 answered names an order that exists, with that out_trade_no. */
+const createdOrdersExist: Check = ({ ledger, orders }) =>
+  ledger.created.flatMap((c) => {
+    const order = orders.get(c.orderId);
+    if (!order) return [`order ${c.orderId} was answered 201 (key ${c.key}) but does not exist`];
+    if (order.outTradeNo !== c.outTradeNo)
+      return [`order ${c.orderId} was answered with ${c.outTradeNo} but holds ${order.outTradeNo}`];
+    return [];
+  });
+
+/** The same key and body sent again after the restart finishes the same order. */
+const retriedKeysFinishTheSameOrder: Check = ({ ledger, retried }) => {
+  const problems: string[] = [];
+  for (const key of ledger.keys.keys()) {
+    const again = retried.get(key);
+    if (again?.status !== 201) {
+      problems.push(`key ${key} sent again after the restart was answered ${again?.status ?? 'nothing'}`);
+      continue;
+    }
+    for (const earlier of ledger.created.filter((c) => c.key === key)) {
+      if (earlier.orderId !== again.orderId || earlier.outTradeNo !== again.outTradeNo) {
+        problems.push(
+          `key ${key} first made ${earlier.orderId}/${earlier.outTradeNo}, then ${again.orderId}/${again.outTradeNo}`,
+        );
+      }
+    }
+  }
+  return problems;
+};
+
+/** Every order WeChat knows belongs to exactly one key: an interrupted key never made a second WeChat order. */
+const oneWechatOrderPerKey: Check = ({ wechat, byOutTradeNo, keyOrders }) => {
+  const pointedTo = new Set([...keyOrders.values()].filter((id) => id !== null));
+  return wechat.flatMap((w) => {
+    const order = byOutTradeNo.get(w.out_trade_no);
+    if (!order) return [`WeChat has order ${w.out_trade_no}, which is not in the database`];
+    if (!pointedTo.has(order.id))
+      return [`${w.out_trade_no} reached WeChat but no Idempotency-Key leads to it`];
+    return [];
+  });
+};
+
+/** No lost payment: every order WeChat took money for is PAID here, with WeChat's transaction. */
+const paidAtWechatIsPaidHere: Check = ({ wechat, byOutTradeNo }) =>
+  wechat
+    .filter((w) => w.trade_state === 'SUCCESS')
+    .flatMap((w) => {
+      const order = byOutTradeNo.get(w.out_trade_no);
+      if (order?.status === 'PAID' && order.transactionId === w.transaction_id) return [];
+      return [
+        `WeChat was paid for ${w.out_trade_no} (${w.transaction_id}) but it is ${order?.status ?? 'missing'} here`,
+      ];
+    });
+
+/** No forged credit: every PAID order was paid at WeChat, by that transaction, for that amount. */
+const paidHereWasPaidAtWechat: Check = ({ orders, wechat }) => {
+  const atWechat = new Map(wechat.map((w) => [w.out_trade_no, w]));
+  return [...orders.values()]
+    .filter((o) => o.status === 'PAID')
+    .flatMap((o) => {
+      const w = atWechat.get(o.outTradeNo);
+      if (w?.trade_state === 'SUCCESS' && w.transaction_id === o.transactionId && w.total_fee === o.amount)
+        return [];
+      return [`${o.outTradeNo} is PAID (${o.transactionId}) but WeChat says ${w?.trade_state ?? 'nothing'}`];
+    });
+};
+
+/** Every PAID order has its one state-change event, naming its transaction. */
+const paidOrdersHaveTheirEvent: Check = ({ orders }) =>
+  [...orders.values()]
+    .filter((o) => o.status === 'PAID' && (o.paidEvents.length !== 1 || o.paidEvents[0] !== o.transactionId))
+    .map((o) => `PAID order ${o.outTradeNo} has state-change events for [${o.paidEvents.join(', ')}]`);
+
+export const CHECKS: readonly Check[] = [
+  acknowledgedNotificationsArePaid,
+  createdOrdersExist,
+  retriedKeysFinishTheSameOrder,
+  oneWechatOrderPerKey,
+  paidAtWechatIsPaidHere,
+  paidHereWasPaidAtWechat,
+  paidOrdersHaveTheirEvent,
+  ({ invariants }) => invariants,
+];
+
+/** Reads the database side of the facts. */
+export async function readDatabase(db: Db) {
+  const rows = await db
+    .selectFrom('orders')
+    .select(['id', 'out_trade_no', 'status', 'amount', 'transaction_id'])
+    .execute();
+  const events = await db
+    .selectFrom('order_events')
+    .select(['order_id', 'data'])
+    .where('type', '=', 'state_changed')
+    .orderBy('id')
+    .execute();
+  const orders = new Map<string, LocalOrder>();
+  for (const r of rows) {
+    orders.set(r.id, {
+      id: r.id,
+      outTradeNo: r.out_trade_no,
+      status: r.status,
+      amount: Number(r.amount),
+      transactionId: r.transaction_id,
+      paidEvents: [],
+    });
+  }
+  for (const e of events) {
+    const data = JSON.parse(e.data) as { to?: string; transactionId?: string };
+    if (data.to === 'PAID') orders.get(e.order_id)?.paidEvents.push(data.transactionId ?? '');
+  }
+  const keys = await db.selectFrom('idempotency_keys').select(['key', 'order_id']).execute();
+  return {
+    orders,
+    byOutTradeNo: new Map([...orders.values()].map((o) => [o.outTradeNo, o])),
+    keyOrders: new Map(keys.map((k) => [k.key, k.order_id])),
+    invariants: await moneyInvariantViolations(db),
+  };
+}
+
+export function violations(facts: Facts): string[] {
+  return CHECKS.flatMap((check) => check(facts));
+}

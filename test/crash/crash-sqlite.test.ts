@@ -1,0 +1,3 @@
+import { defineCrashSuite } from './crash-suite.js';
+
+defineCrashSuite('sqlite');

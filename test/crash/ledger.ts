@@ -1,0 +1,53 @@
+/**
+ * What the outside world was told, read off the service's relay: every notification the
+ * service answered SUCCESS (and the transaction it named), and every 201 it answered to an
+ * order creation (and the Idempotency-Key it answered). The drivers add what they sent. The
+ * checks then hold the database to each of these promises.
+ */
+import { isSuccessfulNotifyReply } from '../../src/wechat/v2/notify.js';
+import { parseXml } from '../../src/wechat/v2/xml.js';
+import type { Relay } from './relay.js';
+
+export interface CreatedAnswer {
+  key: string;
+  orderId: string;
+  outTradeNo: string;
+}
+
+export interface Ledger {
+  /** Notifications answered SUCCESS: out_trade_no → every transaction_id so acknowledged. */
+  acknowledged: Map<string, Set<string>>;
+  /** Every Idempotency-Key sent, with its body. */
+  keys: Map<string, { sku: string; quantity: number }>;
+  /** Every 201 answered to POST /api/orders, oldest first. */
+  created: CreatedAnswer[];
+  /** Counts since the run began, for kill triggers. */
+  counts: { acknowledged: number; created: number };
+}
+
+export function createLedger(door: Relay): Ledger {
+  const ledger: Ledger = {
+    acknowledged: new Map(),
+    keys: new Map(),
+    created: [],
+    counts: { acknowledged: 0, created: 0 },
+  };
+  door.onExchange((x) => {
+    if (x.method !== 'POST') return;
+    if (x.path === '/payment/wxnotify' && isSuccessfulNotifyReply(x.status, x.body)) {
+      const fields = parseXml(x.requestBody);
+      const outTradeNo = fields.out_trade_no as string;
+      const seen = ledger.acknowledged.get(outTradeNo) ?? new Set<string>();
+      seen.add(fields.transaction_id as string);
+      ledger.acknowledged.set(outTradeNo, seen);
+      ledger.counts.acknowledged++;
+    } else if (x.path === '/api/orders' && x.status === 201) {
+      const { order } = JSON.parse(x.body) as { order: { id: string; outTradeNo: string } };
+      const key = x.requestHeaders['idempotency-key'];
+      if (typeof key !== 'string') return;
+      ledger.created.push({ key, orderId: order.id, outTradeNo: order.outTradeNo });
+      ledger.counts.created++;
+    }
+  });
+  return ledger;
+}

@@ -1,0 +1,123 @@
+/**
+ * Runs one scenario for one seed on one database: rounds of load under SIGKILL, then the
+ * recovery every scenario shares, then the checks. Used by the CI suite (crash.test.ts, a few
+ * seeds) and by `npm run crash` (many).
+ */
+import type { TestDatabase } from '../db/dialects.js';
+import { type Facts, readDatabase, violations, type WechatOrder } from './checks.js';
+import { createOrders, payable, payBurst } from './load.js';
+import type { RunMemory, Scenario } from './scenarios.js';
+import type { ServiceProcess } from './service-process.js';
+import { createWorld, logIn, type World } from './world.js';
+
+export interface RunReport {
+  scenario: string;
+  database: string;
+  seed: number;
+  kills: number;
+  /** One line per round: when its kills landed. */
+  plan: string[];
+  acknowledged: number;
+  created: number;
+  paid: number;
+  /**
+   * Local orders no Idempotency-Key points to: a kill between saving an order and recording it
+   * on its key leaves one behind, and the retry makes another. Never sent to WeChat (the checks
+   * prove it), so no money rule is broken; counted to show how often it happens.
+   */
+  orphans: number;
+  violations: string[];
+  /** What the killed instances printed last, when something went wrong. */
+  output: string;
+}
+
+/** How long the last restart may take to settle every payment before the checks run. */
+const SETTLE_MS = 20_000;
+
+export async function runSeed(
+  scenario: Scenario,
+  seed: number,
+  database: TestDatabase,
+  rounds = scenario.rounds,
+): Promise<RunReport> {
+  const db = await database.openMigrated();
+  const world = await createWorld(db, seed);
+  const plan: string[] = [];
+  try {
+    const memory: RunMemory = { paid: [] };
+    let next = world.prepare(scenario.instances);
+    for (let r = 0; r < rounds; r++) {
+      await world.goLive(next);
+      if (r === 0) await logIn(world);
+      next = world.prepare(scenario.instances, { recovery: r === rounds - 1 });
+      plan.push(`round ${r + 1}: killed ${await scenario.round(world, r, memory)}`);
+    }
+    const facts = await recover(world, next);
+    const found = violations(facts);
+    return {
+      scenario: scenario.name,
+      database: database.name,
+      seed,
+      kills: world.kills,
+      plan,
+      acknowledged: world.ledger.acknowledged.size,
+      created: world.ledger.created.length,
+      paid: facts.wechat.filter((w) => w.trade_state === 'SUCCESS').length,
+      orphans: [...facts.orders.keys()].filter((id) => ![...facts.keyOrders.values()].includes(id)).length,
+      violations: found,
+      output: found.length > 0 ? world.output() : '',
+    };
+  } finally {
+    await world.close();
+    await db.close();
+  }
+}
+
+/**
+ * The last restart: the same database, the reconciler turned up. The client sends every key
+ * again with the same body, the user pays every order still unpaid at WeChat, and the run waits
+ * until every payment WeChat took has settled here (through its notification or the reconciler).
+ */
+async function recover(world: World, instances: Promise<ServiceProcess[]>): Promise<Facts> {
+  await world.goLive(instances);
+  const answers = await createOrders(world, [...world.ledger.keys.keys()]);
+  const retried = new Map(
+    answers.map((a) => {
+      const order = (a.json as { order?: { id: string; outTradeNo: string } } | null)?.order;
+      return [a.key, { status: a.status, orderId: order?.id, outTradeNo: order?.outTradeNo }] as const;
+    }),
+  );
+  const unpaid = new Set(
+    (await wechatOrders(world)).filter((w) => w.trade_state === 'NOTPAY').map((w) => w.out_trade_no),
+  );
+  const toPay = new Map(
+    payable(answers)
+      .filter((o) => unpaid.has(o.outTradeNo))
+      .map((o) => [o.outTradeNo, o]),
+  );
+  await payBurst(world, [...toPay.values()]);
+  const wechat = await settled(world);
+  await world.stopAll();
+  return { ledger: world.ledger, retried, wechat, ...(await readDatabase(world.db.db)) };
+}
+
+async function wechatOrders(world: World): Promise<WechatOrder[]> {
+  return ((await world.sim('/sim/orders')).json as { orders: WechatOrder[] }).orders;
+}
+
+/** Polls until no notification is in flight and every order paid at WeChat is PAID here. */
+async function settled(world: World): Promise<WechatOrder[]> {
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    const wechat = await wechatOrders(world);
+    const attempts = ((await world.sim('/sim/notifications')).json as { attempts: { status: string }[] })
+      .attempts;
+    const { byOutTradeNo } = await readDatabase(world.db.db);
+    const pending = wechat.filter(
+      (w) => w.trade_state === 'SUCCESS' && byOutTradeNo.get(w.out_trade_no)?.status !== 'PAID',
+    );
+    const inFlight = attempts.some((a) => a.status === 'scheduled');
+    if ((pending.length === 0 && !inFlight) || Date.now() > deadline) return wechat;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The crash scenarios. A scenario is only its load under kills, one round at a time; the runner
+ * does the rest the same way for all of them (restart, retry every key, pay what is unpaid, let
+ * the reconciler run, check). A refund scenario is one more entry here, whose round pays orders,
+ * refunds them through the service and kills mid-refund, plus one refund check in checks.ts
+ * (refunds never above the amount paid, one out_refund_no per refund).
+ */
+import { armKill, describeMoment, drawMoment, type KillMoment } from './kill-plan.js';
+import { createOrders, newKeys, type PaidOrder, payable, payBurst, replayNotifications } from './load.js';
+import type { World } from './world.js';
+
+export interface Scenario {
+  name: string;
+  /** Service instances per round, all on one database. */
+  instances: number;
+  /** Two instances need a database several processes can write at once. */
+  postgresOnly?: boolean;
+  /** Kill rounds before the final restart. */
+  rounds: number;
+  /** The seed CI runs (one round): chosen so the CI set kills at each kind of moment. */
+  ciSeed: number;
+  /** One round: start instances, drive load, kill them; returns what happened, for the report. */
+  round(world: World, round: number, memory: RunMemory): Promise<string>;
+}
+
+/** What a scenario carries from one round to the next. */
+export interface RunMemory {
+  paid: PaidOrder[];
+}
+
+/** Keys sent so far that never got a 201: the client retries them. */
+function unanswered(world: World): string[] {
+  const answered = new Set(world.ledger.created.map((c) => c.key));
+  return [...world.ledger.keys.keys()].filter((k) => !answered.has(k));
+}
+
+/** Arms one kill per live instance, runs the load, then kills whatever is still alive. */
+async function underKills(world: World, moments: KillMoment[], load: () => Promise<unknown>) {
+  const kills = world.live.map((instance, i) => armKill(world, instance, moments[i] as KillMoment));
+  await load();
+  const fired = await Promise.all(
+    kills.map(async (k) => {
+      k.disarm();
+      return k.fired;
+    }),
+  );
+  await Promise.all(world.live.slice().map((p) => world.kill(p)));
+  return moments
+    .map((m, i) => `${describeMoment(m)}${fired[i] ? '' : ' (load ended first: killed idle)'}`)
+    .join(' + ');
+}
+
+export const notificationBurst: Scenario = {
+  name: 'notification burst',
+  instances: 1,
+  rounds: 2,
+  ciSeed: 2, // right after the 7th SUCCESS reply
+  async round(world, r, memory) {
+    const orders = payable(await createOrders(world, newKeys(world, `n${r}`, 20)));
+    const moment = drawMoment(world.rng, ['acknowledged', 'acknowledged', 'ms'], orders.length);
+    const previous = memory.paid.slice();
+    return underKills(world, [moment], async () => {
+      const [paid] = await Promise.all([payBurst(world, orders), replayNotifications(world, previous)]);
+      memory.paid.push(...paid);
+    });
+  },
+};
+
+export const orderCreation: Scenario = {
+  name: 'order creation',
+  instances: 1,
+  rounds: 2,
+  ciSeed: 3, // while the 15th unifiedorder is at WeChat
+  async round(world, r) {
+    const retry = unanswered(world);
+    const fresh = newKeys(world, `c${r}`, 24);
+    const doubleTaps = fresh.filter(() => world.rng.chance(0.15));
+    const moment = drawMoment(world.rng, ['created', 'unifiedorder', 'ms'], fresh.length);
+    return underKills(world, [moment], () => createOrders(world, [...fresh, ...retry, ...doubleTaps]));
+  },
+};
+
+export const twoInstances: Scenario = {
+  name: 'two instances',
+  instances: 2,
+  postgresOnly: true,
+  rounds: 2,
+  ciSeed: 1,
+  async round(world, r, memory) {
+    const orders = payable(await createOrders(world, newKeys(world, `p${r}`, 12)));
+    const retry = unanswered(world);
+    const fresh = newKeys(world, `t${r}`, 12);
+    const kinds = ['acknowledged', 'created', 'unifiedorder', 'ms'] as const;
+    const moments = world.live.map(() => drawMoment(world.rng, kinds, 12));
+    const previous = memory.paid.slice();
+    return underKills(world, moments, async () => {
+      const [paid] = await Promise.all([
+        payBurst(world, orders),
+        createOrders(world, [...fresh, ...retry]),
+        replayNotifications(world, previous),
+      ]);
+      memory.paid.push(...paid);
+    });
+  },
+};
+
+export const SCENARIOS: readonly Scenario[] = [notificationBurst, orderCreation, twoInstances];
