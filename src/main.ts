@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import { createConsoleData } from './admin/console-data.js';
 import { AUDIT_CHECKS, runAudit } from './audit/index.js';
 import { createLoginService } from './auth/login-service.js';
 import type { Catalogue } from './catalogue/catalogue.js';
@@ -237,7 +238,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     pingDatabase: async () => {
       await sql`select 1`.execute(db);
     },
-    listAnomalies: () => anomalies.list(),
+    console: createConsoleData(db),
     audit: () => runAudit(db, AUDIT_CHECKS),
     ...(options.demo ? { demo: options.demo } : {}),
   });

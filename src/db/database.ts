@@ -14,6 +14,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   anomalies: AnomaliesTable;
   payment_evidence: PaymentEvidenceTable;
+  reconciliation_reports: ReconciliationReportsTable;
   wechat_notifications: WechatNotificationsTable;
   refunds: RefundsTable;
 }
@@ -97,6 +98,21 @@ export interface AnomaliesTable {
   order_id: string | null;
   /** JSON. */
   data: string;
+  created_at: number;
+  /** Set once, by POST /admin/anomalies/:id/resolve (0005_console). */
+  resolved_at: number | null;
+  resolved_by: string | null;
+  resolution_note: string | null;
+}
+
+/** A stored daily reconciliation report (0005_console); nothing writes one yet. */
+export interface ReconciliationReportsTable {
+  id: Generated<number>;
+  /** YYYY-MM-DD, the bill's date. */
+  bill_date: string;
+  status: string;
+  /** JSON. */
+  summary: string;
   created_at: number;
 }
 

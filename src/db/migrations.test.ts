@@ -12,6 +12,7 @@ const TABLES = [
   'orders',
   'payment_evidence',
   'refunds',
+  'reconciliation_reports',
   'sessions',
   'users',
   'wechat_notifications',

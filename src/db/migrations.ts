@@ -7,6 +7,7 @@ import {
   sql,
 } from 'kysely';
 import type { SqlDialect } from './database.js';
+import { consoleMigration } from './migration-0005-console.js';
 import type { DbHandle } from './open.js';
 import { migrationHandle } from './open-postgres.js';
 
@@ -242,6 +243,7 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
         .execute();
     },
   }),
+  '0005_console': consoleMigration,
 };
 
 /**

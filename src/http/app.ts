@@ -2,13 +2,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { ConsoleData } from '../admin/console-data.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Clock } from '../clock.js';
 import type { TrustProxy } from '../config.js';
 import type { NotifyOutcome } from '../orders/notify-service.js';
 import type { OrderService } from '../orders/order-service.js';
 import { type AuthDeps, registerAuth } from './auth.js';
+import { createConsoleSessions } from './console-session.js';
 import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
+import { adminOrderRoutes } from './routes/admin.js';
+import { adminQueueRoutes } from './routes/admin-queue.js';
+import { consoleRoutes } from './routes/console.js';
 import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
 import { docsRoutes } from './routes/docs.js';
 import { loginRoutes } from './routes/login.js';
@@ -35,6 +40,8 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   /** Refunds (POST /admin/orders/:id/refunds and the refunds shown with an order). */
   refunds: RefundRouteDeps['refunds'];
   metrics: OpsDeps['metrics'];
+  /** The operator console's reads and its resolve action. */
+  console: ConsoleData;
   loginRatePerMinute: number;
   trustProxy: TrustProxy;
   /** Demo mode only: serves web/ at / and the page's configuration. */
@@ -78,7 +85,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // come back as a puzzling 400 instead of a 415 that names application/json.
   app.removeContentTypeParser('text/plain');
   registerErrorHandler(app);
-  registerAuth(app, deps);
+  const consoleSessions =
+    deps.adminToken === undefined ? undefined : createConsoleSessions(deps.adminToken, deps.clock);
+  registerAuth(app, { ...deps, consoleSessions });
   await app.register(swagger, {
     openapi: {
       info: { title: 'weapp-pay', version: '0.1.0', description: 'The mini program contract of weapp-pay.' },
@@ -109,6 +118,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   if (deps.notifyV3) await app.register(notifyV3Routes, { handle: deps.notifyV3 });
   await app.register(opsRoutes, deps);
+  await app.register(adminOrderRoutes, { data: deps.console });
+  await app.register(adminQueueRoutes, { data: deps.console, clock: deps.clock });
+  await app.register(consoleRoutes, { sessions: consoleSessions, clock: deps.clock });
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);
   return app;

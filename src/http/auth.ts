@@ -20,6 +20,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     user: AuthedUser | null;
+    /** On admin routes: "admin" (the Bearer token) or "admin:<name>" (a console session). */
+    admin: string | null;
   }
   interface FastifyInstance {
     /** Every route with its declared audience, for the route-walking security test (D4). */
@@ -32,6 +34,8 @@ export interface AuthDeps {
   sessions: { resolve(token: string, now: number): Promise<{ userId: string } | null> };
   users: { findById(id: string): Promise<{ id: string; openid: string } | undefined> };
   adminToken: string | undefined;
+  /** The console's cookie sign-in (console-session.ts); admin routes accept it instead of the token. */
+  consoleSessions?: { identify(request: FastifyRequest): string | undefined };
 }
 
 /**
@@ -61,6 +65,7 @@ function sameSecret(given: string, expected: string): boolean {
 
 export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.decorateRequest('user', null);
+  app.decorateRequest('admin', null);
   const routeTable: FastifyInstance['routeTable'] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
@@ -78,7 +83,15 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     if (auth === 'public' || auth === undefined) return;
     const token = bearer(request, reply);
     if (auth === 'admin') {
-      if (deps.adminToken !== undefined && token !== undefined && sameSecret(token, deps.adminToken)) return;
+      const viaCookie = token === undefined ? deps.consoleSessions?.identify(request) : undefined;
+      if (viaCookie !== undefined) {
+        request.admin = viaCookie;
+        return;
+      }
+      if (deps.adminToken !== undefined && token !== undefined && sameSecret(token, deps.adminToken)) {
+        request.admin = 'admin';
+        return;
+      }
       if (token !== undefined && (await deps.sessions.resolve(token, deps.clock.now()))) {
         throw new AppError('FORBIDDEN', 'This route is for administrators.');
       }

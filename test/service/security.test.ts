@@ -33,9 +33,13 @@ for (const version of API_VERSIONS)
       expect(routes.length).toBeGreaterThan(8);
       const publicRoutes = routes.filter((r) => r.auth === 'public').map((r) => `${r.method} ${r.url}`);
       expect(publicRoutes.sort()).toEqual([
+        'DELETE /admin/session',
+        'GET /admin',
+        'GET /admin/static/:file',
         'GET /docs',
         'GET /docs/static/:file',
         'GET /healthz',
+        'POST /admin/session',
         'POST /api/login',
         ...(version === 'v2' ? ['POST /payment/refundnotify'] : []),
         `POST ${NOTIFY_PATHS[version]}`,
@@ -48,10 +52,10 @@ for (const version of API_VERSIONS)
           expect((await call(r.method, path, token)).status, `${r.method} ${r.url} with a user token`).toBe(
             403,
           );
-          // Past auth: a GET answers, a POST without its body reaches validation (400), never 401/403.
-          const status = (await call(r.method, path, CREDENTIALS.adminToken)).status;
-          if (r.method === 'POST') expect(status, `${r.method} ${r.url} with the admin token`).toBe(400);
-          else expect(status).toBeLessThan(400);
+          // Past authentication: a made-up id may be a 404 and a missing body a 400, never 401/403.
+          const admitted = (await call(r.method, path, CREDENTIALS.adminToken)).status;
+          expect(admitted, `${r.method} ${r.url} with the admin token`).toBeLessThan(500);
+          expect([401, 403]).not.toContain(admitted);
         } else if (r.auth === 'user') {
           expect((await call(r.method, path)).status, `${r.method} ${r.url} without a token`).toBe(401);
           expect((await call(r.method, path, `${token}x`)).status, 'a tampered token').toBe(401);
@@ -106,8 +110,15 @@ for (const version of API_VERSIONS)
       const paths = Object.keys(JSON.parse(docs.text).paths).sort();
       expect(paths).toEqual([
         '/admin/anomalies',
+        '/admin/anomalies/{id}/resolve',
         '/admin/audit',
+        '/admin/orders',
+        '/admin/orders.csv',
+        '/admin/orders/{id}',
         '/admin/orders/{id}/refunds',
+        '/admin/reconciliations',
+        '/admin/session',
+        '/admin/summary',
         '/api/login',
         '/api/orders',
         '/api/orders/{id}',

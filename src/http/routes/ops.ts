@@ -7,12 +7,11 @@ export interface OpsDeps {
   metrics: Metrics;
   countOrders(): Promise<Readonly<Record<string, number>>>;
   pingDatabase(): Promise<void>;
-  listAnomalies(): Promise<unknown[]>;
   /** The money-rule audit (src/audit/), as `weapp-pay audit --json` prints it. */
   audit(): Promise<AuditReport>;
 }
 
-/** Health, metrics and the admin views. */
+/** Health and metrics; the admin views are in admin.ts and admin-queue.ts. */
 export async function opsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<void> {
   app.get(
     '/healthz',
@@ -36,14 +35,6 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsDeps): Promise<vo
       const counts = await deps.countOrders();
       return reply.type('text/plain; version=0.0.4').send(deps.metrics.render(counts));
     },
-  );
-
-  app.get(
-    '/admin/anomalies',
-    { config: { auth: 'admin' }, schema: { summary: 'Recorded anomalies' } },
-    async () => ({
-      anomalies: await deps.listAnomalies(),
-    }),
   );
 
   app.get(
