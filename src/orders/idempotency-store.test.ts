@@ -41,7 +41,7 @@ for (const database of testDatabases()) {
       expect(await begin('k-mismatch', 'h2')).toEqual({ kind: 'mismatch' });
     });
 
-    it('gives exactly one of 50 concurrent requests with one key the go-ahead (C2)', async () => {
+    it('gives exactly one of 50 concurrent requests with one key the go-ahead', async () => {
       const results = await Promise.all(Array.from({ length: 50 }, () => begin('k-burst')));
       expect(results.filter((r) => r.kind === 'new')).toHaveLength(1);
       expect(results.filter((r) => r.kind === 'in_flight')).toHaveLength(49);

@@ -118,7 +118,7 @@ for (const database of testDatabases()) {
       expect((await s.orders.events(b)).map((e) => e.type)).toEqual(['created']);
     });
 
-    it('pays an order that was closed after the caller read it, and says it was CLOSED (B11)', async () => {
+    it('pays an order that was closed after the caller read it, and says it was CLOSED', async () => {
       const id = await newOrder();
       const seen = (await s.orders.findById(id))!;
       await s.orders.transition(id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);

@@ -143,7 +143,7 @@ for (const database of testDatabases()) {
       ).toBeUndefined();
     });
 
-    it('marks an order PAID exactly once when 10 identical confirmations race (B4)', async () => {
+    it('marks an order PAID exactly once when 10 identical confirmations race', async () => {
       const row = newOrder();
       await orders.insert(row, T0);
       const paid = { transactionId: `4200${serial}`, paidAt: T0 + 60_000, source: 'notify' as const };
@@ -176,7 +176,7 @@ for (const database of testDatabases()) {
       ]);
     });
 
-    it('pays a locally closed order when the money arrives later (B11)', async () => {
+    it('pays a locally closed order when the money arrives later', async () => {
       const row = newOrder();
       await orders.insert(row, T0);
       await orders.transition(row.id, 'close', { event: { type: 'queried', data: {} } }, T0 + 1);
@@ -295,7 +295,7 @@ for (const database of testDatabases()) {
       }
     }
 
-    it('never hands one order to two concurrent claimers (B12)', async () => {
+    it('never hands one order to two concurrent claimers', async () => {
       const ids = await pending(30, T0, 'race');
       const other = createOrderStore(second.db);
       const claim = (store: OrderStore, owner: string) =>

@@ -159,7 +159,7 @@ describe('order lifetime without time_expire', () => {
     expect((await h.pay(prepayId)).body.errMsg).toBe('requestPayment:ok');
   });
 
-  it('is refused by /sim/pay and the cashier page after 7 days; orderquery keeps NOTPAY (S7)', async () => {
+  it('is refused by /sim/pay and the cashier page after 7 days; orderquery keeps NOTPAY', async () => {
     const prepayId = await orderAged(h, 'LIFETIME_0002', openid, 7 * DAY_MS);
     expect((await h.pay(prepayId)).body.errMsg).toBe('requestPayment:fail 订单已过期');
     const page = await request(`${h.url}/sim/cashier?prepay_id=${prepayId}`);

@@ -215,7 +215,7 @@ describe('unifiedOrder', () => {
           (_, s: string) => `<sign>${s.toLowerCase()}</sign>`,
         ),
     ],
-  ])('never trusts a response %s (B3)', async (_, body) => {
+  ])('never trusts a response %s', async (_, body) => {
     reply = answer(body());
     const err = await rejection(client.unifiedOrder(order));
     expect(err).toBeInstanceOf(WechatUnknownOutcomeError);

@@ -58,7 +58,7 @@ describe('UTF-8 byte limits', () => {
     expect(utf8ByteLength('😀')).toBe(4);
   });
 
-  it('cuts 43 Chinese characters (129 bytes) to 42 characters, 126 bytes (A9)', () => {
+  it('cuts 43 Chinese characters (129 bytes) to 42 characters, 126 bytes', () => {
     const body = '测'.repeat(43);
     expect(utf8ByteLength(body)).toBe(129);
     const cut = truncateUtf8(body, 127);
@@ -140,7 +140,7 @@ describe('amounts in fen', () => {
     '1_000',
     'NaN',
     'Infinity',
-  ])('refuses %j (A7)', (text) => {
+  ])('refuses %j', (text) => {
     expect(parseFen(text)).toBeUndefined();
   });
 

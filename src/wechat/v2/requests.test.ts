@@ -48,7 +48,7 @@ describe('request field maps', () => {
     });
   });
 
-  it('accepts a 127-byte body and explains a 129-byte one (A9)', () => {
+  it('accepts a 127-byte body and explains a 129-byte one', () => {
     expect(toUnifiedOrderFields({ ...order, body: `${'测'.repeat(42)}a` }).body).toHaveLength(43);
     expect(invalid(() => toUnifiedOrderFields({ ...order, body: '测'.repeat(43) }))).toContain(
       'truncateUtf8',
