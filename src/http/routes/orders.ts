@@ -18,6 +18,32 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
  */
 export const IN_FLIGHT_STALE_MS = 60_000;
 
+/**
+ * An Idempotency-Key whose first request is still in flight: a claim older than any request can
+ * live was left by a crash or a failed attempt, so this request takes it over and finishes the
+ * same work (the order id it had reached, or null); a younger one is a 409 to retry later.
+ */
+export async function takeOverStale(
+  idempotency: IdempotencyPort,
+  id: { userId: string; key: string; requestHash: string },
+  startedAt: number,
+  now: number,
+  what: string,
+): Promise<string | null> {
+  const taken =
+    startedAt < now - IN_FLIGHT_STALE_MS
+      ? await idempotency.takeOver({ ...id, staleBefore: now - IN_FLIGHT_STALE_MS, now })
+      : undefined;
+  if (!taken) {
+    throw new AppError(
+      'IDEMPOTENCY_KEY_IN_FLIGHT',
+      `${what} with this Idempotency-Key is still being processed.`,
+      { retryAfter: 1 },
+    );
+  }
+  return taken.orderId;
+}
+
 type CreatedView = { order: OrderView; payment: CreatedOrder['payment'] };
 
 export interface IdempotencyPort {
@@ -152,24 +178,9 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
           .header('idempotent-replayed', 'true')
           .type('application/json')
           .send(begun.body);
-      case 'in_flight': {
-        // A claim older than any request can live was left by a crash or a failed attempt: finish it.
-        const taken =
-          begun.startedAt < now - IN_FLIGHT_STALE_MS
-            ? await idempotency.takeOver({ ...id, staleBefore: now - IN_FLIGHT_STALE_MS, now })
-            : undefined;
-        if (!taken) {
-          throw new AppError(
-            'IDEMPOTENCY_KEY_IN_FLIGHT',
-            'A request with this Idempotency-Key is still being processed.',
-            {
-              retryAfter: 1,
-            },
-          );
-        }
-        resumeOrderId = taken.orderId;
+      case 'in_flight':
+        resumeOrderId = await takeOverStale(idempotency, id, begun.startedAt, now, 'A request');
         break;
-      }
       case 'mismatch':
         throw new AppError(
           'IDEMPOTENCY_KEY_REUSED',

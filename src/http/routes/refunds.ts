@@ -7,7 +7,7 @@ import type { Order } from '../../orders/order.js';
 import { toOrderView } from '../../orders/order-view.js';
 import type { Refund } from '../../orders/refund.js';
 import { ErrorResponse, OrderIdParams, OrderSchema, RefundViewSchema } from '../schemas.js';
-import { IDEMPOTENCY_TTL_MS, type IdempotencyPort, IN_FLIGHT_STALE_MS } from './orders.js';
+import { IDEMPOTENCY_TTL_MS, type IdempotencyPort, takeOverStale } from './orders.js';
 
 export interface RefundRouteDeps {
   refunds: {
@@ -113,23 +113,9 @@ export async function refundRoutes(app: FastifyInstance, deps: RefundRouteDeps):
             'IDEMPOTENCY_KEY_REUSED',
             'This Idempotency-Key was used with a different refund.',
           );
-        case 'in_flight': {
-          const taken =
-            begun.startedAt < now - IN_FLIGHT_STALE_MS
-              ? await idempotency.takeOver({ ...id, staleBefore: now - IN_FLIGHT_STALE_MS, now })
-              : undefined;
-          if (!taken) {
-            throw new AppError(
-              'IDEMPOTENCY_KEY_IN_FLIGHT',
-              'A refund with this Idempotency-Key is still being processed.',
-              {
-                retryAfter: 1,
-              },
-            );
-          }
-          resumeId = taken.orderId;
+        case 'in_flight':
+          resumeId = await takeOverStale(idempotency, id, begun.startedAt, now, 'A refund');
           break;
-        }
         case 'new':
           break;
         default: {
