@@ -16,7 +16,7 @@ import type { V3KeyResolver } from './wechat/v3/sign.js';
 
 export interface V3Payments {
   gateway: PaymentGateway;
-  /** Refunds over 《退款申请》; their notifications are recorded on the v3 route, queries settle them. */
+  /** Refunds over 《退款申请》; their `REFUND.*` notifications (or queries) settle them. */
   refundGateway: RefundGateway;
   keys: V3KeyResolver;
   /** Downloads platform certificates for an unknown serial (rate limited); true when keys changed. */

@@ -24,6 +24,7 @@ import { createAnomalyStore } from './orders/anomaly-store.js';
 import { createV2Gateway } from './orders/gateway-v2.js';
 import { createIdempotencyStore } from './orders/idempotency-store.js';
 import { createNotificationLog } from './orders/notification-log.js';
+import { createNotifiedRefundSettlement } from './orders/notified-refund.js';
 import { createNotifiedSettlement } from './orders/notified-settlement.js';
 import { createNotifyService } from './orders/notify-service.js';
 import { createNotifyV3Service } from './orders/notify-v3-service.js';
@@ -132,12 +133,27 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       maxOrderAmount: config.maxOrderAmount,
     },
   });
+  const refundStore = createRefundStore(db);
+  const refunds = createRefundService({
+    refunds: refundStore,
+    orders,
+    anomalies,
+    gateway:
+      v3?.refundGateway ??
+      createV2RefundGateway(v2Client, { notifyUrl: refundNotifyUrlFor(wechat.notifyUrl) }),
+    clock,
+    log,
+    metrics,
+    newOutRefundNo: prefixed('R', createOutTradeNoGenerator()),
+    sleep: options.sleep,
+  });
   const settleNotified = createNotifiedSettlement({ orders, anomalies, clock, log, settings: wechat });
   const notifyV3 =
     v3 && wechat.v3
       ? createNotifyV3Service({
           orders,
           settleNotified,
+          settleNotifiedRefund: createNotifiedRefundSettlement({ refunds, anomalies, clock, log }),
           notifications: createNotificationLog(db, {
             maxConcurrent: database.dialect === 'postgres' ? 4 : 1,
           }),
@@ -164,20 +180,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     clock,
     log,
     sessionTtlMs: config.sessionTtlMs,
-  });
-  const refundStore = createRefundStore(db);
-  const refunds = createRefundService({
-    refunds: refundStore,
-    orders,
-    anomalies,
-    gateway:
-      v3?.refundGateway ??
-      createV2RefundGateway(v2Client, { notifyUrl: refundNotifyUrlFor(wechat.notifyUrl) }),
-    clock,
-    log,
-    metrics,
-    newOutRefundNo: prefixed('R', createOutTradeNoGenerator()),
-    sleep: options.sleep,
   });
   const notifyRefund = createRefundNotifyService({
     refunds,

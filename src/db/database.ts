@@ -141,7 +141,10 @@ export interface WechatNotificationsTable {
   id: string;
   event_type: string;
   out_trade_no: string | null;
-  /** What the service did: 'paid', 'duplicate', 'recorded' (refund events). */
+  /**
+   * What the service did: 'paid', 'refund_settled', 'duplicate'; 'recorded' on refund events
+   * handled before refunds were applied from v3 notifications.
+   */
   outcome: string;
   /** JSON: for refund events the decrypted resource, for payments `{}`. */
   data: string;

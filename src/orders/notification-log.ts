@@ -5,13 +5,13 @@ export interface LoggedNotification {
   id: string;
   eventType: string;
   outTradeNo: string | null;
-  outcome: 'paid' | 'duplicate' | 'recorded';
+  outcome: 'paid' | 'refund_settled' | 'duplicate';
   data: object;
 }
 
 /**
  * API v3 notification ids already handled. An id is written only once its notification was
- * handled for good (the order update committed, or the refund event kept), so a copy that
+ * handled for good (the order or refund update committed), so a copy that
  * arrives later is a harmless duplicate, while one whose first attempt failed is handled again.
  * Writes that arrive together share one transaction (group commit), like the order updates.
  */

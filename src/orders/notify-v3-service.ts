@@ -7,13 +7,16 @@ import { verifyV3Notification } from '../wechat/v3/notify.js';
 import { toV3RefundResource, toV3Transaction } from '../wechat/v3/responses.js';
 import type { V3KeyResolver } from '../wechat/v3/sign.js';
 import type { NotificationLog } from './notification-log.js';
+import type { NotifiedRefundOutcome, SettleNotifiedRefund } from './notified-refund.js';
 import type { NotifiedOutcome, SettleNotified } from './notified-settlement.js';
 import type { OrderStorePort } from './ports.js';
+import { fromV3RefundStatus } from './refund-gateway-v3.js';
 import { evidenceFromV3Transaction } from './v3-evidence.js';
 
 export interface NotifyV3Deps {
   orders: Pick<OrderStorePort, 'findForNotification'>;
   settleNotified: SettleNotified;
+  settleNotifiedRefund: SettleNotifiedRefund;
   notifications: Pick<NotificationLog, 'has' | 'record'>;
   clock: Clock;
   log: Logger;
@@ -44,16 +47,27 @@ const REFUSALS: Record<Exclude<NotifiedOutcome, { ok: true }>['outcome'], () => 
     ),
 };
 
+const REFUND_REFUSALS: Record<Exclude<NotifiedRefundOutcome, { ok: true }>['outcome'], () => AppError> = {
+  unknown_refund: () => new AppError('REFUND_NOT_FOUND', 'No such refund.'),
+  mismatch: () =>
+    new AppError(
+      'NOTIFICATION_MISMATCH',
+      'The refund amount or order differs from the refund we saved; flagged for review.',
+    ),
+};
+
 /**
  * Handles WeChat's API v3 notification (`POST /payment/wxnotify/v3`), safe by default:
  * the `Wechatpay-*` headers and signature over the raw body (timestamp within five minutes
  * either way, a known serial) → AES-256-GCM decryption with the APIv3 key → an id already
- * handled is a duplicate → a payment goes through notified-settlement.ts, the same checks and
- * the same single conditional update as v2 → the id is recorded. Resolves only once that has
- * committed; the route then answers 204. Every refusal is an AppError (4xx), so WeChat retries.
- *
- * Refund events (`REFUND.*`) are acknowledged and kept in wechat_notifications: the service
- * does not issue refunds yet, so there is nothing of ours to update.
+ * handled is a duplicate → then, by event type:
+ * - `TRANSACTION.SUCCESS`: notified-settlement.ts, the same checks and the same single
+ *   conditional update as v2's payment notification;
+ * - `REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED`: our `mchid`, then notified-refund.ts,
+ *   the same path as v2's refund notification (a refund we saved, its amount and order, one
+ *   conditional update out of PROCESSING);
+ * → the id is recorded. Resolves only once that has committed; the route then answers 204.
+ * Every refusal is an AppError (4xx), so WeChat retries.
  */
 export function createNotifyV3Service(deps: NotifyV3Deps) {
   const { clock, log, metrics, settings } = deps;
@@ -134,26 +148,28 @@ export function createNotifyV3Service(deps: NotifyV3Deps) {
           'malformed',
           new AppError('NOTIFICATION_MALFORMED', 'The refund resource is malformed.'),
         );
-      if (refund.mchid !== settings.mchId) return refuse('wrong_merchant', REFUSALS.wrong_merchant());
-      log.info(
-        {
-          eventType: notification.event_type,
-          outTradeNo: refund.out_trade_no,
-          outRefundNo: refund.out_refund_no,
-        },
-        'refund notification recorded (refunds are not handled by the service yet)',
-      );
+      if (refund.mchid !== settings.mchId) return refuse('refund_wrong_merchant', REFUSALS.wrong_merchant());
+      // The state is the resource's `refund_status`: it is inside the authenticated ciphertext,
+      // and it is what 《退款结果通知》 defines; the event type only repeats it.
+      const result = await deps.settleNotifiedRefund({
+        outRefundNo: refund.out_refund_no,
+        outTradeNo: refund.out_trade_no,
+        refundId: refund.refund_id,
+        refundFee: refund.amount.refund,
+        status: fromV3RefundStatus(refund.refund_status),
+      });
+      if (!result.ok) return refuse(`refund_${result.outcome}`, REFUND_REFUSALS[result.outcome]());
       await deps.notifications.record(
         {
           id: notification.id,
           eventType: notification.event_type,
           outTradeNo: refund.out_trade_no,
-          outcome: 'recorded',
-          data: refund,
+          outcome: result.outcome === 'settled' ? 'refund_settled' : 'duplicate',
+          data: { outRefundNo: refund.out_refund_no, refundStatus: refund.refund_status },
         },
         now,
       );
-      metrics.notification('refund_recorded');
+      metrics.notification(`refund_${result.outcome}`);
       return;
     }
 

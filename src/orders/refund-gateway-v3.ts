@@ -27,8 +27,9 @@ export function fromV3RefundStatus(status: V3RefundStatus): RefundStatus {
 
 /**
  * The refund gateway over API v3: 《退款申请》 (`POST /v3/refund/domestic/refunds`, signed with the
- * merchant key; no mutual TLS in v3) and 《查询单笔退款》. A refund stuck in PROCESSING is settled
- * by the refund reconciler's query; v3 refund notifications are recorded on the v3 route.
+ * merchant key; no mutual TLS in v3) and 《查询单笔退款》. WeChat's `REFUND.*` notifications settle
+ * the refund on the v3 notification route; one whose notification never came is settled by the
+ * refund reconciler's query.
  */
 export function createV3RefundGateway(
   client: Pick<V3Client, 'refund' | 'queryRefund'>,

@@ -130,22 +130,27 @@ export function createRefundService(deps: RefundServiceDeps) {
 
   /**
    * Applies what WeChat reports about a refund (its notification or a query). A report that does
-   * not match the refund we saved (another amount or order) changes nothing and is an anomaly.
+   * not match the refund we saved (another amount or order) changes nothing, is an anomaly and
+   * comes back with `mismatch: true`.
    */
-  async function applyReport(refund: Refund, report: RefundReport, source: 'notification' | 'query') {
+  async function applyReport(
+    refund: Refund,
+    report: RefundReport,
+    source: 'notification' | 'query',
+  ): Promise<{ refund: Refund; changed: boolean; mismatch: boolean }> {
     const order = await deps.orders.findById(refund.orderId);
     const otherOrder = report.outTradeNo !== undefined && order && report.outTradeNo !== order.outTradeNo;
     if (report.refundFee !== refund.amount || otherOrder) {
       await anomaly('refund_mismatch', refund, { source, expected: refund.amount, reported: report });
       log.error({ outRefundNo: refund.outRefundNo, source }, 'refund report does not match the saved refund');
-      return { refund, changed: false };
+      return { refund, changed: false, mismatch: true };
     }
     if (report.status === 'PROCESSING') {
       const accepted =
         refund.refundId === null
           ? await refunds.markAccepted(refund.id, report.refundId, clock.now())
           : undefined;
-      return { refund: accepted ?? refund, changed: false };
+      return { refund: accepted ?? refund, changed: false, mismatch: false };
     }
     const settled = await refunds.settle(
       refund.id,
@@ -159,7 +164,7 @@ export function createRefundService(deps: RefundServiceDeps) {
         await anomaly('refund_closed', refund, { source, refundId: report.refundId });
       log.info({ outRefundNo: refund.outRefundNo, status: report.status, source }, 'refund settled');
     }
-    return { refund: settled.refund, changed: settled.changed };
+    return { refund: settled.refund, changed: settled.changed, mismatch: false };
   }
 
   return {
