@@ -10,6 +10,7 @@ import { API_VERSIONS, type ApiVersion, type Config, loadConfig } from '../../sr
 import type { DbHandle } from '../../src/db/open.js';
 import { createService, type Service } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
+import type { V3KeyMode } from '../../src/simulator/config.js';
 import { createSimClock, type SimClock } from '../../src/simulator/sim-clock.js';
 import { createSimulator } from '../../src/simulator/simulator.js';
 import {
@@ -141,16 +142,24 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  database: DbHandle,
-  overrides: { env?: Record<string, string>; behaviour?: Record<string, unknown>; version?: ApiVersion } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  behaviour?: Record<string, unknown>;
+  version?: ApiVersion;
+  /** How the simulator signs API v3 (default `public-key`). */
+  v3KeyMode?: V3KeyMode;
+  /** The Pay API URL the service is given, from the simulator's (a proxy in front of it, say). */
+  payBaseUrl?: (simulatorUrl: string) => string;
+}
+
+export async function startHarness(database: DbHandle, overrides: HarnessOptions = {}): Promise<Harness> {
   const version = overrides.version ?? 'v2';
   const clock = createSimClock({ startMs: Date.UTC(2024, 0, 1, 4, 0, 0), frozen: true });
   const simulator = createSimulator({
     merchants: SIM_MERCHANTS,
     // The fixture's TEST-ONLY key: generating an RSA key per suite costs a second.
     v3PrivateKey: V3_CREDENTIALS.payPrivateKey,
+    ...(overrides.v3KeyMode && { v3KeyMode: overrides.v3KeyMode }),
     clock,
     behaviour: { notifyTimeoutMs: 2000, ...overrides.behaviour },
   });
@@ -172,7 +181,7 @@ export async function startHarness(
     WECHAT_SECRET: CREDENTIALS.secret,
     WECHAT_MCHID: CREDENTIALS.mchId,
     ...(version === 'v3' ? v3Env(paySigner.serial) : { WECHAT_MCH_KEY: CREDENTIALS.key }),
-    WECHAT_PAY_BASE_URL: simulatorUrl,
+    WECHAT_PAY_BASE_URL: overrides.payBaseUrl?.(simulatorUrl) ?? simulatorUrl,
     WECHAT_API_BASE_URL: simulatorUrl,
     WECHAT_TIMEOUT_MS: '1000',
     ADMIN_TOKEN: CREDENTIALS.adminToken,
