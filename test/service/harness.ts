@@ -262,7 +262,7 @@ export async function startHarness(database: DbHandle, overrides: HarnessOptions
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();
