@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Env } from './config.js';
+import { readPemSetting } from './config-pem.js';
 import { keyMatchesCertificate, tryCertificateSerial } from './wechat/v3/keys.js';
 
 /** What API v3 needs beyond the v2 settings, read by {@link readV3Settings}. */
@@ -22,32 +22,8 @@ export interface V3Settings {
   payPublicKey: { id: string; pem: string } | undefined;
 }
 
-const PEM = /^-----BEGIN [A-Z0-9 ]+-----/;
 const SERIAL = /^[0-9A-Fa-f]{8,64}$/;
 export const PUBLIC_KEY_ID_PREFIX = 'PUB_KEY_ID_';
-
-/**
- * A setting that holds a PEM, or a path to a file holding one. A PEM pasted into a .env file on
- * one line with `\n` escapes is accepted too. Problems name the setting and the path, never the
- * content (a private key must not reach a terminal or a log).
- */
-function pemSetting(env: Env, name: string, problems: string[]): string | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  if (PEM.test(raw)) return raw.replace(/\\n/g, '\n');
-  try {
-    const text = readFileSync(raw, 'utf8');
-    if (!PEM.test(text.trim())) {
-      problems.push(`${name} points to ${raw}, which does not hold a PEM ("-----BEGIN …" is missing)`);
-      return undefined;
-    }
-    return text;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    problems.push(`${name} must be a PEM or a readable file; cannot read ${raw} (${code})`);
-    return undefined;
-  }
-}
 
 function parse<T>(make: () => T): T | undefined {
   try {
@@ -74,8 +50,8 @@ export function readV3Settings(env: Env, problems: string[]): V3Settings {
     problems.push(`WECHAT_API_V3_KEY must be 32 printable ASCII characters (it is ${apiV3Key.length})`);
   }
 
-  const certPem = pemSetting(env, 'WECHAT_MCH_CERT', problems);
-  const keyPem = pemSetting(env, 'WECHAT_MCH_CERT_KEY', problems);
+  const certPem = readPemSetting(env, 'WECHAT_MCH_CERT', problems);
+  const keyPem = readPemSetting(env, 'WECHAT_MCH_CERT_KEY', problems);
   const serialOverride = env.WECHAT_MCH_CERT_SERIAL?.trim() || undefined;
   if (!env.WECHAT_MCH_CERT_KEY?.trim()) {
     problems.push(
@@ -130,7 +106,7 @@ export function readV3Settings(env: Env, problems: string[]): V3Settings {
 function readPayPublicKey(env: Env, problems: string[]): V3Settings['payPublicKey'] {
   const id = env.WECHAT_PAY_PUBLIC_KEY_ID?.trim() || undefined;
   const given = Boolean(env.WECHAT_PAY_PUBLIC_KEY?.trim());
-  const pem = pemSetting(env, 'WECHAT_PAY_PUBLIC_KEY', problems);
+  const pem = readPemSetting(env, 'WECHAT_PAY_PUBLIC_KEY', problems);
   if (given !== (id !== undefined)) {
     problems.push(
       'WECHAT_PAY_PUBLIC_KEY and WECHAT_PAY_PUBLIC_KEY_ID go together: set both (public-key mode) or neither (platform certificates)',

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readPemSetting } from './config-pem.js';
 import { readV3Settings, type V3Settings } from './config-v3.js';
 import type { V2SignType } from './wechat/v2/sign.js';
 
@@ -308,28 +308,9 @@ export function loadConfig(
   return { ok: true, config: deepFreeze(config) };
 }
 
-const PEM = /^-----BEGIN [A-Z0-9 ]+-----/;
-
-/** A PEM given inline (`\n` escapes allowed) or as a path. Problems never quote the content. */
-function readPem(env: Env, name: string, problems: string[]): string | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  if (PEM.test(raw)) return raw.replace(/\\n/g, '\n');
-  try {
-    const text = readFileSync(raw, 'utf8');
-    if (PEM.test(text.trim())) return text;
-    problems.push(`${name} points to ${raw}, which does not hold a PEM ("-----BEGIN …" is missing)`);
-  } catch (err) {
-    problems.push(
-      `${name} must be a PEM or a readable file; cannot read ${raw} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
-    );
-  }
-  return undefined;
-}
-
 function readMchCert(env: Env, problems: string[]): WechatConfig['mchCert'] {
-  const cert = readPem(env, 'WECHAT_MCH_CERT', problems);
-  const key = readPem(env, 'WECHAT_MCH_CERT_KEY', problems);
+  const cert = readPemSetting(env, 'WECHAT_MCH_CERT', problems);
+  const key = readPemSetting(env, 'WECHAT_MCH_CERT_KEY', problems);
   if (cert && key) return { cert, key };
   if (Boolean(env.WECHAT_MCH_CERT?.trim()) !== Boolean(env.WECHAT_MCH_CERT_KEY?.trim())) {
     problems.push('WECHAT_MCH_CERT and WECHAT_MCH_CERT_KEY go together: set both (refunds need the pair)');
