@@ -18,10 +18,10 @@ import { buildApp } from './http/app.js';
 import type { DemoRouteDeps } from './http/routes/demo.js';
 import { createReconciler, type Reconciler } from './jobs/reconciler.js';
 import { createRefundReconciler, type RefundReconciler } from './jobs/refund-reconciler.js';
+import { createV2Payments } from './main-v2.js';
 import { createV3Payments } from './main-v3.js';
 import { createMetrics } from './observability/metrics.js';
 import { createAnomalyStore } from './orders/anomaly-store.js';
-import { createV2Gateway } from './orders/gateway-v2.js';
 import { createIdempotencyStore } from './orders/idempotency-store.js';
 import { createNotificationLog } from './orders/notification-log.js';
 import { createNotifiedRefundSettlement } from './orders/notified-refund.js';
@@ -32,14 +32,12 @@ import { createOrderService } from './orders/order-service.js';
 import { createOrderStore } from './orders/order-store.js';
 import { createOutTradeNoGenerator } from './orders/out-trade-no.js';
 import { createQuerySettler } from './orders/query-settler.js';
-import { createV2RefundGateway, refundNotifyUrlFor } from './orders/refund-gateway-v2.js';
 import { createRefundNotifyService } from './orders/refund-notify-service.js';
 import { createRefundService } from './orders/refund-service.js';
 import { createRefundStore } from './orders/refund-store.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
 import { createLoginClient } from './wechat/login/code2session.js';
-import { createV2Client } from './wechat/v2/client.js';
 
 export interface ServiceOptions {
   config: Readonly<Config>;
@@ -87,20 +85,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const { wechat } = config;
   // The API version is chosen here, once: everything below talks to the gateway ports.
   const v3 = wechat.v3 ? createV3Payments({ ...wechat, v3: wechat.v3 }, { clock, log }) : undefined;
-  const v2Client = createV2Client({
-    baseUrl: wechat.payBaseUrl,
-    appid: wechat.appid,
-    mchId: wechat.mchId,
-    key: wechat.mchKey,
-    signType: wechat.signType,
-    timeoutMs: wechat.timeoutMs,
-    ...(options.wechatCa && { ca: options.wechatCa }),
-    // 《申请退款》 is mutual TLS: the merchant certificate is presented on /secapi/ calls only.
-    ...(wechat.mchCert && {
-      clientCert: { ...wechat.mchCert, ...(options.wechatCa && { ca: options.wechatCa }) },
-    }),
-  });
-  const pay = v3?.gateway ?? createV2Gateway({ client: v2Client, clock, settings: wechat });
+  const { gateway: pay, refundGateway } =
+    v3 ?? createV2Payments(wechat, { clock, ...(options.wechatCa && { wechatCa: options.wechatCa }) });
   await v3?.start();
   const loginClient = createLoginClient({
     baseUrl: wechat.apiBaseUrl,
@@ -138,9 +124,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     refunds: refundStore,
     orders,
     anomalies,
-    gateway:
-      v3?.refundGateway ??
-      createV2RefundGateway(v2Client, { notifyUrl: refundNotifyUrlFor(wechat.notifyUrl) }),
+    gateway: refundGateway,
     clock,
     log,
     metrics,
@@ -254,7 +238,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await reconciler.stop();
       await app.close();
       await pay.shutdown();
-      if (v3) await v2Client.close();
       await loginClient.close();
       if (!options.database) await database.close();
     },
