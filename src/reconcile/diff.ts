@@ -1,3 +1,4 @@
+import { ANOMALY_KINDS, type AnomalyKind } from '../orders/decide.js';
 import type { OrderStatus } from '../orders/order.js';
 import type { RefundStatus } from '../orders/refund.js';
 import type { BillRefundStatus, TradeBill } from './trade-bill.js';
@@ -30,45 +31,29 @@ export interface OurRefund {
 }
 
 /**
- * Every way the bill and our books can disagree. Each is also an anomaly kind (decide.ts), so a
- * finding lands in the console's queue under its own name.
+ * Every way the bill and our books can disagree. Each is also an anomaly kind (AnomalyKind in
+ * src/orders/decide.ts, the one list of them), so a finding lands in the console's queue under
+ * its own name:
+ * - bill_unknown_payment: the bill has a payment for an out_trade_no we never issued;
+ * - bill_payment_not_recorded: WeChat was paid for an order we still hold PENDING or CLOSED (its
+ *   notification was lost): settled by an order query;
+ * - bill_missing_payment: we hold an order paid on this day that the bill does not list;
+ * - bill_amount_mismatch: the bill's amount for an order is not the order's;
+ * - bill_state_mismatch: the bill says paid and we say otherwise (REVIEW), or another
+ *   transaction paid it;
+ * - bill_unknown_refund: a refund with an out_refund_no we never issued;
+ * - bill_refund_not_recorded: a refund the bill shows SUCCESS that we hold PROCESSING: settled
+ *   by a refund query;
+ * - bill_missing_refund: a refund we hold as succeeded on this day that the bill does not list;
+ * - bill_refund_amount_mismatch: another amount, or another order, for the same out_refund_no;
+ * - bill_refund_state_mismatch: the bill and we disagree on how a refund ended;
+ * - bill_totals_mismatch: the bill's own totals line does not add up to its rows.
  */
-export type FindingKind =
-  /** The bill has a payment for an out_trade_no we never issued. */
-  | 'bill_unknown_payment'
-  /** WeChat was paid for an order we still hold unpaid (its notification was lost): settle by query. */
-  | 'bill_payment_not_recorded'
-  /** We hold an order paid on this day that the bill does not list. */
-  | 'bill_missing_payment'
-  /** The bill's amount for an order is not the order's. */
-  | 'bill_amount_mismatch'
-  /** The bill says paid and we say otherwise (REVIEW), or another transaction paid it. */
-  | 'bill_state_mismatch'
-  /** The bill has a refund with an out_refund_no we never issued. */
-  | 'bill_unknown_refund'
-  /** A refund the bill shows SUCCESS that we still hold PROCESSING: settle by refund query. */
-  | 'bill_refund_not_recorded'
-  /** A refund we hold as succeeded on this day that the bill does not list. */
-  | 'bill_missing_refund'
-  | 'bill_refund_amount_mismatch'
-  /** The bill and we disagree on how a refund ended (SUCCESS there, CLOSED or CHANGE here…). */
-  | 'bill_refund_state_mismatch'
-  /** The bill's own totals line does not add up to its rows: damaged or cut off. */
-  | 'bill_totals_mismatch';
+export type FindingKind = Extract<AnomalyKind, `bill_${string}`>;
 
-export const FINDING_KINDS: readonly FindingKind[] = [
-  'bill_unknown_payment',
-  'bill_payment_not_recorded',
-  'bill_missing_payment',
-  'bill_amount_mismatch',
-  'bill_state_mismatch',
-  'bill_unknown_refund',
-  'bill_refund_not_recorded',
-  'bill_missing_refund',
-  'bill_refund_amount_mismatch',
-  'bill_refund_state_mismatch',
-  'bill_totals_mismatch',
-];
+export const FINDING_KINDS: readonly FindingKind[] = ANOMALY_KINDS.filter((k): k is FindingKind =>
+  k.startsWith('bill_'),
+);
 
 export interface Finding {
   kind: FindingKind;
