@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { yuan } from '../simulator/bill.js';
-import { parseTradeBill, TradeBillFormatError, yuanToFen } from './trade-bill.js';
+import { fenToYuan, parseTradeBill, TradeBillFormatError, yuanToFen } from './trade-bill.js';
 
 /** The ALL layout's 27 columns, as 《下载交易账单》 lists them. */
 const ALL_HEADER =
@@ -176,8 +176,13 @@ describe('parseTradeBill', () => {
 });
 
 describe('yuanToFen', () => {
-  it('reads back every amount the bill writer writes', () => {
-    fc.assert(fc.property(fc.integer({ min: -1e11, max: 1e11 }), (fen) => yuanToFen(yuan(fen)) === fen));
+  it("reads back every amount the simulator's bill writer, and our own formatter, write", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e11, max: 1e11 }), (fen) => {
+        expect(fenToYuan(fen)).toBe(yuan(fen));
+        expect(yuanToFen(yuan(fen))).toBe(fen);
+      }),
+    );
   });
 
   it.each(['1.234', '1,00', '', '.5', '1e3', '¥1.00'])('refuses %j', (text) => {

@@ -65,6 +65,12 @@ const COLUMNS = {
 
 const SUMMARY = { rows: '总交易单数', settlement: '应结订单总金额', refund: '退款总金额' } as const;
 
+/** 1234 fen → `12.34`, as the bill writes yuan. */
+export function fenToYuan(fen: number): string {
+  const abs = Math.abs(fen);
+  return `${fen < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
 /** `12.34` → 1234 fen; refuses anything that is not yuan with at most two decimals. */
 export function yuanToFen(text: string): number | undefined {
   const m = /^(-?)(\d{1,12})(?:\.(\d{1,2}))?$/.exec(text);
