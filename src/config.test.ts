@@ -85,3 +85,22 @@ describe('TRUST_PROXY', () => {
     expect(read('10.0.0.5, proxy.internal').problems).toHaveLength(1);
   });
 });
+
+describe('RECONCILE_DAILY', () => {
+  const daily = (value: string | undefined) => loadConfig({ ...valid, RECONCILE_DAILY: value });
+
+  it('is 10:00 Beijing time unless set; off turns the daily run off', () => {
+    expect(daily(undefined)).toMatchObject({ ok: true, config: { reconcileDaily: { hour: 10, minute: 0 } } });
+    expect(daily('07:45')).toMatchObject({ ok: true, config: { reconcileDaily: { hour: 7, minute: 45 } } });
+    expect(daily('off')).toMatchObject({ ok: true, config: { reconcileDaily: null } });
+  });
+
+  it.each(['10', '24:00', '9:30', '10:60', 'never'])('refuses %j, saying what it takes', (value) => {
+    expect(daily(value)).toEqual({
+      ok: false,
+      problems: [
+        `RECONCILE_DAILY must be off or a Beijing time HH:MM such as 10:00 (it is ${JSON.stringify(value)})`,
+      ],
+    });
+  });
+});

@@ -1,5 +1,6 @@
 import { readPemSetting } from './config-pem.js';
 import { readV3Settings, type V3Settings } from './config-v3.js';
+import { type DailySchedule, parseDailySchedule } from './jobs/daily-reconciliation.js';
 import type { V2SignType } from './wechat/v2/sign.js';
 
 /**
@@ -19,6 +20,8 @@ export interface Config {
   /** How long a pending order may be paid; becomes the unifiedorder `time_expire`. */
   orderTtlMs: number;
   reconcile: { afterMs: number; intervalMs: number; batch: number };
+  /** RECONCILE_DAILY: when (Beijing time) yesterday's bill is reconciled each day; null = off. */
+  reconcileDaily: DailySchedule;
   maxOrderAmount: number;
   loginRatePerMinute: number;
   /**
@@ -87,6 +90,7 @@ export const KNOWN_VARIABLES = [
   'RECONCILE_AFTER_SECONDS',
   'RECONCILE_INTERVAL_SECONDS',
   'RECONCILE_BATCH',
+  'RECONCILE_DAILY',
   'MAX_ORDER_AMOUNT_FEN',
   'LOGIN_RATE_PER_MINUTE',
   'TRUST_PROXY',
@@ -270,6 +274,13 @@ export function loadConfig(
     read.problems.push(`ADMIN_TOKEN must be at least 32 characters (it is ${adminToken.length})`);
   }
   const trustProxy = readTrustProxy(read.text('TRUST_PROXY', 'false'), read.problems);
+  const dailyText = read.text('RECONCILE_DAILY', '10:00');
+  const reconcileDaily = parseDailySchedule(dailyText);
+  if (reconcileDaily === undefined) {
+    read.problems.push(
+      `RECONCILE_DAILY must be off or a Beijing time HH:MM such as 10:00 (it is ${JSON.stringify(dailyText)})`,
+    );
+  }
 
   const config: Config = {
     port: read.integer('PORT', DEFAULTS.port, 0, 65535),
@@ -300,6 +311,7 @@ export function loadConfig(
       intervalMs: read.integer('RECONCILE_INTERVAL_SECONDS', 15, 1, 3600) * 1000,
       batch: read.integer('RECONCILE_BATCH', 50, 1, 1000),
     },
+    reconcileDaily: reconcileDaily ?? null,
     maxOrderAmount: read.integer('MAX_ORDER_AMOUNT_FEN', 1_000_000, 1, 2 ** 31 - 1),
     loginRatePerMinute: read.integer('LOGIN_RATE_PER_MINUTE', 30, 1, 100_000),
     trustProxy,

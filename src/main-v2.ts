@@ -8,6 +8,8 @@ import { createV2Gateway } from './orders/gateway-v2.js';
 import type { PaymentGateway } from './orders/ports.js';
 import type { RefundGateway } from './orders/refund-gateway.js';
 import { createV2RefundGateway, refundNotifyUrlFor } from './orders/refund-gateway-v2.js';
+import type { BillSource } from './reconcile/bill-source.js';
+import { createV2BillSource } from './reconcile/bill-source.js';
 import { createV2Client } from './wechat/v2/client.js';
 
 export interface V2Payments {
@@ -15,6 +17,8 @@ export interface V2Payments {
   gateway: PaymentGateway;
   /** 《申请退款》 over mutual TLS; refund notifications come to `POST /payment/refundnotify`. */
   refundGateway: RefundGateway;
+  /** 《下载交易账单》 for the daily reconciliation. */
+  bills: BillSource;
 }
 
 export function createV2Payments(
@@ -40,5 +44,6 @@ export function createV2Payments(
   return {
     gateway: createV2Gateway({ client, clock: deps.clock, settings: wechat }),
     refundGateway: createV2RefundGateway(client, { notifyUrl: refundNotifyUrlFor(wechat.notifyUrl) }),
+    bills: createV2BillSource(client),
   };
 }

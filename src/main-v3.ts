@@ -10,6 +10,7 @@ import { createV3Gateway } from './orders/gateway-v3.js';
 import type { PaymentGateway } from './orders/ports.js';
 import type { RefundGateway } from './orders/refund-gateway.js';
 import { createV3RefundGateway } from './orders/refund-gateway-v3.js';
+import { type BillSource, createV3BillSource } from './reconcile/bill-source.js';
 import { createV3Client } from './wechat/v3/client.js';
 import { createCertificateRefreshPolicy, createV3KeyStore, type RefreshTrigger } from './wechat/v3/keys.js';
 import type { V3KeyResolver } from './wechat/v3/sign.js';
@@ -18,6 +19,8 @@ export interface V3Payments {
   gateway: PaymentGateway;
   /** Refunds over 《退款申请》; their `REFUND.*` notifications (or queries) settle them. */
   refundGateway: RefundGateway;
+  /** 《申请交易账单》 and its download, for the daily reconciliation. */
+  bills: BillSource;
   keys: V3KeyResolver;
   /** Downloads platform certificates for an unknown serial (rate limited); true when keys changed. */
   refreshKeys(serial: string): Promise<boolean>;
@@ -73,6 +76,7 @@ export function createV3Payments(
       },
     }),
     refundGateway: createV3RefundGateway(client, { notifyUrl: wechat.notifyUrl }),
+    bills: createV3BillSource(client),
     keys: keys.resolve,
     // A WeChat Pay public key id cannot be downloaded: only a certificate serial is worth a try.
     refreshKeys: (serial) =>

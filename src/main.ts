@@ -16,6 +16,7 @@ import { migrateToLatest } from './db/migrations.js';
 import { type DbHandle, openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
 import type { DemoRouteDeps } from './http/routes/demo.js';
+import { createDailyReconciliation, type DailyReconciliation } from './jobs/daily-reconciliation.js';
 import { createReconciler, type Reconciler } from './jobs/reconciler.js';
 import { createRefundReconciler, type RefundReconciler } from './jobs/refund-reconciler.js';
 import { createV2Payments } from './main-v2.js';
@@ -35,6 +36,8 @@ import { createQuerySettler } from './orders/query-settler.js';
 import { createRefundNotifyService } from './orders/refund-notify-service.js';
 import { createRefundService } from './orders/refund-service.js';
 import { createRefundStore } from './orders/refund-store.js';
+import { createDayReconciliation, type ReconcileDay } from './reconcile/reconcile-day.js';
+import { createRunLeases } from './reconcile/run-leases.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
 import { createLoginClient } from './wechat/login/code2session.js';
@@ -56,9 +59,13 @@ export interface ServiceOptions {
 export interface Service {
   app: FastifyInstance;
   database: DbHandle;
-  /** The order reconciler; its start() and stop() drive the refund reconciler too. */
+  /** The order reconciler; its start() and stop() drive the refund reconciler and the daily reconciliation too. */
   reconciler: Reconciler;
   refundReconciler: RefundReconciler;
+  /** Reconciles one day against WeChat's bill (`weapp-pay reconcile`, POST /admin/reconciliations). */
+  reconcileDay: ReconcileDay;
+  /** Runs reconcileDay for yesterday once a day (RECONCILE_DAILY), in one instance. */
+  dailyReconciliation: DailyReconciliation;
   /** Stops the reconciler, the HTTP server and (when this service opened it) the database. */
   close(): Promise<void>;
 }
@@ -85,8 +92,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const { wechat } = config;
   // The API version is chosen here, once: everything below talks to the gateway ports.
   const v3 = wechat.v3 ? createV3Payments({ ...wechat, v3: wechat.v3 }, { clock, log }) : undefined;
-  const { gateway: pay, refundGateway } =
+  const payments =
     v3 ?? createV2Payments(wechat, { clock, ...(options.wechatCa && { wechatCa: options.wechatCa }) });
+  const { gateway: pay, refundGateway, bills } = payments;
   await v3?.start();
   const loginClient = createLoginClient({
     baseUrl: wechat.apiBaseUrl,
@@ -190,15 +198,32 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     sleep: options.sleep,
     settings: config.reconcile,
   });
-  // One switch for both jobs, so whoever starts the reconciler starts refunds' too.
+  const reconcileDay = createDayReconciliation({
+    db,
+    bills,
+    orders,
+    settle,
+    refunds,
+    clock,
+    log,
+  });
+  const dailyReconciliation = createDailyReconciliation({
+    reconcileDay,
+    leases: createRunLeases(db),
+    clock,
+    log,
+    schedule: config.reconcileDaily,
+  });
+  // One switch for every job, so whoever starts the reconciler starts refunds' and the daily one too.
   const reconciler: Reconciler = {
     ...orderReconciler,
     start() {
       orderReconciler.start();
       refundReconciler.start();
+      dailyReconciliation.start();
     },
     async stop() {
-      await Promise.all([orderReconciler.stop(), refundReconciler.stop()]);
+      await Promise.all([orderReconciler.stop(), refundReconciler.stop(), dailyReconciliation.stop()]);
     },
   };
 
@@ -225,6 +250,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await sql`select 1`.execute(db);
     },
     console: createConsoleData(db),
+    reconcileDay,
     audit: () => runAudit(db, AUDIT_CHECKS),
     ...(options.demo ? { demo: options.demo } : {}),
   });
@@ -234,6 +260,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     database,
     reconciler,
     refundReconciler,
+    reconcileDay,
+    dailyReconciliation,
     async close() {
       await reconciler.stop();
       await app.close();

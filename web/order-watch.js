@@ -25,10 +25,13 @@ export function createOrderWatch({ api, simulatorUrl, order, timeline, onOrder, 
 
   function seen(next) {
     const changed = next.status !== latest.status;
+    // A refund asked for, or one that settles, changes what the page shows without always
+    // changing the order's status (a second partial refund), so it redraws the page too.
+    const redraw = changed || refundsKey(next) !== refundsKey(latest);
     latest = next;
     if (changed) timeline.add(statusSeenEntry(next));
     for (const w of waiters) if (w.predicate(next)) w.resolve(next);
-    if (changed) onOrder(next);
+    if (redraw) onOrder(next);
   }
 
   async function tick() {
@@ -121,6 +124,8 @@ function foldStateChanges(events) {
   });
   return out;
 }
+
+const refundsKey = (order) => (order.refunds ?? []).map((r) => `${r.outRefundNo}:${r.status}`).join(',');
 
 /** PAID by a query (not a notification), and no notification ever reached the service. */
 function settledWithoutNotification(events) {

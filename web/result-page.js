@@ -32,13 +32,26 @@ function view(state, i18n, actions) {
   const back = button(t('action.back'), actions.back, 'back', 'ghost');
   switch (order.status) {
     case 'PAID':
-      return [hero('ok', t('result.paid'), formatFen(order.amount)), summary, back];
+      // A refund asked for and not settled yet leaves the order PAID: the list says where it is.
+      return [hero('ok', t('result.paid'), formatFen(order.amount)), summary, refundList(order, t), back];
     case 'CLOSED':
       return [hero('muted', t('result.closed'), t('result.closedNote'), 'closed'), summary, back];
     case 'REVIEW':
       return [hero('bad', t('result.review'), t('result.reviewNote')), summary, back];
+    case 'PARTIALLY_REFUNDED':
+      return [
+        hero('ok', t('result.partiallyRefunded'), t('result.refundedOf', refundedOf(order))),
+        summary,
+        refundList(order, t),
+        back,
+      ];
     case 'REFUNDED':
-      return [hero('muted', t('result.refunded')), summary, back];
+      return [
+        hero('muted', t('result.refunded'), t('result.refundedOf', refundedOf(order))),
+        summary,
+        refundList(order, t),
+        back,
+      ];
     case 'PENDING':
       return [...pendingView(state, t, actions), summary, back];
     default:
@@ -148,6 +161,39 @@ function orderSummary(order, t) {
         h('dt', {}, k),
         h('dd', { 'data-testid': testid, class: kind === 'number' ? 'long-number' : undefined }, v),
       ]),
+    ),
+  );
+}
+
+const refundedOf = (order) => ({
+  refunded: formatFen(order.refunds.filter((r) => r.status === 'SUCCESS').reduce((s, r) => s + r.amount, 0)),
+  amount: formatFen(order.amount),
+});
+
+/** The order's refunds, oldest first, each with its amount, its state in words and its time. */
+function refundList(order, t) {
+  const refunds = order.refunds ?? [];
+  if (refunds.length === 0) return null;
+  return h(
+    'section',
+    { class: 'card refund-card', 'data-testid': 'refunds' },
+    h('h3', { class: 'refund-title' }, t('result.refunds')),
+    h(
+      'ul',
+      { class: 'refund-list' },
+      refunds.map((r) =>
+        h(
+          'li',
+          { 'data-testid': 'refund', 'data-status': r.status },
+          h('span', { class: 'refund-amount' }, formatFen(r.amount)),
+          h(
+            'span',
+            { class: `badge refund-${r.status}`, 'data-testid': 'refund-status' },
+            t(`refund.${r.status}`),
+          ),
+          h('span', { class: 'refund-time' }, formatTime(Date.parse(r.settledAt ?? r.createdAt))),
+        ),
+      ),
     ),
   );
 }

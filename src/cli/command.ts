@@ -41,6 +41,11 @@ export interface CommandSpec {
   examples: string[];
   /** Reads ./.env (or --env-file) before running. */
   readsSettings: boolean;
+  /**
+   * The exit code of a usage mistake (an unknown option, a missing value), when 1 means
+   * something else for this command. Default 1.
+   */
+  usageExitCode?: number;
   run(args: string[], options: Options, context: CommandContext): Promise<number>;
 }
 
@@ -65,6 +70,13 @@ export function describe(command: Command, spec: CommandSpec): Command {
   for (const arg of spec.args ?? []) command.argument(arg.syntax, arg.about);
   for (const opt of spec.readsSettings ? [...spec.options, ENV_FILE_OPTION] : spec.options) {
     command.addOption(new Option(opt.flags, opt.about));
+  }
+  const usage = spec.usageExitCode;
+  if (usage !== undefined) {
+    command.exitOverride((err) => {
+      // --help and --version exit 0; only real mistakes take the command's own code.
+      throw err.exitCode === 0 ? err : new CommanderError(usage, err.code, err.message);
+    });
   }
   const examples = `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`;
   command.addHelpText('after', `${spec.env.length > 0 ? envHelp(spec.env) : ''}${examples}`);

@@ -61,6 +61,10 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
   RECONCILE_AFTER_SECONDS: { about: 'query an unpaid order after this long', example: '60' },
   RECONCILE_INTERVAL_SECONDS: { about: 'reconciler cycle', example: '15' },
   RECONCILE_BATCH: { about: 'orders queried per cycle', example: '50' },
+  RECONCILE_DAILY: {
+    about: "when (Beijing time) yesterday's WeChat bill is reconciled each day, or off (default 10:00)",
+    example: '10:30',
+  },
   MAX_ORDER_AMOUNT_FEN: { about: 'largest order, in fen', example: '1000000' },
   LOGIN_RATE_PER_MINUTE: { about: 'logins per client IP per minute', example: '30' },
   TRUST_PROXY: {

@@ -11,6 +11,7 @@ import { type CommandContext, type CommandSpec, configure, describe, type Io } f
 import { doctorCommand } from './doctor.js';
 import { describeEnvSource, EnvFileError, readEnvFile } from './env-file.js';
 import { migrateCommand } from './migrate.js';
+import { reconcileCommand } from './reconcile.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   backupCommand,
   restoreCommand,
   auditCommand,
+  reconcileCommand,
 ];
 
 const PROCESS_IO: Io = {

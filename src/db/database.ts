@@ -17,6 +17,7 @@ export interface Database {
   reconciliation_reports: ReconciliationReportsTable;
   wechat_notifications: WechatNotificationsTable;
   refunds: RefundsTable;
+  scheduled_runs: ScheduledRunsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -105,15 +106,32 @@ export interface AnomaliesTable {
   resolution_note: string | null;
 }
 
-/** A stored daily reconciliation report (0005_console); nothing writes one yet. */
+/** A stored daily reconciliation report (0005_console), one per bill date (src/reconcile/). */
 export interface ReconciliationReportsTable {
   id: Generated<number>;
   /** YYYY-MM-DD, the bill's date. */
   bill_date: string;
+  /** clean, settled or needs_attention (src/reconcile/report.ts). */
   status: string;
-  /** JSON. */
+  /** JSON: the whole report, findings included. */
   summary: string;
   created_at: number;
+  /** When a rerun last replaced the report (0006_reconciliation); null until one does. */
+  updated_at: number | null;
+}
+
+/** A scheduled job's run, claimed by one instance (0006_reconciliation). */
+export interface ScheduledRunsTable {
+  job: string;
+  /** Which run: the bill date for the daily reconciliation. */
+  run_key: string;
+  owner: string;
+  /** Another instance may take the run over once this has passed and it is not finished. */
+  lease_until: number;
+  attempts: number;
+  last_error: string | null;
+  started_at: number;
+  finished_at: number | null;
 }
 
 /** One row per verified payment (transaction_id), whatever the order's state when it arrived. */

@@ -13,6 +13,7 @@ const TABLES = [
   'payment_evidence',
   'reconciliation_reports',
   'refunds',
+  'scheduled_runs',
   'sessions',
   'users',
   'wechat_notifications',

@@ -8,11 +8,13 @@ import type { Clock } from '../clock.js';
 import type { TrustProxy } from '../config.js';
 import type { NotifyOutcome } from '../orders/notify-service.js';
 import type { OrderService } from '../orders/order-service.js';
+import type { ReconcileDay } from '../reconcile/reconcile-day.js';
 import { type AuthDeps, registerAuth } from './auth.js';
 import { createConsoleSessions } from './console-session.js';
 import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
 import { adminOrderRoutes } from './routes/admin.js';
 import { adminQueueRoutes } from './routes/admin-queue.js';
+import { adminReconciliationRoutes } from './routes/admin-reconciliations.js';
 import { consoleRoutes } from './routes/console.js';
 import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
 import { docsRoutes } from './routes/docs.js';
@@ -42,6 +44,8 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   metrics: OpsDeps['metrics'];
   /** The operator console's reads and its resolve action. */
   console: ConsoleData;
+  /** Reconciles one day against WeChat's bill (POST /admin/reconciliations). */
+  reconcileDay: ReconcileDay;
   loginRatePerMinute: number;
   trustProxy: TrustProxy;
   /** Demo mode only: serves web/ at / and the page's configuration. */
@@ -120,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(opsRoutes, deps);
   await app.register(adminOrderRoutes, { data: deps.console });
   await app.register(adminQueueRoutes, { data: deps.console, clock: deps.clock });
+  await app.register(adminReconciliationRoutes, { data: deps.console, reconcileDay: deps.reconcileDay });
   await app.register(consoleRoutes, { sessions: consoleSessions, clock: deps.clock });
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);

@@ -38,7 +38,19 @@ export type AnomalyKind =
   /** A refund notification or query whose amount or order is not the refund we saved. */
   | 'refund_mismatch'
   /** A refund notification naming an out_refund_no we never issued. */
-  | 'unknown_out_refund_no';
+  | 'unknown_out_refund_no'
+  /** The daily reconciliation's findings (src/reconcile/diff.ts says what each means). */
+  | 'bill_unknown_payment'
+  | 'bill_payment_not_recorded'
+  | 'bill_missing_payment'
+  | 'bill_amount_mismatch'
+  | 'bill_state_mismatch'
+  | 'bill_unknown_refund'
+  | 'bill_refund_not_recorded'
+  | 'bill_missing_refund'
+  | 'bill_refund_amount_mismatch'
+  | 'bill_refund_state_mismatch'
+  | 'bill_totals_mismatch';
 
 export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'unknown_out_trade_no',
@@ -51,6 +63,17 @@ export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'refund_closed',
   'refund_mismatch',
   'unknown_out_refund_no',
+  'bill_unknown_payment',
+  'bill_payment_not_recorded',
+  'bill_missing_payment',
+  'bill_amount_mismatch',
+  'bill_state_mismatch',
+  'bill_unknown_refund',
+  'bill_refund_not_recorded',
+  'bill_missing_refund',
+  'bill_refund_amount_mismatch',
+  'bill_refund_state_mismatch',
+  'bill_totals_mismatch',
 ];
 
 /** What to do with a payment for an order, as `decide` sees it. */

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { errCodeFault } from './err-codes.js';
 import { defaultTimes, type FaultRule, isFaultName, NOTIFY_FAULTS, SIM_APIS, type SimApi } from './faults.js';
 import * as ids from './ids.js';
 import { currentState, payableUntil } from './order-rules.js';
@@ -61,6 +62,17 @@ function parseFaultBody(ctx: SimContext, body: unknown): FaultRule | string {
   }
   if (b.params !== undefined && (typeof b.params !== 'object' || b.params === null))
     return 'params must be an object';
+  // `err_code` may sit beside `fault` for short: {fault:'ERR_CODE', api:'refund', err_code:'NOTENOUGH'}.
+  const params = {
+    ...(b.params as Record<string, unknown> | undefined),
+    ...(b.err_code !== undefined && { err_code: b.err_code }),
+  };
+  if (b.fault === 'ERR_CODE') {
+    if (b.api === undefined) return 'ERR_CODE needs api: the API whose err_code it is (e.g. refund)';
+    const chosen = errCodeFault(params, b.api as SimApi);
+    if ('error' in chosen) return chosen.error;
+    params.err_code = chosen.errCode;
+  }
   for (const k of ['mch_id', 'out_trade_no'] as const) {
     if (b[k] !== undefined && typeof b[k] !== 'string') return `${k} must be a string`;
   }
@@ -68,7 +80,7 @@ function parseFaultBody(ctx: SimContext, body: unknown): FaultRule | string {
     id: `f${ctx.state.nextSerial()}`,
     fault: b.fault,
     times: b.times === undefined ? defaultTimes(b.fault) : (b.times as number | null),
-    params: (b.params as Record<string, unknown>) ?? {},
+    params,
     created_at: new Date(ctx.clock.now()).toISOString(),
   };
   if (typeof b.mch_id === 'string') rule.mch_id = b.mch_id;

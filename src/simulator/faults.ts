@@ -21,6 +21,8 @@ export const REQUEST_FAULTS = [
   // The answer comes after `params.seconds`, or breaks off mid-body (v2, v3 and login).
   'SLOW_RESPONSE',
   'PARTIAL_BODY',
+  // Any documented business err_code of the API (params.err_code), signed; nothing applied.
+  'ERR_CODE',
 ] as const;
 
 export const NOTIFY_FAULTS = [

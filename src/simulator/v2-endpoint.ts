@@ -5,6 +5,7 @@ import { createNonce } from '../wechat/v2/fields.js';
 import { signTypeOfV2, signV2, type V2SignType, verifyV2 } from '../wechat/v2/sign.js';
 import { buildXml, parseXml } from '../wechat/v2/xml.js';
 import type { MerchantConfig } from './config.js';
+import { errCodeFault } from './err-codes.js';
 import { type ChosenFault, type FaultName, type SimApi, takeFault } from './faults.js';
 import { answerTransportFault, resolveFault } from './request-faults.js';
 import type { SimContext } from './sim-context.js';
@@ -75,6 +76,7 @@ const PAY_FAULTS: readonly FaultName[] = [
   'BAD_SIGNATURE',
   'SLOW_RESPONSE',
   'PARTIAL_BODY',
+  'ERR_CODE',
 ];
 
 type Parsed = { fields: Record<string, string> } | { outcome: V2Outcome };
@@ -144,6 +146,11 @@ async function runPipeline(
       : refuse('SYSTEMERROR', '系统超时');
     return { ...base, outcome };
   }
+  if (fault?.fault === 'ERR_CODE') {
+    // Checked when the fault was chosen (registerV2Api): a documented code of this API.
+    const chosen = errCodeFault(fault.params, api.api) as { errCode: string; des: string };
+    return { ...base, outcome: refuse(chosen.errCode, chosen.des) };
+  }
   const outcome = await api.handle({ fields, merchant, signType, now: ctx.clock.now(), fault });
   return { ...base, outcome };
 }
@@ -208,6 +215,8 @@ export function registerV2Api(scope: FastifyInstance, ctx: SimContext, api: V2Ap
       );
       if ('error' in chosen) return reply.code(400).send({ error: chosen.error });
       const fault = chosen.fault;
+      const errCode = fault?.fault === 'ERR_CODE' ? errCodeFault(fault.params, api.api) : undefined;
+      if (errCode && 'error' in errCode) return reply.code(400).send({ error: errCode.error });
       if (fault && (await answerTransportFault(fault, request, reply, 'before', ctx.hungSockets)))
         return reply;
       const result = await runPipeline(ctx, api, request, fields, fault);

@@ -34,11 +34,13 @@ describe('.env.example', () => {
     const defaults = loadConfig({
       ...filled,
       ...Object.fromEntries(
-        ['PORT', 'HOST', 'DATABASE_URL', 'ORDER_TTL_SECONDS', 'RECONCILE_BATCH'].map((n) => [n, '']),
+        ['PORT', 'HOST', 'DATABASE_URL', 'ORDER_TTL_SECONDS', 'RECONCILE_BATCH', 'RECONCILE_DAILY'].map(
+          (n) => [n, ''],
+        ),
       ),
     });
     if (!loaded.ok || !defaults.ok) throw new Error('both should load');
-    for (const key of ['port', 'host', 'databaseUrl', 'orderTtlMs', 'reconcile'] as const) {
+    for (const key of ['port', 'host', 'databaseUrl', 'orderTtlMs', 'reconcile', 'reconcileDaily'] as const) {
       expect(loaded.config[key]).toEqual(defaults.config[key]);
     }
   });

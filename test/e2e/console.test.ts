@@ -1,4 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  countsOf,
+  type ReconciliationReport,
+  type ReportFinding,
+  statusOf,
+} from '../../src/reconcile/report.js';
+import { saveReport } from '../../src/reconcile/report-store.js';
 import { browserAvailable, type E2E, screenshot, startE2E } from './browser.js';
 
 /** A paid order through the real flow: simulated wx.login, POST /api/orders, the simulated cashier. */
@@ -35,6 +42,44 @@ async function paidOrder(e2e: E2E): Promise<{ id: string; outTradeNo: string }> 
   return created.order;
 }
 
+/** A bill date long past: the simulator has no bill for it, so a run finds the day clean. */
+const EMPTY_DATE = '2024-03-01';
+const BILL_DATE = '2024-01-01';
+
+/** A stored report with one finding for a person and one the run settled, as reconcileDay saves them. */
+function reportFor(order: { id: string; outTradeNo: string }): ReconciliationReport {
+  const findings: ReportFinding[] = [
+    {
+      kind: 'bill_amount_mismatch',
+      ref: order.outTradeNo,
+      orderId: order.id,
+      bill: { transactionId: '4200000001', amount: 1300, line: 2 },
+      ours: { status: 'PAID', amount: 1200, transactionId: '4200000001' },
+      needsPerson: true,
+    },
+    {
+      kind: 'bill_payment_not_recorded',
+      ref: 'ORDER_LOST_0001',
+      bill: { transactionId: '4200000002', amount: 900, line: 3 },
+      ours: { status: 'PENDING', amount: 900, transactionId: null },
+      action: 'settled_by_order_query',
+      after: 'PAID',
+      needsPerson: false,
+    },
+  ];
+  return {
+    billDate: BILL_DATE,
+    apiVersion: 'v3',
+    status: statusOf(findings),
+    bill: { payments: { count: 2, amount: 2200 }, refunds: { count: 0, amount: 0 }, rows: 2 },
+    ours: { payments: { count: 2, amount: 2100 }, refunds: { count: 0, amount: 0 } },
+    counts: countsOf(findings),
+    findings,
+    startedAt: Date.now(),
+    finishedAt: Date.now(),
+  };
+}
+
 describe.skipIf(!browserAvailable)('operator console in Chromium', () => {
   let e2e: E2E;
   let order: { id: string; outTradeNo: string };
@@ -42,6 +87,13 @@ describe.skipIf(!browserAvailable)('operator console in Chromium', () => {
   beforeAll(async () => {
     e2e = await startE2E();
     order = await paidOrder(e2e);
+    const saved = await saveReport(e2e.demo.database.db, reportFor(order), Date.now());
+    // A person already dealt with it, so the open queue below holds only the anomaly this test resolves.
+    await e2e.demo.database.db
+      .updateTable('anomalies')
+      .set({ resolved_at: Date.now(), resolved_by: 'admin:test', resolution_note: 'price changed that day' })
+      .where('id', '=', saved.findings[0]!.anomalyId!)
+      .execute();
     await e2e.demo.database.db
       .insertInto('anomalies')
       .values({
@@ -103,14 +155,41 @@ describe.skipIf(!browserAvailable)('operator console in Chromium', () => {
         await page.fill('[data-testid="resolve-note"]', '已核实，顾客已收货');
         await page.click('[data-testid="resolve"]');
         await page.waitForSelector('[data-testid="anomalies-empty"]');
-        const row = await e2e.demo.database.db.selectFrom('anomalies').selectAll().executeTakeFirstOrThrow();
+        const row = await e2e.demo.database.db
+          .selectFrom('anomalies')
+          .selectAll()
+          .where('kind', '=', 'paid_after_close')
+          .executeTakeFirstOrThrow();
         expect(row).toMatchObject({ resolved_by: 'admin:小王', resolution_note: '已核实，顾客已收货' });
       } else {
         await page.waitForSelector('[data-testid="anomalies-empty"]');
       }
       await screenshot(page, `console-06-anomalies-done-${lang}`);
       await page.click('[data-testid="nav-reconciliations"]');
-      await page.waitForSelector('[data-testid="reconciliations-empty"]');
+      await page.waitForSelector('[data-testid="reconciliation-row"]');
+      await screenshot(page, `console-07-reconciliations-${lang}`);
+      await page.click(`text=${BILL_DATE}`);
+      await expect.poll(() => page.locator('[data-testid="finding"]').count()).toBe(2);
+      const findings = await page.locator('[data-testid="finding"]').allTextContents();
+      expect(findings[0]).toContain(order.outTradeNo);
+      expect(findings[0]).toMatch(lang === 'zh' ? /金额不一致/ : /Amount differs/);
+      expect(findings[1]).toMatch(lang === 'zh' ? /查询订单后入账/ : /order queried and recorded/);
+      await screenshot(page, `console-08-reconciliation-report-${lang}`, true);
+      // The anomaly link opens the queue filtered to that kind, resolved ones included.
+      await page.click('[data-testid="finding"] >> nth=0 >> a[href^="#/anomalies"]');
+      await page.waitForSelector('body[data-ready="true"]');
+      await expect.poll(() => page.locator('[data-testid="anomaly"]').count()).toBe(1);
+      expect(await page.locator('[data-testid="anomaly"]').textContent()).toContain('bill_amount_mismatch');
+
+      // A run on demand from the page: a day without any payment is clean.
+      await page.click('[data-testid="nav-reconciliations"]');
+      await page.waitForSelector('[data-testid="reconcile-form"]');
+      await page.fill('[data-testid="reconcile-form"] input[name="date"]', EMPTY_DATE);
+      await page.click('[data-testid="reconcile-form"] button[type="submit"]');
+      await page.waitForSelector('[data-testid="findings-empty"]');
+      expect(await page.locator('[data-testid="report-status"]').textContent()).toBe(
+        lang === 'zh' ? '一致' : 'Clean',
+      );
       await page.click('#signout');
       await page.waitForSelector('[data-testid="signin"]');
       // Chromium logs each 401 it was given (the session check before sign-in, the wrong token).

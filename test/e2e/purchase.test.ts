@@ -66,6 +66,53 @@ describe.skipIf(!browserAvailable)('browser demo, end to end (Chromium)', () => 
     expect(errors).toEqual([]);
   });
 
+  it('refunds through the admin API show on the result page: in progress, then refunded', async () => {
+    const { page, errors } = await e2e.newPage({ width: 390, height: 844 });
+    await openShop(page, e2e.demo.serviceUrl);
+    await page.locator('[data-testid="buy-coffee-latte"]').click();
+    await cashier(page).getByRole('button', { name: '确认支付' }).click();
+    await page.locator('[data-testid="order-status"][data-status="PAID"]').waitFor({ timeout: 15_000 });
+    const outTradeNo = (await page.locator('[data-testid="out-trade-no"]').textContent()) ?? '';
+    const { id } = await orderRow(outTradeNo);
+
+    const res = await fetch(`${e2e.demo.serviceUrl}/admin/orders/${id}/refunds`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${e2e.demo.adminToken}`,
+        'content-type': 'application/json',
+        'idempotency-key': `e2e-refund-${outTradeNo}`,
+      },
+      body: JSON.stringify({ amount: 800, reason: '少一杯' }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+
+    // The page polls the order while it is on screen: the refund appears while WeChat processes it.
+    const refund = page.locator('[data-testid="refund"]');
+    await refund.and(page.locator('[data-status="PROCESSING"]')).waitFor({ timeout: 10_000 });
+    expect(await refund.textContent()).toMatch(/¥8\.00\s*退款中/);
+    await screenshot(page, '05b-refund-processing-phone');
+
+    // WeChat's refund completes a minute later (the simulator's clock moves on); the service
+    // learns it from the refund reconciler's query, and the page follows.
+    await fetch(`${e2e.demo.simulatorUrl}/sim/clock/advance`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ seconds: 61 }),
+    });
+    await page
+      .locator('[data-testid="order-status"][data-status="PARTIALLY_REFUNDED"]')
+      .waitFor({ timeout: 45_000 });
+    expect(await page.locator('[data-testid="result-title"]').textContent()).toBe('订单已部分退款');
+    expect(await page.locator('[data-testid="result-sub"]').textContent()).toBe('已退 ¥8.00（共 ¥28.00）');
+    expect(await refund.getAttribute('data-status')).toBe('SUCCESS');
+    expect(await page.locator('[data-testid="refund-status"]').textContent()).toBe('已退回');
+    await screenshot(page, '05c-refunded-phone');
+    await page.locator('[data-testid="lang-en"]').click();
+    expect(await page.locator('[data-testid="refund-status"]').textContent()).toBe('Refunded');
+    await fetch(`${e2e.demo.simulatorUrl}/sim/clock/reset`, { method: 'POST' });
+    expect(errors).toEqual([]);
+  }, 90_000);
+
   it('cancelled payment: a clear message, and the order stays PENDING', async () => {
     const { page, errors } = await e2e.newPage({ width: 390, height: 844 });
     await openShop(page, e2e.demo.serviceUrl);

@@ -259,10 +259,16 @@ for (const database of testDatabases()) {
       expect(await get('/admin/reconciliations')).toEqual({ reports: [], page: 1, limit: 50, total: 0 });
       await db.db
         .insertInto('reconciliation_reports')
-        .values({ bill_date: '2024-01-01', status: 'MATCHED', summary: '{"orders":1}', created_at: 1 })
+        .values({
+          bill_date: '2024-01-01',
+          status: 'clean',
+          summary: '{"orders":1}',
+          created_at: 1,
+          updated_at: null,
+        })
         .execute();
       expect(await get('/admin/reconciliations')).toMatchObject({
-        reports: [{ billDate: '2024-01-01', status: 'MATCHED', summary: { orders: 1 } }],
+        reports: [{ billDate: '2024-01-01', status: 'clean', summary: { orders: 1 }, updatedAt: null }],
         total: 1,
       });
     });

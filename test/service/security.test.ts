@@ -117,6 +117,7 @@ for (const version of API_VERSIONS)
         '/admin/orders/{id}',
         '/admin/orders/{id}/refunds',
         '/admin/reconciliations',
+        '/admin/reconciliations/{date}',
         '/admin/session',
         '/admin/summary',
         '/api/login',

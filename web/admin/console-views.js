@@ -1,6 +1,7 @@
-/** Today at a glance (charts by chart.js), the anomaly queue and reconciliation reports. */
+/** Today at a glance (charts by chart.js) and the anomaly queue; every view by its route. */
 import { formatFen, formatTime, h } from './console-dom.js';
 import { ordersView, orderView } from './console-orders.js';
+import { reconciliationsView } from './console-reconciliations.js';
 
 const COLORS = ['#07c160', '#1677ff', '#fa8c16', '#f5222d', '#722ed1', '#8c8c8c'];
 const charts = [];
@@ -175,30 +176,17 @@ async function anomaliesView(ctx, _parts, query) {
     'change',
     () => (location.hash = toggle.checked ? '#/anomalies?state=all' : '#/anomalies'),
   );
-  const { anomalies } = await api('GET', `/admin/anomalies?state=${state}&limit=200`);
+  // A reconciliation finding links here by its kind (`?kind=bill_amount_mismatch`).
+  const kind = query.get('kind');
+  const { anomalies } = await api(
+    'GET',
+    `/admin/anomalies?state=${state}&limit=200${kind ? `&kind=${encodeURIComponent(kind)}` : ''}`,
+  );
   main.append(
     h('label', { class: 'card row' }, toggle, h('span', {}, t('anomalies.showResolved'))),
     ...(anomalies.length === 0
       ? [h('p', { class: 'card muted', testid: 'anomalies-empty' }, t('anomalies.empty'))]
       : anomalies.map((a) => anomalyCard(ctx, a))),
-  );
-}
-
-async function reconciliationsView(ctx) {
-  const { t, api, main, lang } = ctx;
-  const { reports } = await api('GET', '/admin/reconciliations');
-  main.append(
-    h(
-      'section',
-      { class: 'card' },
-      reports.length === 0
-        ? h('p', { class: 'muted', testid: 'reconciliations-empty' }, t('reconciliations.empty'))
-        : h(
-            'ul',
-            {},
-            reports.map((r) => h('li', {}, `${r.billDate} · ${r.status} · ${formatTime(r.createdAt, lang)}`)),
-          ),
-    ),
   );
 }
 

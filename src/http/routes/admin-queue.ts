@@ -5,7 +5,7 @@ import type { ConsoleData } from '../../admin/console-data.js';
 import { beijingDate, dayRange } from '../../admin/time-range.js';
 import type { Clock } from '../../clock.js';
 import { AppError } from '../../errors.js';
-import { AdminErrors, iso, MaybeText, PagingQuery, paging, Time } from '../admin-query.js';
+import { AdminErrors, MaybeText, PagingQuery, paging, Time } from '../admin-query.js';
 
 const Paged = { page: Type.Integer(), limit: Type.Integer(), total: Type.Integer() };
 const Counted = Type.Object({ count: Type.Integer(), amount: Type.Integer({ description: 'fen' }) });
@@ -24,7 +24,7 @@ const AnomalySchema = Type.Object({
 
 type AnomalyQuery = { state?: AnomalyState; kind?: string; order_id?: string; page?: string; limit?: string };
 
-/** The anomaly queue, its resolve action, reconciliation reports and today at a glance. */
+/** The anomaly queue, its resolve action and today at a glance. */
 export async function adminQueueRoutes(
   app: FastifyInstance,
   deps: { data: ConsoleData; clock: Clock },
@@ -81,39 +81,6 @@ export async function adminQueueRoutes(
       const who = request.admin ?? 'admin';
       const a = await data.anomalies.resolve(Number(request.params.id), who, note, clock.now());
       return { anomaly: a };
-    },
-  );
-
-  app.get<{ Querystring: { page?: string; limit?: string } }>(
-    '/admin/reconciliations',
-    {
-      config: { auth: 'admin' },
-      schema: {
-        summary:
-          'Stored daily reconciliation reports, newest first (empty: the daily reconciliation is not built yet)',
-        security: [{ bearer: [] }],
-        querystring: Type.Object(PagingQuery),
-        response: {
-          200: Type.Object({
-            reports: Type.Array(
-              Type.Object({
-                id: Type.Integer(),
-                billDate: Type.String(),
-                status: Type.String(),
-                summary: Type.Unknown(),
-                createdAt: Time,
-              }),
-            ),
-            ...Paged,
-          }),
-          ...AdminErrors,
-        },
-      },
-    },
-    async (request) => {
-      const { page, limit, offset } = paging(request.query);
-      const { reports, total } = await data.reconciliations(offset, limit);
-      return { reports: reports.map((r) => ({ ...r, createdAt: iso(r.createdAt) })), page, limit, total };
     },
   );
 

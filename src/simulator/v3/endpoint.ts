@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { signResponseV3 } from '../../wechat/v3/sign.js';
 import type { MerchantConfig } from '../config.js';
+import { errCodeFault } from '../err-codes.js';
 import { type ChosenFault, type FaultName, type SimApi, takeFault } from '../faults.js';
 import { answerTransportFault, resolveFault } from '../request-faults.js';
 import type { SimContext } from '../sim-context.js';
 import { authenticate } from './auth.js';
 import { parseJsonObject } from './json-fields.js';
 import type { V3Outcome } from './outcomes.js';
-import { v3Error } from './outcomes.js';
+import { v3CodeOf, v3Error } from './outcomes.js';
 import type { PlatformKeys } from './platform-keys.js';
 
 /**
@@ -53,6 +54,7 @@ export const V3_FAULTS: readonly FaultName[] = [
   'BAD_RESPONSE_SIGNATURE',
   'SLOW_RESPONSE',
   'PARTIAL_BODY',
+  'ERR_CODE',
 ];
 
 /** How far back STALE_TIMESTAMP dates a response: well past the 5-minute window. */
@@ -113,6 +115,8 @@ async function run(ctx: V3Context, api: V3Api, request: FastifyRequest, reply: F
   );
   if ('error' in chosen) return reply.code(400).send({ error: chosen.error });
   const fault = chosen.fault;
+  const errCode = fault?.fault === 'ERR_CODE' ? errCodeFault(fault.params, api.api) : undefined;
+  if (errCode && 'error' in errCode) return reply.code(400).send({ error: errCode.error });
   await ctx.keys.ready();
   if (fault && (await answerTransportFault(fault, request, reply, 'before', ctx.hungSockets))) return reply;
   const raw = typeof request.body === 'string' ? request.body : '';
@@ -127,6 +131,10 @@ async function run(ctx: V3Context, api: V3Api, request: FastifyRequest, reply: F
   }
   if (fault?.fault === 'SYSTEMERROR')
     return send(ctx, request, reply, v3Error(500, 'SYSTEM_ERROR', '系统繁忙，请稍后重试'), fault);
+  if (errCode && 'errCode' in errCode) {
+    const [status, code] = v3CodeOf(errCode.errCode, ctx.behaviour);
+    return send(ctx, request, reply, v3Error(status, code, errCode.des), fault);
+  }
   const outcome = await api.handle({
     merchant,
     body,

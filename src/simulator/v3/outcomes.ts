@@ -52,6 +52,22 @@ export function v3CodeOf(errCode: string, behaviour: SimBehaviour): [number, str
       return [500, 'SYSTEM_ERROR'];
     case 'FREQUENCY_LIMITED':
       return [429, 'FREQUENCY_LIMITED'];
+    case 'INVALID_REQ_TOO_MUCH':
+      return [403, 'REQUEST_BLOCKED'];
+    // The v3 spellings of codes the v2 tables write without underscores (protocol "错误码").
+    case 'NOAUTH':
+      return [403, 'NO_AUTH'];
+    case 'NOTENOUGH':
+      return [403, 'NOT_ENOUGH'];
+    case 'MCHID_NOT_EXIST':
+      return [400, 'MCH_NOT_EXISTS'];
+    case 'SIGNERROR':
+      return [401, 'SIGN_ERROR'];
+    case 'USER_ACCOUNT_ABNORMAL':
+      return [403, 'USER_ACCOUNT_ABNORMAL'];
+    // A refund to retry with the same out_refund_no: a server-side conflict, so a 5xx.
+    case 'BIZERR_NEED_RETRY':
+      return [500, 'BIZ_ERR_NEED_RETRY'];
     default:
       return [400, 'INVALID_REQUEST'];
   }

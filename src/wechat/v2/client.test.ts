@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   isRetryable,
@@ -420,6 +421,18 @@ describe('downloadBill', () => {
     expect(await client.downloadBill({ billDate: '20240101' })).toBe(bill);
     expect(requests[0]?.fields).toMatchObject({ bill_date: '20240101', bill_type: 'ALL' });
     expect(verifyV2(requests[0]?.fields ?? {}, key, 'MD5')).toBe(true);
+  });
+
+  it('asks for tar_type=GZIP and unpacks the compressed bill', async () => {
+    reply = (_, res) => res.end(gzipSync(Buffer.from(`\ufeff${bill}`)));
+    expect(await client.downloadBill({ billDate: '20240101', tarType: 'GZIP' })).toBe(bill);
+    expect(requests[0]?.fields).toMatchObject({ bill_date: '20240101', tar_type: 'GZIP' });
+  });
+
+  it('refuses a GZIP bill that does not unpack, as malformed', async () => {
+    reply = (_, res) => res.end(gzipSync(Buffer.from(bill)).subarray(0, 20));
+    const err = await rejection(client.downloadBill({ billDate: '20240101', tarType: 'GZIP' }));
+    expect((err as WechatUnknownOutcomeError).reason).toBe('malformed');
   });
 
   it('maps an XML failure with error_code', async () => {

@@ -1,3 +1,4 @@
+import { unpackBill } from '../bill-file.js';
 import { WechatError, WechatUnknownOutcomeError } from '../errors.js';
 import { createTransport, type Transport } from '../transport.js';
 import { interpretBillResponse, postV2, signedRequestV2, type V2Identity, xmlRequest } from './call.js';
@@ -101,7 +102,7 @@ export interface V2Client {
   closeOrder(input: { outTradeNo: string }): Promise<void>;
   refund(input: RefundInput): Promise<RefundResult>;
   refundQuery(input: RefundQueryInput): Promise<RefundQueryResult>;
-  /** The bill as text (BOM removed, CRLF kept). */
+  /** The bill as text (unpacked when `tarType: 'GZIP'`, BOM removed, CRLF kept). */
   downloadBill(input: DownloadBillInput): Promise<string>;
   /** Closes the transports this client created (not injected ones). */
   close(): Promise<void>;
@@ -200,12 +201,13 @@ export function createV2Client(options: V2ClientOptions): V2Client {
         `${baseUrl}/pay/downloadbill`,
         signedRequestV2(toDownloadBillFields(input), id, nonce()),
       );
+      const maxBytes = options.billMaxBytes ?? 64 * 1024 * 1024;
       const res = await transport.request({
         ...req,
         timeoutMs: options.billTimeoutMs ?? 30_000,
-        maxResponseBytes: options.billMaxBytes ?? 64 * 1024 * 1024,
+        maxResponseBytes: maxBytes,
       });
-      return interpretBillResponse(res);
+      return interpretBillResponse({ ...res, body: unpackBill(res.body, maxBytes) });
     },
 
     async close() {

@@ -70,6 +70,8 @@ export interface DownloadBillInput {
   /** `yyyyMMdd`. */
   billDate: string;
   billType?: 'ALL' | 'SUCCESS' | 'REFUND' | 'RECHARGE_REFUND';
+  /** `GZIP`: WeChat sends the bill compressed; the client unpacks it. */
+  tarType?: 'GZIP';
 }
 
 function invalid(message: string): WechatError {
@@ -218,5 +220,5 @@ export function toDownloadBillFields(input: DownloadBillInput): Record<string, s
   if (!/^\d{8}$/.test(input.billDate) || parseWechatTime(`${input.billDate}000000`) === undefined) {
     throw invalid(`billDate must be yyyyMMdd (got ${JSON.stringify(input.billDate)})`);
   }
-  return { bill_date: input.billDate, bill_type: input.billType ?? 'ALL' };
+  return { bill_date: input.billDate, bill_type: input.billType ?? 'ALL', tar_type: input.tarType };
 }

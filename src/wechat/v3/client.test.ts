@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   API_V3_KEY,
@@ -32,6 +33,8 @@ const notifyUrl = 'https://example.com/wxpay/v3/notify';
 interface Reply {
   status?: number;
   body?: string;
+  /** Bytes sent instead of `body` (a GZIP bill file), unsigned. */
+  raw?: Buffer;
   /** Which key id to put in Wechatpay-Serial; undefined sends no signature headers at all. */
   serial?: string | undefined;
   timestamp?: number;
@@ -95,7 +98,7 @@ function send(res: ServerResponse, r: Reply): void {
     Object.assign(headers, signed);
   }
   res.writeHead(status, headers);
-  res.end(body);
+  res.end(r.raw ?? body);
 }
 
 beforeAll(async () => {
@@ -465,6 +468,23 @@ describe('v3 client: trade bill', () => {
       ['/v3/bill/tradebill?bill_date=2024-01-01&bill_type=ALL', true],
       ['/v3/billdownload/file?token=T0K3N', true],
     ]);
+  });
+
+  it('asks for a GZIP file, checks the SHA1 of the bytes sent, then unpacks them', async () => {
+    const packed = gzipSync(Buffer.from(file, 'utf8'));
+    const packedSha1 = createHash('sha1').update(packed).digest('hex');
+    reply = (req) =>
+      req.path.startsWith('/v3/bill/tradebill')
+        ? ok({
+            hash_type: 'SHA1',
+            hash_value: packedSha1,
+            download_url: `${baseUrl}/v3/billdownload/file?token=T`,
+          })
+        : { status: 200, raw: packed };
+    await expect(client().tradeBill({ billDate: '2024-01-01', tarType: 'GZIP' })).resolves.toBe(
+      file.slice(1),
+    );
+    expect(seen[0]?.path).toBe('/v3/bill/tradebill?bill_date=2024-01-01&bill_type=ALL&tar_type=GZIP');
   });
 
   it('refuses a file whose SHA1 does not match', async () => {

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Clock, systemClock } from '../../clock.js';
+import { unpackBill } from '../bill-file.js';
 import { createTransport, type Transport, type TransportResponse } from '../transport.js';
 import { createNonce } from '../v2/fields.js';
 import {
@@ -81,7 +82,7 @@ export interface V3Client {
   closeOrder(outTradeNo: string): Promise<void>;
   refund(input: V3RefundInput): Promise<V3Refund>;
   queryRefund(outRefundNo: string): Promise<V3Refund>;
-  /** The bill file as text, after its SHA1 `hash_value` has matched. */
+  /** The bill file as text, after its SHA1 `hash_value` has matched (unpacked when `tarType: 'GZIP'`). */
   tradeBill(input: TradeBillInput): Promise<string>;
   /** Downloads, verifies and decrypts the platform certificates and adds them to the key store. */
   certificates(): Promise<V3PlatformCertificate[]>;
@@ -280,12 +281,13 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     // The download request is signed with our key: never send it to a host other than WeChat's.
     if (url.origin !== new URL(baseUrl).origin) throw malformed(what, 'download_url points at another host');
     const req: V3Request = { method: 'GET', pathWithQuery: `${url.pathname}${url.search}`, what };
+    const maxBytes = options.billMaxBytes ?? 64 * 1024 * 1024;
     const res = await transport.request({
       method: 'GET',
       url: url.href,
       headers: v3RequestHeaders(id, req, '', nowSeconds(), nonce(), wechatpaySerial),
       timeoutMs: options.billTimeoutMs ?? 30_000,
-      maxResponseBytes: options.billMaxBytes ?? 64 * 1024 * 1024,
+      maxResponseBytes: maxBytes,
     });
     // A failed download is an error answer like any other (this throws for every non-2xx).
     if (res.status < 200 || res.status > 299) return interpretV3Response(res, verify(res), what);
@@ -293,7 +295,8 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     const digest = createHash('sha1').update(res.body).digest();
     if (!timingSafeEqual(digest, Buffer.from(hashValue, 'hex')))
       throw malformed(what, 'file does not match hash_value');
-    const text = res.body.toString('utf8');
+    // The hash is the file's as sent: a GZIP bill is checked first, then unpacked.
+    const text = unpackBill(res.body, maxBytes, what).toString('utf8');
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
 }

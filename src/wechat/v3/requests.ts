@@ -52,6 +52,8 @@ export interface TradeBillInput {
   /** `yyyy-MM-dd`. */
   billDate: string;
   billType?: 'ALL' | 'SUCCESS' | 'REFUND';
+  /** `GZIP`: the file is compressed (its hash_value is the compressed file's); the client unpacks it. */
+  tarType?: 'GZIP';
 }
 
 function invalid(message: string): WechatError {
@@ -217,7 +219,8 @@ export const v3Paths = {
     ) {
       throw invalid(`billDate must be yyyy-MM-dd (got ${JSON.stringify(input.billDate)})`);
     }
-    return `/v3/bill/tradebill?bill_date=${input.billDate}&bill_type=${input.billType ?? 'ALL'}`;
+    const tar = input.tarType ? `&tar_type=${input.tarType}` : '';
+    return `/v3/bill/tradebill?bill_date=${input.billDate}&bill_type=${input.billType ?? 'ALL'}${tar}`;
   },
   certificates: () => '/v3/certificates',
 };
