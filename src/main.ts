@@ -16,13 +16,14 @@ import { migrateToLatest } from './db/migrations.js';
 import { type DbHandle, openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
 import type { DemoRouteDeps } from './http/routes/demo.js';
+import { createIdempotency } from './idempotency/idempotency.js';
+import { createIdempotencyStore } from './idempotency/idempotency-store.js';
 import { createReconciler, type Reconciler } from './jobs/reconciler.js';
 import { createRefundReconciler, type RefundReconciler } from './jobs/refund-reconciler.js';
 import { createV3Payments } from './main-v3.js';
 import { createMetrics } from './observability/metrics.js';
 import { createAnomalyStore } from './orders/anomaly-store.js';
 import { createV2Gateway } from './orders/gateway-v2.js';
-import { createIdempotencyStore } from './orders/idempotency-store.js';
 import { createNotificationLog } from './orders/notification-log.js';
 import { createNotifiedSettlement } from './orders/notified-settlement.js';
 import { createNotifyService } from './orders/notify-service.js';
@@ -82,7 +83,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const anomalies = createAnomalyStore(db);
   const users = createUserStore(db);
   const sessions = createSessionStore(db);
-  const idempotency = createIdempotencyStore(db);
+  const idempotent = createIdempotency({ store: createIdempotencyStore(db), clock });
   const { wechat } = config;
   // The API version is chosen here, once: everything below talks to the gateway ports.
   const v3 = wechat.v3 ? createV3Payments({ ...wechat, v3: wechat.v3 }, { clock, log }) : undefined;
@@ -222,7 +223,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     catalogue,
     login,
     orders: orderService,
-    idempotency,
+    idempotent,
     // v2 notifications verify with the v2 key: without one (a v3-only merchant) the route is absent.
     ...(wechat.mchKey && { notify, notifyRefund }),
     ...(notifyV3 && { notifyV3 }),

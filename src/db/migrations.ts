@@ -8,6 +8,7 @@ import {
 } from 'kysely';
 import type { SqlDialect } from './database.js';
 import { consoleMigration } from './migration-0005-console.js';
+import { apiKeysMigration } from './migration-0007-api-keys.js';
 import type { DbHandle } from './open.js';
 import { migrationHandle } from './open-postgres.js';
 
@@ -244,6 +245,7 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
     },
   }),
   '0005_console': consoleMigration,
+  '0007_api_keys': apiKeysMigration,
 };
 
 /**

@@ -6,6 +6,7 @@ import type { ConsoleData } from '../admin/console-data.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Clock } from '../clock.js';
 import type { TrustProxy } from '../config.js';
+import type { Idempotent } from '../idempotency/idempotency.js';
 import type { NotifyOutcome } from '../orders/notify-service.js';
 import type { OrderService } from '../orders/order-service.js';
 import { type AuthDeps, registerAuth } from './auth.js';
@@ -20,7 +21,7 @@ import { loginRoutes } from './routes/login.js';
 import { notifyRoutes } from './routes/notify.js';
 import { notifyV3Routes } from './routes/notify-v3.js';
 import { type OpsDeps, opsRoutes } from './routes/ops.js';
-import { type IdempotencyPort, orderRoutes } from './routes/orders.js';
+import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
 import { type RefundRouteDeps, refundRoutes } from './routes/refunds.js';
 
@@ -30,7 +31,8 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   catalogue: Catalogue;
   login(code: string): Promise<{ token: string; expiresIn: number }>;
   orders: OrderService;
-  idempotency: IdempotencyPort;
+  /** The one idempotency engine (src/idempotency/idempotency.ts). */
+  idempotent: Idempotent;
   /** Handles POST /payment/wxnotify (v2); absent when there is no v2 key to verify with. */
   notify?: (raw: Buffer) => Promise<NotifyOutcome>;
   /** API v3 only: handles POST /payment/wxnotify/v3 (resolves when durable; throws to refuse). */
@@ -102,14 +104,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(productRoutes, { catalogue: deps.catalogue });
   await app.register(orderRoutes, {
     orders: deps.orders,
-    idempotency: deps.idempotency,
-    clock: deps.clock,
+    idempotent: deps.idempotent,
     refundsOf: (orderId) => deps.refunds.listForOrder(orderId),
   });
   await app.register(refundRoutes, {
     refunds: deps.refunds,
-    idempotency: deps.idempotency,
-    clock: deps.clock,
+    idempotent: deps.idempotent,
   });
   if (deps.notify)
     await app.register(notifyRoutes, {

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { recordResource } from '../idempotency/idempotency-store.js';
 import { createBatcher } from './batcher.js';
 import type { Order } from './order.js';
 import { type NewOrder, newOrderRow, orderEventRow, toOrder } from './order-row.js';
@@ -17,6 +18,10 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
     ...concurrency,
     run: (items) =>
       db.transaction().execute(async (trx) => {
+        // Each order's Idempotency-Key learns its order in the order's own commit (keys in one
+        // order across batches, so two batches never wait on each other's key rows).
+        const keyed = items.filter((i) => i.row.idempotencyClaim).sort((a, b) => claimOrder(a.row, b.row));
+        for (const { row } of keyed) await recordResource(trx, row.idempotencyClaim!, row.id);
         const rows = await trx
           .insertInto('orders')
           .values(items.map((i) => newOrderRow(i.row, i.now)))
@@ -67,4 +72,10 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
       now: number,
     ): Promise<void> => prepays.submit({ id, prepay, now }),
   };
+}
+
+function claimOrder(a: NewOrder, b: NewOrder): number {
+  const [x, y] = [a.idempotencyClaim!, b.idempotencyClaim!];
+  const [p, q] = [`${x.scope}\u0000${x.key}`, `${y.scope}\u0000${y.key}`];
+  return p < q ? -1 : p > q ? 1 : 0;
 }
