@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createConsoleData } from './admin/console-data.js';
+import { createApiKeys } from './api-keys/api-keys.js';
 import { AUDIT_CHECKS, runAudit } from './audit/index.js';
-import { createLoginService } from './auth/login-service.js';
+import { createCodeExchange, createLoginService } from './auth/login-service.js';
 import type { Catalogue } from './catalogue/catalogue.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -36,6 +37,7 @@ import { createV2RefundGateway, refundNotifyUrlFor } from './orders/refund-gatew
 import { createRefundNotifyService } from './orders/refund-notify-service.js';
 import { createRefundService } from './orders/refund-service.js';
 import { createRefundStore } from './orders/refund-store.js';
+import { createPaymentService } from './payments/payment-service.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
 import { createLoginClient } from './wechat/login/code2session.js';
@@ -166,6 +168,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     sessionTtlMs: config.sessionTtlMs,
   });
+  const exchangeCode = createCodeExchange({ login: loginClient, users, clock, log });
   const refundStore = createRefundStore(db);
   const refunds = createRefundService({
     refunds: refundStore,
@@ -217,6 +220,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   };
 
+  const payments = createPaymentService({
+    orders: orderService,
+    store: orders,
+    users,
+    refundsOf: (orderId) => refunds.listForOrder(orderId),
+    clock,
+    settings: { version: pay.version, maxOrderAmount: config.maxOrderAmount },
+  });
+
   const app = await buildApp({
     log,
     clock,
@@ -224,6 +236,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     login,
     orders: orderService,
     idempotent,
+    apiKeys: createApiKeys({ db, clock }),
+    payments,
+    code2Session: exchangeCode,
     // v2 notifications verify with the v2 key: without one (a v3-only merchant) the route is absent.
     ...(wechat.mchKey && { notify, notifyRefund }),
     ...(notifyV3 && { notifyV3 }),

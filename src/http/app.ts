@@ -3,16 +3,19 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ConsoleData } from '../admin/console-data.js';
+import type { ApiKeys } from '../api-keys/api-keys.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Clock } from '../clock.js';
 import type { TrustProxy } from '../config.js';
 import type { Idempotent } from '../idempotency/idempotency.js';
 import type { NotifyOutcome } from '../orders/notify-service.js';
 import type { OrderService } from '../orders/order-service.js';
+import type { PaymentService } from '../payments/payment-service.js';
 import { type AuthDeps, registerAuth } from './auth.js';
 import { createConsoleSessions } from './console-session.js';
 import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
 import { adminOrderRoutes } from './routes/admin.js';
+import { adminApiKeyRoutes } from './routes/admin-api-keys.js';
 import { adminQueueRoutes } from './routes/admin-queue.js';
 import { consoleRoutes } from './routes/console.js';
 import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
@@ -24,8 +27,9 @@ import { type OpsDeps, opsRoutes } from './routes/ops.js';
 import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
 import { type RefundRouteDeps, refundRoutes } from './routes/refunds.js';
+import { type V1RouteDeps, v1Routes } from './routes/v1.js';
 
-export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
+export interface AppDeps extends Omit<OpsDeps, 'metrics'>, Omit<AuthDeps, 'apiKeys'> {
   log: Logger;
   clock: Clock;
   catalogue: Catalogue;
@@ -42,6 +46,12 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   /** Refunds (POST /admin/orders/:id/refunds and the refunds shown with an order). */
   refunds: RefundRouteDeps['refunds'];
   metrics: OpsDeps['metrics'];
+  /** The /v1 API keys: the auth hook checks them, the admin API manages them. */
+  apiKeys: ApiKeys;
+  /** Payments the shop's backend makes through /v1. */
+  payments: PaymentService;
+  /** POST /v1/code2session: code2Session with the user upserted, never the session_key. */
+  code2Session: V1RouteDeps['code2Session'];
   /** The operator console's reads and its resolve action. */
   console: ConsoleData;
   loginRatePerMinute: number;
@@ -120,6 +130,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(opsRoutes, deps);
   await app.register(adminOrderRoutes, { data: deps.console });
   await app.register(adminQueueRoutes, { data: deps.console, clock: deps.clock });
+  await app.register(adminApiKeyRoutes, { apiKeys: deps.apiKeys });
+  await app.register(v1Routes, {
+    payments: deps.payments,
+    refunds: deps.refunds,
+    idempotent: deps.idempotent,
+    code2Session: deps.code2Session,
+  });
   await app.register(consoleRoutes, { sessions: consoleSessions, clock: deps.clock });
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);
