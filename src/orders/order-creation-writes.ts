@@ -99,7 +99,7 @@ async function outTradeNoUnique<T>(items: { row: NewOrder }[], write: () => Prom
       const taken = items[0]!.row.outTradeNo;
       throw new AppError(
         'OUT_TRADE_NO_TAKEN',
-        `out_trade_no ${taken} is already used by another payment; WeChat needs a new number for each.`,
+        `out_trade_no ${taken} is already used by another order: WeChat needs a unique out_trade_no for each.`,
         { cause: err },
       );
     }
