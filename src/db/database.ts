@@ -190,7 +190,7 @@ export interface RefundsTable {
   last_error: string | null;
   /** Refund calls sent to WeChat for this out_refund_no. */
   attempts: number;
-  /** Who asked: `admin`. */
+  /** Who asked: `admin`, or `apikey:<id>` for a refund through /v1. */
   requested_by: string;
   created_at: number;
   updated_at: number;
