@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createConsoleData } from './admin/console-data.js';
+import { createApiKeys } from './api-keys/api-keys.js';
 import { AUDIT_CHECKS, runAudit } from './audit/index.js';
-import { createLoginService } from './auth/login-service.js';
+import { createCodeExchange, createLoginService } from './auth/login-service.js';
 import type { Catalogue } from './catalogue/catalogue.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -16,6 +17,8 @@ import { migrateToLatest } from './db/migrations.js';
 import { type DbHandle, openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
 import type { DemoRouteDeps } from './http/routes/demo.js';
+import { createIdempotency } from './idempotency/idempotency.js';
+import { createIdempotencyStore } from './idempotency/idempotency-store.js';
 import { createDailyReconciliation, type DailyReconciliation } from './jobs/daily-reconciliation.js';
 import { createReconciler, type Reconciler } from './jobs/reconciler.js';
 import { createRefundReconciler, type RefundReconciler } from './jobs/refund-reconciler.js';
@@ -23,7 +26,6 @@ import { createV2Payments } from './main-v2.js';
 import { createV3Payments } from './main-v3.js';
 import { createMetrics } from './observability/metrics.js';
 import { createAnomalyStore } from './orders/anomaly-store.js';
-import { createIdempotencyStore } from './orders/idempotency-store.js';
 import { createNotificationLog } from './orders/notification-log.js';
 import { createNotifiedRefundSettlement } from './orders/notified-refund.js';
 import { createNotifiedSettlement } from './orders/notified-settlement.js';
@@ -36,6 +38,7 @@ import { createQuerySettler } from './orders/query-settler.js';
 import { createRefundNotifyService } from './orders/refund-notify-service.js';
 import { createRefundService } from './orders/refund-service.js';
 import { createRefundStore } from './orders/refund-store.js';
+import { createPaymentService } from './payments/payment-service.js';
 import { createDayReconciliation, type ReconcileDay } from './reconcile/reconcile-day.js';
 import { createRunLeases } from './reconcile/run-leases.js';
 import { createSessionStore } from './users/session-store.js';
@@ -88,13 +91,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const anomalies = createAnomalyStore(db);
   const users = createUserStore(db);
   const sessions = createSessionStore(db);
-  const idempotency = createIdempotencyStore(db);
+  const idempotent = createIdempotency({ store: createIdempotencyStore(db), clock });
   const { wechat } = config;
   // The API version is chosen here, once: everything below talks to the gateway ports.
   const v3 = wechat.v3 ? createV3Payments({ ...wechat, v3: wechat.v3 }, { clock, log }) : undefined;
-  const payments =
+  const wechatPayments =
     v3 ?? createV2Payments(wechat, { clock, ...(options.wechatCa && { wechatCa: options.wechatCa }) });
-  const { gateway: pay, refundGateway, bills } = payments;
+  const { gateway: pay, refundGateway, bills } = wechatPayments;
   await v3?.start();
   const loginClient = createLoginClient({
     baseUrl: wechat.apiBaseUrl,
@@ -173,6 +176,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     sessionTtlMs: config.sessionTtlMs,
   });
+  const exchangeCode = createCodeExchange({ login: loginClient, users, clock, log });
   const notifyRefund = createRefundNotifyService({
     refunds,
     anomalies,
@@ -227,13 +231,25 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   };
 
+  const payments = createPaymentService({
+    orders: orderService,
+    store: orders,
+    users,
+    refundsOf: (orderId) => refunds.listForOrder(orderId),
+    clock,
+    settings: { version: pay.version, maxOrderAmount: config.maxOrderAmount },
+  });
+
   const app = await buildApp({
     log,
     clock,
     catalogue,
     login,
     orders: orderService,
-    idempotency,
+    idempotent,
+    apiKeys: createApiKeys({ db, clock }),
+    payments,
+    code2Session: exchangeCode,
     // v2 notifications verify with the v2 key: without one (a v3-only merchant) the route is absent.
     ...(wechat.mchKey && { notify, notifyRefund }),
     ...(notifyV3 && { notifyV3 }),

@@ -21,12 +21,14 @@ export interface LoginServiceDeps {
 }
 
 /**
- * wx.login's code → code2Session → our own session token. The session_key stays inside the
- * login client's result and is never stored, returned or logged; the phone only ever holds
- * our token.
+ * wx.login's code → code2Session → the user, upserted by openid. The session_key stays inside the
+ * login client's result and is never stored, returned or logged. Shared by the phone's login and
+ * the shop's `POST /v1/code2session`.
  */
-export function createLoginService(deps: LoginServiceDeps) {
-  return async function login(code: string): Promise<{ token: string; expiresIn: number }> {
+export function createCodeExchange(deps: Omit<LoginServiceDeps, 'sessions' | 'sessionTtlMs'>) {
+  return async function exchange(
+    code: string,
+  ): Promise<{ userId: string; openid: string; unionid: string | null }> {
     let session: { openid: string; unionid?: string | undefined };
     try {
       session = await deps.login.code2Session(code);
@@ -56,13 +58,20 @@ export function createLoginService(deps: LoginServiceDeps) {
         }
       }
     }
+    const unionid = session.unionid ?? null;
+    const user = await deps.users.upsertByOpenid({ openid: session.openid, unionid }, deps.clock.now());
+    return { userId: user.id, openid: session.openid, unionid };
+  };
+}
+
+/** wx.login's code → our own session token; the phone only ever holds our token. */
+export function createLoginService(deps: LoginServiceDeps) {
+  const exchange = createCodeExchange(deps);
+  return async function login(code: string): Promise<{ token: string; expiresIn: number }> {
+    const { userId, openid } = await exchange(code);
     const now = deps.clock.now();
-    const user = await deps.users.upsertByOpenid(
-      { openid: session.openid, unionid: session.unionid ?? null },
-      now,
-    );
-    const { token, expiresAt } = await deps.sessions.create(user.id, { now, ttlMs: deps.sessionTtlMs });
-    deps.log.info({ openid: maskOpenid(session.openid) }, 'user logged in');
+    const { token, expiresAt } = await deps.sessions.create(userId, { now, ttlMs: deps.sessionTtlMs });
+    deps.log.info({ openid: maskOpenid(openid) }, 'user logged in');
     return { token, expiresIn: Math.floor((expiresAt - now) / 1000) };
   };
 }

@@ -49,6 +49,13 @@ export interface CommandSpec {
   run(args: string[], options: Options, context: CommandContext): Promise<number>;
 }
 
+/** A command with subcommands (`weapp-pay keys create`): each subcommand is a CommandSpec. */
+export interface CommandGroup {
+  name: string;
+  summary: string;
+  subcommands: readonly CommandSpec[];
+}
+
 export const ENV_FILE_OPTION: OptionSpec = {
   flags: '--env-file <path>',
   about: 'read settings from this file instead of ./.env (it must exist), e.g. --env-file /etc/weapp-pay.env',

@@ -7,9 +7,17 @@ import { Command, CommanderError } from 'commander';
 import type { Env } from '../config.js';
 import { auditCommand } from './audit.js';
 import { backupCommand, restoreCommand } from './backup.js';
-import { type CommandContext, type CommandSpec, configure, describe, type Io } from './command.js';
+import {
+  type CommandContext,
+  type CommandGroup,
+  type CommandSpec,
+  configure,
+  describe,
+  type Io,
+} from './command.js';
 import { doctorCommand } from './doctor.js';
 import { describeEnvSource, EnvFileError, readEnvFile } from './env-file.js';
+import { keysCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { reconcileCommand } from './reconcile.js';
 import { serveCommand } from './serve.js';
@@ -19,7 +27,7 @@ import { startCommand } from './start.js';
 export type { Env } from '../config.js';
 export type { Io } from './command.js';
 
-export const COMMANDS: readonly CommandSpec[] = [
+export const COMMANDS: readonly (CommandSpec | CommandGroup)[] = [
   startCommand,
   serveCommand,
   migrateCommand,
@@ -29,6 +37,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   restoreCommand,
   auditCommand,
   reconcileCommand,
+  keysCommand,
 ];
 
 const PROCESS_IO: Io = {
@@ -56,12 +65,18 @@ export async function main(argv: string[], env: Env, options: MainOptions = {}):
       '\nRun `weapp-pay <command> --help` for its options and the environment variables it reads.\n' +
         'Settings come from the environment and from ./.env when that file exists (real variables win).\n',
     );
-  for (const spec of COMMANDS) {
-    describe(configure(program.command(spec.name), io), spec).action(async (...received: unknown[]) => {
+  const register = (parent: Command, spec: CommandSpec | CommandGroup) => {
+    if ('subcommands' in spec) {
+      const group = configure(parent.command(spec.name), io).description(spec.summary);
+      for (const sub of spec.subcommands) register(group, sub);
+      return;
+    }
+    describe(configure(parent.command(spec.name), io), spec).action(async (...received: unknown[]) => {
       const command = received.at(-1) as Command;
       exitCode = await runSpec(spec, command.args, command.opts(), env, base);
     });
-  }
+  };
+  for (const spec of COMMANDS) register(program, spec);
   if (argv.length === 0) {
     io.err(program.helpInformation());
     return 1;

@@ -12,6 +12,7 @@ export interface Database {
   orders: OrdersTable;
   order_events: OrderEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  api_keys: ApiKeysTable;
   anomalies: AnomaliesTable;
   payment_evidence: PaymentEvidenceTable;
   reconciliation_reports: ReconciliationReportsTable;
@@ -69,6 +70,14 @@ export interface OrdersTable {
   refunded_fen: number;
   /** Refunds asked for, CLOSED ones included (WeChat counts them too). At most 50. */
   refund_count: number;
+  /** The API key that created the payment through /v1 (0007_api_keys); NULL for catalogue orders. */
+  api_key_id?: string | null;
+  /** /v1: the shop's metadata, a JSON object of strings. */
+  metadata?: string | null;
+  /** /v1: WeChat's `attach`, echoed back in queries and notifications. */
+  attach?: string | null;
+  /** /v1: the URL the shop asked to be told about this payment at. */
+  notify_url?: string | null;
 }
 
 export interface OrderEventsTable {
@@ -80,16 +89,34 @@ export interface OrderEventsTable {
   created_at: number;
 }
 
+/** One Idempotency-Key in its scope (migration 0007_api_keys); src/idempotency/ owns its rules. */
 export interface IdempotencyKeysTable {
-  user_id: string;
+  /** Whose key: a user id (the phone), `admin`, or `apikey:<id>`. */
+  scope: string;
   key: string;
   request_hash: string;
-  state: 'in_flight' | 'done';
+  state: 'in_flight' | 'interrupted' | 'done';
+  /** The order or refund the key made, written in the same transaction that saved it. */
+  resource_id: string | null;
+  /** When the current attempt claimed the key; a take-over moves it, and it fences late writes. */
+  claimed_at: number;
+  completed_at: number | null;
+  /** The key is forgotten after this (24 hours after its first claim). */
+  expires_at: number;
   response_status: number | null;
   response_body: string | null;
-  order_id: string | null;
+}
+
+/** A /v1 API key (0007_api_keys). The key itself is never stored: only its SHA-256. */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** SHA-256 hex of the whole key (`wpk_…`). */
+  key_hash: string;
+  last_four: string;
   created_at: number;
-  expires_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
 }
 
 export interface AnomaliesTable {
@@ -184,7 +211,7 @@ export interface RefundsTable {
   last_error: string | null;
   /** Refund calls sent to WeChat for this out_refund_no. */
   attempts: number;
-  /** Who asked: `admin`. */
+  /** Who asked: `admin`, or `apikey:<id>` for a refund through /v1. */
   requested_by: string;
   created_at: number;
   updated_at: number;

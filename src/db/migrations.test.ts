@@ -7,6 +7,7 @@ import { openDatabase } from './open.js';
 
 const TABLES = [
   'anomalies',
+  'api_keys',
   'idempotency_keys',
   'order_events',
   'orders',

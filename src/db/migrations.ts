@@ -9,6 +9,7 @@ import {
 import type { SqlDialect } from './database.js';
 import { consoleMigration } from './migration-0005-console.js';
 import { reconciliationMigration } from './migration-0006-reconciliation.js';
+import { apiKeysMigration } from './migration-0007-api-keys.js';
 import type { DbHandle } from './open.js';
 import { migrationHandle } from './open-postgres.js';
 
@@ -246,6 +247,7 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
   }),
   '0005_console': consoleMigration,
   '0006_reconciliation': reconciliationMigration,
+  '0007_api_keys': apiKeysMigration,
 };
 
 /**

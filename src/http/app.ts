@@ -3,16 +3,20 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ConsoleData } from '../admin/console-data.js';
+import type { ApiKeys } from '../api-keys/api-keys.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Clock } from '../clock.js';
 import type { TrustProxy } from '../config.js';
+import type { Idempotent } from '../idempotency/idempotency.js';
 import type { NotifyOutcome } from '../orders/notify-service.js';
 import type { OrderService } from '../orders/order-service.js';
 import type { ReconcileDay } from '../reconcile/reconcile-day.js';
+import type { PaymentService } from '../payments/payment-service.js';
 import { type AuthDeps, registerAuth } from './auth.js';
 import { createConsoleSessions } from './console-session.js';
 import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
 import { adminOrderRoutes } from './routes/admin.js';
+import { adminApiKeyRoutes } from './routes/admin-api-keys.js';
 import { adminQueueRoutes } from './routes/admin-queue.js';
 import { adminReconciliationRoutes } from './routes/admin-reconciliations.js';
 import { consoleRoutes } from './routes/console.js';
@@ -22,17 +26,19 @@ import { loginRoutes } from './routes/login.js';
 import { notifyRoutes } from './routes/notify.js';
 import { notifyV3Routes } from './routes/notify-v3.js';
 import { type OpsDeps, opsRoutes } from './routes/ops.js';
-import { type IdempotencyPort, orderRoutes } from './routes/orders.js';
+import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
 import { type RefundRouteDeps, refundRoutes } from './routes/refunds.js';
+import { type V1RouteDeps, v1Routes } from './routes/v1.js';
 
-export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
+export interface AppDeps extends Omit<OpsDeps, 'metrics'>, Omit<AuthDeps, 'apiKeys'> {
   log: Logger;
   clock: Clock;
   catalogue: Catalogue;
   login(code: string): Promise<{ token: string; expiresIn: number }>;
   orders: OrderService;
-  idempotency: IdempotencyPort;
+  /** The one idempotency engine (src/idempotency/idempotency.ts). */
+  idempotent: Idempotent;
   /** Handles POST /payment/wxnotify (v2); absent when there is no v2 key to verify with. */
   notify?: (raw: Buffer) => Promise<NotifyOutcome>;
   /** API v3 only: handles POST /payment/wxnotify/v3 (resolves when durable; throws to refuse). */
@@ -42,6 +48,12 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   /** Refunds (POST /admin/orders/:id/refunds and the refunds shown with an order). */
   refunds: RefundRouteDeps['refunds'];
   metrics: OpsDeps['metrics'];
+  /** The /v1 API keys: the auth hook checks them, the admin API manages them. */
+  apiKeys: ApiKeys;
+  /** Payments the shop's backend makes through /v1. */
+  payments: PaymentService;
+  /** POST /v1/code2session: code2Session with the user upserted, never the session_key. */
+  code2Session: V1RouteDeps['code2Session'];
   /** The operator console's reads and its resolve action. */
   console: ConsoleData;
   /** Reconciles one day against WeChat's bill (POST /admin/reconciliations). */
@@ -106,14 +118,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(productRoutes, { catalogue: deps.catalogue });
   await app.register(orderRoutes, {
     orders: deps.orders,
-    idempotency: deps.idempotency,
-    clock: deps.clock,
+    idempotent: deps.idempotent,
     refundsOf: (orderId) => deps.refunds.listForOrder(orderId),
   });
   await app.register(refundRoutes, {
     refunds: deps.refunds,
-    idempotency: deps.idempotency,
-    clock: deps.clock,
+    idempotent: deps.idempotent,
   });
   if (deps.notify)
     await app.register(notifyRoutes, {
@@ -125,6 +135,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminOrderRoutes, { data: deps.console });
   await app.register(adminQueueRoutes, { data: deps.console, clock: deps.clock });
   await app.register(adminReconciliationRoutes, { data: deps.console, reconcileDay: deps.reconcileDay });
+  await app.register(adminApiKeyRoutes, { apiKeys: deps.apiKeys });
+  await app.register(v1Routes, {
+    payments: deps.payments,
+    refunds: deps.refunds,
+    idempotent: deps.idempotent,
+    code2Session: deps.code2Session,
+  });
   await app.register(consoleRoutes, { sessions: consoleSessions, clock: deps.clock });
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyCaller } from '../api-keys/api-keys.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 
@@ -7,7 +8,7 @@ import { AppError } from '../errors.js';
  * Every route declares who may call it in `config.auth`; a route without one is refused at
  * start-up, so a new route can never be public by accident (checklist D4).
  */
-export type RouteAuth = 'public' | 'user' | 'admin';
+export type RouteAuth = 'public' | 'user' | 'admin' | 'apikey';
 
 export interface AuthedUser {
   id: string;
@@ -22,6 +23,8 @@ declare module 'fastify' {
     user: AuthedUser | null;
     /** On admin routes: "admin" (the Bearer token) or "admin:<name>" (a console session). */
     admin: string | null;
+    /** On /v1 routes: the API key's id and name (never the key). */
+    apiKey: ApiKeyCaller | null;
   }
   interface FastifyInstance {
     /** Every route with its declared audience, for the route-walking security test (D4). */
@@ -36,6 +39,8 @@ export interface AuthDeps {
   adminToken: string | undefined;
   /** The console's cookie sign-in (console-session.ts); admin routes accept it instead of the token. */
   consoleSessions?: { identify(request: FastifyRequest): string | undefined };
+  /** Checks a /v1 API key (src/api-keys/api-keys.ts); throws a 401 AppError that says what is wrong. */
+  apiKeys: { authenticate(key: string): Promise<ApiKeyCaller> };
 }
 
 /**
@@ -64,14 +69,30 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
+  /** The /v1 hook: only an API key opens these routes, never a session or the admin token. */
+  async function authenticateApiKey(token: string | undefined, reply: FastifyReply): Promise<ApiKeyCaller> {
+    try {
+      if (token === undefined) {
+        throw new AppError('UNAUTHORIZED', 'An API key is required: Authorization: Bearer wpk_…');
+      }
+      return await deps.apiKeys.authenticate(token);
+    } catch (err) {
+      reply.header('www-authenticate', 'Bearer');
+      throw err;
+    }
+  }
+
   app.decorateRequest('user', null);
   app.decorateRequest('admin', null);
+  app.decorateRequest('apiKey', null);
   const routeTable: FastifyInstance['routeTable'] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const auth = route.config?.auth;
-    if (auth !== 'public' && auth !== 'user' && auth !== 'admin') {
-      throw new Error(`route ${route.method} ${route.url} must declare config.auth (public, user or admin)`);
+    if (auth !== 'public' && auth !== 'user' && auth !== 'admin' && auth !== 'apikey') {
+      throw new Error(
+        `route ${route.method} ${route.url} must declare config.auth (public, user, admin or apikey)`,
+      );
     }
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') routeTable.push({ method, url: route.url, auth });
@@ -82,6 +103,15 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
     const auth = request.routeOptions.config.auth;
     if (auth === 'public' || auth === undefined) return;
     const token = bearer(request, reply);
+    if (auth === 'apikey') {
+      request.apiKey = await authenticateApiKey(token, reply);
+      // Every line this request logs names the key's id; the key itself is never logged.
+      const log = request.log.child({ apiKeyId: request.apiKey.id });
+      request.log = log;
+      reply.log = log;
+      log.info({ method: request.method, url: request.url }, 'server API request');
+      return;
+    }
     if (auth === 'admin') {
       const viaCookie = token === undefined ? deps.consoleSessions?.identify(request) : undefined;
       if (viaCookie !== undefined) {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { closeAtWechat, type OrderServiceDeps } from '../orders/order-service.js';
+import { closeAtWechat } from '../orders/close-at-wechat.js';
+import type { OrderServiceDeps } from '../orders/order-service.js';
 import type { OrderStorePort } from '../orders/ports.js';
 import { intervalJob } from './interval-job.js';
 

@@ -33,6 +33,7 @@ export function createV2Gateway(deps: V2GatewayDeps): PaymentGateway {
         // The algorithm the client signs unifiedorder with, so the order's notification is later
         // verified with it even if WECHAT_SIGN_TYPE changes meanwhile (v2-evidence.ts orderSignType).
         signType: settings.signType,
+        ...(order.attach && { attach: order.attach }),
       };
     },
     async prepay(request) {
@@ -45,6 +46,7 @@ export function createV2Gateway(deps: V2GatewayDeps): PaymentGateway {
         openid: request.openid!,
         tradeType: 'JSAPI',
         timeExpire: request.timeExpire!,
+        ...(request.attach && { attach: request.attach }),
       });
       return { prepayId: result.prepayId };
     },

@@ -57,6 +57,7 @@ export function createV3Gateway(deps: V3GatewayDeps): PaymentGateway {
         notifyUrl: settings.notifyUrl,
         timeExpire: beijingRfc3339(order.expiresAt),
         payerClientIp: clientIp,
+        ...(order.attach && { attach: order.attach }),
       };
     },
     prepay(request) {
@@ -70,6 +71,7 @@ export function createV3Gateway(deps: V3GatewayDeps): PaymentGateway {
           openid: request.openid!,
           notifyUrl: request.notifyUrl!,
           ...(request.timeExpire && !v2 && { timeExpire: request.timeExpire }),
+          ...(request.attach && { attach: request.attach }),
           ...((request.payerClientIp ?? request.spbillCreateIp) && {
             payerClientIp: (request.payerClientIp ?? request.spbillCreateIp)!,
           }),

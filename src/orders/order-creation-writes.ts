@@ -1,4 +1,7 @@
 import type { Db } from '../db/database.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { AppError } from '../errors.js';
+import { recordResource } from '../idempotency/idempotency-store.js';
 import { createBatcher } from './batcher.js';
 import type { Order } from './order.js';
 import { type NewOrder, newOrderRow, orderEventRow, toOrder } from './order-row.js';
@@ -16,24 +19,30 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
   const inserts = createBatcher<{ row: NewOrder; now: number }, Order>({
     ...concurrency,
     run: (items) =>
-      db.transaction().execute(async (trx) => {
-        const rows = await trx
-          .insertInto('orders')
-          .values(items.map((i) => newOrderRow(i.row, i.now)))
-          .returningAll()
-          .execute();
-        await trx
-          .insertInto('order_events')
-          .values(
-            items.map(({ row, now }) => {
-              const { outTradeNo, sku, quantity, amount, currency } = row;
-              return orderEventRow(row.id, 'created', { outTradeNo, sku, quantity, amount, currency }, now);
-            }),
-          )
-          .execute();
-        const byId = new Map(rows.map((r) => [r.id, r]));
-        return items.map((i) => toOrder(byId.get(i.row.id)!));
-      }),
+      outTradeNoUnique(items, () =>
+        db.transaction().execute(async (trx) => {
+          // Each order's Idempotency-Key learns its order in the order's own commit (keys in one
+          // order across batches, so two batches never wait on each other's key rows).
+          const keyed = items.filter((i) => i.row.idempotencyClaim).sort((a, b) => claimOrder(a.row, b.row));
+          for (const { row } of keyed) await recordResource(trx, row.idempotencyClaim!, row.id);
+          const rows = await trx
+            .insertInto('orders')
+            .values(items.map((i) => newOrderRow(i.row, i.now)))
+            .returningAll()
+            .execute();
+          await trx
+            .insertInto('order_events')
+            .values(
+              items.map(({ row, now }) => {
+                const { outTradeNo, sku, quantity, amount, currency } = row;
+                return orderEventRow(row.id, 'created', { outTradeNo, sku, quantity, amount, currency }, now);
+              }),
+            )
+            .execute();
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          return items.map((i) => toOrder(byId.get(i.row.id)!));
+        }),
+      ),
   });
   const prepays = createBatcher<
     { id: string; prepay: { prepayId: string; prepayExpiresAt: number }; now: number },
@@ -67,4 +76,33 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
       now: number,
     ): Promise<void> => prepays.submit({ id, prepay, now }),
   };
+}
+
+function claimOrder(a: NewOrder, b: NewOrder): number {
+  const [x, y] = [a.idempotencyClaim!, b.idempotencyClaim!];
+  const [p, q] = [`${x.scope}\u0000${x.key}`, `${y.scope}\u0000${y.key}`];
+  return p < q ? -1 : p > q ? 1 : 0;
+}
+
+const OUT_TRADE_NO_KEY = { postgres: 'orders_out_trade_no_key', sqlite: 'orders.out_trade_no' };
+
+/**
+ * A shop's own out_trade_no (POST /v1/payments) may already be taken: the unique index has the
+ * last word. A batch that fails is rerun one order at a time (batcher.ts), so the error then
+ * names the right order.
+ */
+async function outTradeNoUnique<T>(items: { row: NewOrder }[], write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (items.length === 1 && isUniqueViolation(err, OUT_TRADE_NO_KEY)) {
+      const taken = items[0]!.row.outTradeNo;
+      throw new AppError(
+        'OUT_TRADE_NO_TAKEN',
+        `out_trade_no ${taken} is already used by another order: WeChat needs a unique out_trade_no for each.`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
 }

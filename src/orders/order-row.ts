@@ -1,4 +1,5 @@
 import type { OrdersTable } from '../db/database.js';
+import type { IdempotencyClaim } from '../idempotency/idempotency-store.js';
 import type { Order, OrderEvent, OrderStatus, PaidSource } from './order.js';
 
 /** What the service decides before the first save; the store adds status, times and the rest. */
@@ -14,10 +15,13 @@ export type NewOrder = Pick<
   | 'amount'
   | 'currency'
   | 'expiresAt'
-> & {
-  /** The exact unifiedorder request, saved with the order so one commit fixes both. */
-  prepayRequest?: Readonly<Record<string, string>>;
-};
+> &
+  Partial<Pick<Order, 'apiKeyId' | 'metadata' | 'attach' | 'notifyUrl'>> & {
+    /** The exact unifiedorder request, saved with the order so one commit fixes both. */
+    prepayRequest?: Readonly<Record<string, string>>;
+    /** The Idempotency-Key claim the order answers; recorded on the key in the order's own commit. */
+    idempotencyClaim?: IdempotencyClaim;
+  };
 
 /** The row for a new order: PENDING, nothing sent to WeChat yet, no lease. */
 export function newOrderRow(row: NewOrder, now: number): OrdersTable {
@@ -46,6 +50,10 @@ export function newOrderRow(row: NewOrder, now: number): OrdersTable {
     lease_owner: null,
     refunded_fen: 0,
     refund_count: 0,
+    api_key_id: row.apiKeyId ?? null,
+    metadata: row.metadata ? JSON.stringify(row.metadata) : null,
+    attach: row.attach ?? null,
+    notify_url: row.notifyUrl ?? null,
   };
 }
 
@@ -74,6 +82,10 @@ export function toOrder(row: OrdersTable): Order {
     lastQueriedAt: row.last_queried_at,
     refundedAmount: row.refunded_fen,
     refundCount: row.refund_count,
+    apiKeyId: row.api_key_id ?? null,
+    metadata: row.metadata ? JSON.parse(row.metadata) : null,
+    attach: row.attach ?? null,
+    notifyUrl: row.notify_url ?? null,
   };
 }
 

@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
+import type { IdempotencyClaim } from '../idempotency/idempotency-store.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WechatRejectedError } from '../wechat/errors.js';
 import { truncateUtf8 } from '../wechat/v2/fields.js';
+import { closeAtWechat } from './close-at-wechat.js';
 import type { Order } from './order.js';
 import type { OrderStorePort, PaymentGateway, PaymentParams } from './ports.js';
 import type { createQuerySettler } from './query-settler.js';
@@ -40,6 +42,28 @@ export interface CreateOrderInput {
   sku: string;
   quantity: number;
   clientIp: string;
+  /** The Idempotency-Key claim the order answers, recorded on the key in the order's commit. */
+  claim?: IdempotencyClaim;
+}
+
+/** An order whose amount and description are already decided (the catalogue's, or the shop's via /v1). */
+export interface PlaceOrderInput {
+  userId: string;
+  openid: string;
+  sku: string;
+  quantity: number;
+  /** At most {@link DESCRIPTION_MAX_BYTES} UTF-8 bytes. */
+  description: string;
+  amount: number;
+  /** The shop's own out_trade_no; a fresh one otherwise. */
+  outTradeNo?: string;
+  /** How long the order may be paid; ORDER_TTL_SECONDS otherwise. */
+  ttlMs?: number;
+  attach?: string;
+  apiKeyId?: string;
+  metadata?: Readonly<Record<string, string>>;
+  notifyUrl?: string;
+  claim?: IdempotencyClaim;
 }
 
 export interface CreatedOrder {
@@ -111,15 +135,51 @@ export function createOrderService(deps: OrderServiceDeps) {
     return { order: saved, payment: deps.pay.payParams(prepayId) };
   }
 
+  /**
+   * Saves the order (so its out_trade_no is fixed), with the exact request WeChat will see, in one
+   * commit, and only then calls WeChat. A retry after SYSTEMERROR, a timeout or a reset reuses the
+   * saved fields. The catalogue path and /v1 payments both come through here.
+   */
+  async function place(input: PlaceOrderInput, clientIp: string): Promise<CreatedOrder> {
+    const now = clock.now();
+    const fixed = {
+      outTradeNo: input.outTradeNo ?? deps.newOutTradeNo(),
+      description: input.description,
+      amount: input.amount,
+      openid: input.openid,
+      expiresAt: now + (input.ttlMs ?? settings.orderTtlMs),
+      ...(input.attach !== undefined && { attach: input.attach }),
+    };
+    const order = await orders.insert(
+      {
+        ...fixed,
+        id: newId(),
+        userId: input.userId,
+        sku: input.sku,
+        quantity: input.quantity,
+        currency: 'CNY',
+        prepayRequest: deps.pay.prepayRequest(fixed, clientIp),
+        ...(input.apiKeyId !== undefined && { apiKeyId: input.apiKeyId }),
+        ...(input.metadata !== undefined && { metadata: input.metadata }),
+        ...(input.notifyUrl !== undefined && { notifyUrl: input.notifyUrl }),
+        ...(input.claim && { idempotencyClaim: input.claim }),
+      },
+      now,
+    );
+    return ensurePayment(order, clientIp);
+  }
+
+  /** Finishes an order whose creation was interrupted; only a PENDING order can be. */
+  async function finish(order: Order, clientIp: string): Promise<CreatedOrder> {
+    if (order.status !== 'PENDING') {
+      throw new AppError('ORDER_NOT_PENDING', `This order is already ${order.status}; start a new one.`);
+    }
+    return ensurePayment(order, clientIp);
+  }
+
   return {
-    /**
-     * Prices the order from the catalogue, saves it (so its out_trade_no is fixed) and only then
-     * calls WeChat. A retry after SYSTEMERROR, a timeout or a reset reuses the saved fields.
-     */
-    async create(
-      input: CreateOrderInput,
-      hooks: { saved?: (orderId: string) => Promise<void> } = {},
-    ): Promise<CreatedOrder> {
+    /** Prices the order from the catalogue, then places it. */
+    async create(input: CreateOrderInput): Promise<CreatedOrder> {
       const product = deps.catalogue.find(input.sku);
       if (!product)
         throw new AppError('UNKNOWN_PRODUCT', `There is no product with sku ${JSON.stringify(input.sku)}.`);
@@ -130,30 +190,21 @@ export function createOrderService(deps: OrderServiceDeps) {
           `An order must total between 1 and ${settings.maxOrderAmount} fen; this one would be ${amount}.`,
         );
       }
-      const now = clock.now();
-      const fixed = {
-        outTradeNo: deps.newOutTradeNo(),
-        description: truncateUtf8(product.name, DESCRIPTION_MAX_BYTES),
-        amount,
-        openid: input.user.openid,
-        expiresAt: now + settings.orderTtlMs,
-      };
-      // The order and the exact request WeChat will see are saved in one commit, before the call.
-      const order = await orders.insert(
+      return place(
         {
-          ...fixed,
-          id: newId(),
           userId: input.user.id,
+          openid: input.user.openid,
           sku: product.sku,
           quantity: input.quantity,
-          currency: 'CNY',
-          prepayRequest: deps.pay.prepayRequest(fixed, input.clientIp),
+          description: truncateUtf8(product.name, DESCRIPTION_MAX_BYTES),
+          amount,
+          ...(input.claim && { claim: input.claim }),
         },
-        now,
+        input.clientIp,
       );
-      await hooks.saved?.(order.id);
-      return ensurePayment(order, input.clientIp);
     },
+
+    place,
 
     /**
      * Finishes an order whose creation was interrupted (a crash, or unifiedorder failing every
@@ -161,11 +212,14 @@ export function createOrderService(deps: OrderServiceDeps) {
      * byte-identical fields (checklist B2, B7).
      */
     async resume(userId: string, orderId: string, clientIp: string): Promise<CreatedOrder> {
-      const order = await ownOrder(userId, orderId);
-      if (order.status !== 'PENDING') {
-        throw new AppError('ORDER_NOT_PENDING', `This order is already ${order.status}; start a new one.`);
-      }
-      return ensurePayment(order, clientIp);
+      return finish(await ownOrder(userId, orderId), clientIp);
+    },
+
+    /** {@link resume} for the shop's server, which may finish any order. */
+    async resumeById(orderId: string, clientIp: string): Promise<CreatedOrder> {
+      const order = await orders.findById(orderId);
+      if (!order) throw new AppError('ORDER_NOT_FOUND', 'No such payment.');
+      return finish(order, clientIp);
     },
 
     get: ownOrder,
@@ -186,17 +240,27 @@ export function createOrderService(deps: OrderServiceDeps) {
 
     /** Closes a pending order at WeChat, then locally. A close answered ORDERPAID means paid. */
     async close(userId: string, id: string): Promise<Order> {
-      const order = await ownOrder(userId, id);
-      if (order.status === 'CLOSED') return order;
-      if (order.status !== 'PENDING') {
-        throw new AppError(
-          'ORDER_NOT_PENDING',
-          `Only a pending order can be closed; this one is ${order.status}.`,
-        );
-      }
-      return closeAtWechat(order, deps);
+      return closeOrder(await ownOrder(userId, id));
+    },
+
+    /** {@link close} for the shop's server, which may close any order. */
+    async closeById(id: string): Promise<Order> {
+      const order = await orders.findById(id);
+      if (!order) throw new AppError('ORDER_NOT_FOUND', 'No such payment.');
+      return closeOrder(order);
     },
   };
+
+  async function closeOrder(order: Order): Promise<Order> {
+    if (order.status === 'CLOSED') return order;
+    if (order.status !== 'PENDING') {
+      throw new AppError(
+        'ORDER_NOT_PENDING',
+        `Only a pending order can be closed; this one is ${order.status}.`,
+      );
+    }
+    return closeAtWechat(order, deps);
+  }
 }
 
 export type OrderService = ReturnType<typeof createOrderService>;
@@ -205,46 +269,4 @@ function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err
     ? String((err as { code: unknown }).code)
     : undefined;
-}
-
-/**
- * Closes at WeChat and then locally. ORDERPAID settles the order by query (it is paid);
- * ORDERCLOSED or ORDERNOTEXIST (never created there) close it locally.
- */
-export async function closeAtWechat(
-  order: Order,
-  deps: Pick<OrderServiceDeps, 'pay' | 'orders' | 'clock' | 'settle' | 'metrics' | 'log' | 'sleep'>,
-): Promise<Order> {
-  try {
-    await withUpstreamRetry('closeorder', () => deps.pay.close(order.outTradeNo), deps);
-  } catch (err) {
-    if (!(err instanceof WechatRejectedError)) {
-      throw new AppError('UPSTREAM_UNAVAILABLE', 'WeChat Pay did not confirm the close; try again shortly.', {
-        cause: err,
-        retryAfter: 2,
-      });
-    }
-    const code = err.failure.errCode;
-    if (code === 'ORDERPAID') return deps.settle(order, 'close');
-    if (code !== 'ORDERCLOSED' && code !== 'ORDERNOTEXIST') {
-      throw new AppError('PAYMENT_REJECTED', `WeChat Pay refused to close the order (${code}).`, {
-        cause: err,
-      });
-    }
-  }
-  // WeChat closed it, but a payment may have raced the close: ask before recording (protocol §2.9).
-  try {
-    const settled = await deps.settle(order, 'close');
-    if (settled.status !== 'PENDING') return settled;
-  } catch (err) {
-    deps.log.warn({ err, outTradeNo: order.outTradeNo }, 'query after close failed; closing locally');
-  }
-  const closed = await deps.orders.transition(
-    order.id,
-    'close',
-    { event: { type: 'state_changed', data: { reason: 'closed' } } },
-    deps.clock.now(),
-  );
-  // Someone else moved it first (a notification, say): report what the database says now.
-  return closed ?? (await deps.orders.findById(order.id)) ?? order;
 }

@@ -51,6 +51,14 @@ export interface Order {
   refundedAmount: number;
   /** Refunds asked for, at most {@link MAX_REFUNDS_PER_ORDER}. */
   refundCount: number;
+  /** The API key that created it through /v1; null for the mini program's catalogue orders. */
+  apiKeyId: string | null;
+  /** /v1: the shop's own data, kept and returned as given. */
+  metadata: Readonly<Record<string, string>> | null;
+  /** /v1: WeChat's `attach`, sent with the order and echoed back by WeChat. */
+  attach: string | null;
+  /** /v1: where the shop asked to hear about this payment. */
+  notifyUrl: string | null;
 }
 
 /** WeChat takes at most 50 refunds per order (《申请退款》); the database refuses the 51st too. */

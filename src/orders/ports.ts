@@ -92,7 +92,15 @@ export interface PaymentGateway {
    * call, so every retry sends exactly these fields.
    */
   prepayRequest(
-    order: { outTradeNo: string; description: string; amount: number; openid: string; expiresAt: number },
+    order: {
+      outTradeNo: string;
+      description: string;
+      amount: number;
+      openid: string;
+      expiresAt: number;
+      /** WeChat's `attach` (at most 127 UTF-8 bytes), echoed back in queries and notifications. */
+      attach?: string | null;
+    },
     clientIp: string,
   ): Record<string, string>;
   /** Creates (or re-enters) the order at WeChat with a saved request. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
+import type { IdempotencyClaim } from '../idempotency/idempotency-store.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WechatRejectedError } from '../wechat/errors.js';
 import { MAX_REFUNDS_PER_ORDER, type Order } from './order.js';
@@ -173,7 +174,14 @@ export function createRefundService(deps: RefundServiceDeps) {
      * too many) are AppErrors and change nothing. Once saved, the refund is returned whatever
      * WeChat said: PROCESSING (accepted, or to be retried: see `lastError`) or CLOSED (refused).
      */
-    async request(input: { orderId: string; amount: number; reason: string; requestedBy: string }) {
+    async request(input: {
+      orderId: string;
+      amount: number;
+      reason: string;
+      requestedBy: string;
+      /** The Idempotency-Key claim the refund answers, recorded on the key in the refund's commit. */
+      claim?: IdempotencyClaim;
+    }) {
       if (!Number.isSafeInteger(input.amount) || input.amount < 1) {
         throw new AppError('VALIDATION_ERROR', 'amount must be a whole number of fen, 1 or more.');
       }
@@ -187,6 +195,7 @@ export function createRefundService(deps: RefundServiceDeps) {
           requestedBy: input.requestedBy,
         },
         clock.now(),
+        input.claim,
       );
       if (!reserved.ok) throw refused(input.orderId, input.amount, reserved.refusal);
       const refund = await submit(reserved.refund, reserved.order);

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
+import { type IdempotencyClaim, recordResource } from '../idempotency/idempotency-store.js';
 import {
   MAX_REFUNDS_PER_ORDER,
   type Order,
@@ -68,11 +69,13 @@ export function createRefundStore(db: Db) {
   return {
     /**
      * Reserves `amount` on the order and saves the refund (PROCESSING, out_refund_no fixed) with a
-     * 'refund_requested' event, all in one transaction, before WeChat is called.
+     * 'refund_requested' event, all in one transaction, before WeChat is called. With an
+     * Idempotency-Key claim, the key records the refund in that same transaction.
      */
     async reserve(
       refund: NewRefund,
       now: number,
+      claim?: IdempotencyClaim,
     ): Promise<{ ok: true; refund: Refund; order: Order } | { ok: false; refusal: ReserveRefusal }> {
       return db.transaction().execute(async (trx) => {
         const reserved = await trx
@@ -111,6 +114,7 @@ export function createRefundStore(db: Db) {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
+        if (claim) await recordResource(trx, claim, refund.id);
         await event(
           trx,
           refund.orderId,

@@ -24,6 +24,7 @@ function orderView(ctx: SimContext, o: SimOrder) {
     trade_state: currentState(o, ctx.clock.now(), ctx.behaviour),
     trade_type: o.tradeType,
     body: o.body,
+    attach: o.attach ?? null,
     total_fee: o.totalFee,
     cash_fee: o.cashFee ?? null,
     coupon_fee: o.couponFee,

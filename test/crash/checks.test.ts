@@ -101,6 +101,7 @@ describe('crash checks', () => {
     expect(violations(facts)).toEqual([
       'key k1 sent again after the restart was answered 409',
       'T1 reached WeChat but no Idempotency-Key leads to it',
+      'order T1 is an orphan: no Idempotency-Key leads to it',
     ]);
   });
 });

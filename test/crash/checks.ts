@@ -102,6 +102,18 @@ const oneWechatOrderPerKey: Check = ({ wechat, byOutTradeNo, keyOrders }) => {
   });
 };
 
+/**
+ * Every order is the one its Idempotency-Key leads to. The key records its order in the order's
+ * own commit; when that was a second write, a kill in between left an orphan order, and the
+ * retry made another.
+ */
+const noOrphanOrders: Check = ({ orders, keyOrders }) => {
+  const pointedTo = new Set(keyOrders.values());
+  return [...orders.values()]
+    .filter((o) => !pointedTo.has(o.id))
+    .map((o) => `order ${o.outTradeNo} is an orphan: no Idempotency-Key leads to it`);
+};
+
 /** No lost payment: every order WeChat took money for is PAID here, with WeChat's transaction. */
 const paidAtWechatIsPaidHere: Check = ({ wechat, byOutTradeNo }) =>
   wechat
@@ -138,6 +150,7 @@ export const CHECKS: readonly Check[] = [
   createdOrdersExist,
   retriedKeysFinishTheSameOrder,
   oneWechatOrderPerKey,
+  noOrphanOrders,
   paidAtWechatIsPaidHere,
   paidHereWasPaidAtWechat,
   paidOrdersHaveTheirEvent,
@@ -171,11 +184,11 @@ export async function readDatabase(db: Db) {
     const data = JSON.parse(e.data) as { to?: string; transactionId?: string };
     if (data.to === 'PAID') orders.get(e.order_id)?.paidEvents.push(data.transactionId ?? '');
   }
-  const keys = await db.selectFrom('idempotency_keys').select(['key', 'order_id']).execute();
+  const keys = await db.selectFrom('idempotency_keys').select(['key', 'resource_id']).execute();
   return {
     orders,
     byOutTradeNo: new Map([...orders.values()].map((o) => [o.outTradeNo, o])),
-    keyOrders: new Map(keys.map((k) => [k.key, k.order_id])),
+    keyOrders: new Map(keys.map((k) => [k.key, k.resource_id])),
     invariants: await moneyInvariantViolations(db),
   };
 }

@@ -21,9 +21,9 @@ export interface RunReport {
   created: number;
   paid: number;
   /**
-   * Local orders no Idempotency-Key points to: a kill between saving an order and recording it
-   * on its key leaves one behind, and the retry makes another. Never sent to WeChat (the checks
-   * prove it), so no money rule is broken; counted to show how often it happens.
+   * Local orders no Idempotency-Key points to. A kill between saving an order and recording it on
+   * its key used to leave one behind (and the retry made another); the key is now recorded in the
+   * order's own commit, so the checks count any orphan as a violation. Kept in the report's line.
    */
   orphans: number;
   violations: string[];

@@ -296,15 +296,15 @@ for (const version of API_VERSIONS)
         const orderId = (
           await db.db
             .selectFrom('idempotency_keys')
-            .select('order_id')
+            .select('resource_id')
             .where('key', '=', 'crashed-request')
             .executeTakeFirstOrThrow()
-        ).order_id;
+        ).resource_id;
         expect(orderId).not.toBeNull();
         // Put the claim back in flight, as a process killed mid-request would leave it.
         await db.db
           .updateTable('idempotency_keys')
-          .set({ created_at: h.clock.now() })
+          .set({ state: 'in_flight', claimed_at: h.clock.now() })
           .where('key', '=', 'crashed-request')
           .execute();
         const busy = await h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 }, headers);

@@ -59,6 +59,14 @@ for (const version of API_VERSIONS)
         } else if (r.auth === 'user') {
           expect((await call(r.method, path)).status, `${r.method} ${r.url} without a token`).toBe(401);
           expect((await call(r.method, path, `${token}x`)).status, 'a tampered token').toBe(401);
+        } else if (r.auth === 'apikey') {
+          // The server API opens to an API key only: neither a session nor the admin token will do.
+          for (const other of [undefined, token, CREDENTIALS.adminToken]) {
+            expect(
+              (await call(r.method, path, other)).status,
+              `${r.method} ${r.url} without an API key`,
+            ).toBe(401);
+          }
         }
       }
     });
@@ -111,6 +119,8 @@ for (const version of API_VERSIONS)
       expect(paths).toEqual([
         '/admin/anomalies',
         '/admin/anomalies/{id}/resolve',
+        '/admin/api-keys',
+        '/admin/api-keys/{id}/revoke',
         '/admin/audit',
         '/admin/orders',
         '/admin/orders.csv',
@@ -129,6 +139,11 @@ for (const version of API_VERSIONS)
         '/api/products',
         '/healthz',
         '/metrics',
+        '/v1/code2session',
+        '/v1/payments',
+        '/v1/payments/{id}',
+        '/v1/payments/{id}/close',
+        '/v1/payments/{id}/refunds',
       ]);
       const health = await call('GET', '/healthz');
       expect(JSON.parse(health.text)).toMatchObject({ status: 'ok', database: 'ok' });

@@ -1,101 +1,20 @@
-import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Clock } from '../../clock.js';
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
+import type { Idempotent } from '../../idempotency/idempotency.js';
+import { hashRequest } from '../../idempotency/request-hash.js';
 import type { CreatedOrder, OrderService } from '../../orders/order-service.js';
-import { type OrderView, toOrderView } from '../../orders/order-view.js';
+import { toOrderView } from '../../orders/order-view.js';
 import type { Refund } from '../../orders/refund.js';
 import type { AuthedUser } from '../auth.js';
+import { idempotencyKeyOf, sendIdempotent } from '../idempotency-header.js';
 import { ErrorResponse, OrderIdParams, OrderSchema, PaymentSchema } from '../schemas.js';
-
-/** Idempotency keys are kept 24 hours, as Stripe and WeChat's own retry window suggest. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-/**
- * An in-flight claim older than this was left by a crash: no request lives longer (three
- * unifiedorder attempts of at most WECHAT_TIMEOUT_MS each, plus back-off).
- */
-export const IN_FLIGHT_STALE_MS = 60_000;
-
-/**
- * An Idempotency-Key whose first request is still in flight: a claim older than any request can
- * live was left by a crash or a failed attempt, so this request takes it over and finishes the
- * same work (the order id it had reached, or null); a younger one is a 409 to retry later.
- */
-export async function takeOverStale(
-  idempotency: IdempotencyPort,
-  id: { userId: string; key: string; requestHash: string },
-  startedAt: number,
-  now: number,
-  what: string,
-): Promise<string | null> {
-  const taken =
-    startedAt < now - IN_FLIGHT_STALE_MS
-      ? await idempotency.takeOver({ ...id, staleBefore: now - IN_FLIGHT_STALE_MS, now })
-      : undefined;
-  if (!taken) {
-    throw new AppError(
-      'IDEMPOTENCY_KEY_IN_FLIGHT',
-      `${what} with this Idempotency-Key is still being processed.`,
-      { retryAfter: 1 },
-    );
-  }
-  return taken.orderId;
-}
-
-type CreatedView = { order: OrderView; payment: CreatedOrder['payment'] };
-
-export interface IdempotencyPort {
-  begin(input: {
-    userId: string;
-    key: string;
-    requestHash: string;
-    now: number;
-    ttlMs: number;
-  }): Promise<
-    | { kind: 'new' }
-    | { kind: 'in_flight'; startedAt: number }
-    | { kind: 'mismatch' }
-    | { kind: 'done'; status: number; body: string }
-  >;
-  complete(input: {
-    userId: string;
-    key: string;
-    status: number;
-    body: string;
-    orderId?: string;
-  }): Promise<void>;
-  abandon(input: { userId: string; key: string }): Promise<void>;
-  attachOrder(input: { userId: string; key: string; orderId: string }): Promise<void>;
-  takeOver(input: {
-    userId: string;
-    key: string;
-    requestHash: string;
-    staleBefore: number;
-    now: number;
-  }): Promise<{ orderId: string | null } | undefined>;
-  release(input: { userId: string; key: string }): Promise<void>;
-}
 
 export interface OrderRouteDeps {
   orders: OrderService;
-  idempotency: IdempotencyPort;
-  clock: Clock;
+  idempotent: Idempotent;
   /** The order's refunds, oldest first, shown with the order. */
   refundsOf(orderId: string): Promise<Refund[]>;
-}
-
-/** JSON with sorted keys, so `{a,b}` and `{b,a}` are the same request. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 const me = (user: AuthedUser | null): AuthedUser => {
@@ -104,7 +23,7 @@ const me = (user: AuthedUser | null): AuthedUser => {
 };
 
 export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): Promise<void> {
-  const { orders, idempotency, clock } = deps;
+  const { orders, idempotent } = deps;
   const orderReply = Type.Object({ order: OrderSchema });
   const idParams = { params: OrderIdParams };
 
@@ -129,94 +48,26 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
     },
     async (request, reply) => {
       const user = me(request.user);
-      const view = ({ order, payment }: CreatedOrder): CreatedView => ({
-        order: toOrderView(order),
-        payment,
-      });
-      const create = async (hooks: { saved?: (orderId: string) => Promise<void> } = {}) =>
-        view(
-          await orders.create(
-            { user, sku: request.body.sku, quantity: request.body.quantity, clientIp: request.ip },
-            hooks,
-          ),
-        );
-      const resume = async (orderId: string) => view(await orders.resume(user.id, orderId, request.ip));
-      const key = request.headers['idempotency-key'];
-      if (key === undefined) return reply.code(201).send(await create());
-      if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-        throw new AppError(
-          'IDEMPOTENCY_KEY_INVALID',
-          'Idempotency-Key must be 1 to 255 visible ASCII characters.',
-        );
-      }
-      return withIdempotency(
-        reply,
-        { userId: user.id, key, requestHash: hashBody(request.body) },
-        create,
-        resume,
+      const view = ({ order, payment }: CreatedOrder) => ({ order: toOrderView(order), payment });
+      const input = { user, sku: request.body.sku, quantity: request.body.quantity, clientIp: request.ip };
+      const key = idempotencyKeyOf(request);
+      if (key === undefined) return reply.code(201).send(view(await orders.create(input)));
+      // The phone's keys are scoped to its user: two users may pick the same key.
+      const result = await idempotent(
+        user.id,
+        key,
+        hashRequest(request.body),
+        async ({ claim, resumeId }) => {
+          const created =
+            resumeId === null
+              ? await orders.create({ ...input, claim })
+              : await orders.resume(user.id, resumeId, request.ip);
+          return { status: 201, body: JSON.stringify(view(created)), resourceId: created.order.id };
+        },
       );
+      return sendIdempotent(reply, result);
     },
   );
-
-  function hashBody(body: unknown): string {
-    return createHash('sha256').update(stableJson(body)).digest('hex');
-  }
-
-  async function withIdempotency(
-    reply: FastifyReply,
-    id: { userId: string; key: string; requestHash: string },
-    create: (hooks: { saved?: (orderId: string) => Promise<void> }) => Promise<CreatedView>,
-    resume: (orderId: string) => Promise<CreatedView>,
-  ) {
-    const now = clock.now();
-    const begun = await idempotency.begin({ ...id, now, ttlMs: IDEMPOTENCY_TTL_MS });
-    let resumeOrderId: string | null = null;
-    switch (begun.kind) {
-      case 'done':
-        return reply
-          .code(begun.status)
-          .header('idempotent-replayed', 'true')
-          .type('application/json')
-          .send(begun.body);
-      case 'in_flight':
-        resumeOrderId = await takeOverStale(idempotency, id, begun.startedAt, now, 'A request');
-        break;
-      case 'mismatch':
-        throw new AppError(
-          'IDEMPOTENCY_KEY_REUSED',
-          'This Idempotency-Key was used with a different request body.',
-        );
-      case 'new':
-        break;
-      default: {
-        const unreachable: never = begun;
-        throw new Error(`unhandled idempotency state ${JSON.stringify(unreachable)}`);
-      }
-    }
-    let orderSaved = resumeOrderId !== null;
-    let result: CreatedView;
-    try {
-      result =
-        resumeOrderId !== null
-          ? await resume(resumeOrderId)
-          : await create({
-              saved: async (orderId) => {
-                orderSaved = true;
-                await idempotency.attachOrder({ userId: id.userId, key: id.key, orderId });
-              },
-            });
-    } catch (err) {
-      // Nothing was promised to the client. If an order exists, the next retry with this key
-      // resumes it (same out_trade_no, same fields); otherwise the key is simply forgotten.
-      if (orderSaved) await idempotency.release(id);
-      else await idempotency.abandon(id);
-      throw err;
-    }
-    const body = JSON.stringify(result);
-    // Stored before the reply goes out, so a retry after a crash gets these exact bytes (B5).
-    await idempotency.complete({ ...id, status: 201, body, orderId: result.order.id });
-    return reply.code(201).type('application/json').send(body);
-  }
 
   app.get<{ Params: { id: string } }>(
     '/api/orders/:id',

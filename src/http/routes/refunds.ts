@@ -1,32 +1,20 @@
-import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../../clock.js';
-import { AppError } from '../../errors.js';
+import type { Idempotent } from '../../idempotency/idempotency.js';
 import type { Order } from '../../orders/order.js';
 import { toOrderView } from '../../orders/order-view.js';
 import type { Refund } from '../../orders/refund.js';
+import { idempotencyKeyOf, sendIdempotent } from '../idempotency-header.js';
+import { type RefundPort, refundIdempotently } from '../refund-request.js';
 import { ErrorResponse, OrderIdParams, OrderSchema, RefundViewSchema } from '../schemas.js';
-import { IDEMPOTENCY_TTL_MS, type IdempotencyPort, takeOverStale } from './orders.js';
 
 export interface RefundRouteDeps {
-  refunds: {
-    request(input: {
-      orderId: string;
-      amount: number;
-      reason: string;
-      requestedBy: string;
-    }): Promise<{ refund: Refund; order: Order }>;
-    resume(refundId: string): Promise<{ refund: Refund; order: Order }>;
-    listForOrder(orderId: string): Promise<Refund[]>;
-  };
-  idempotency: IdempotencyPort;
-  clock: Clock;
+  refunds: RefundPort;
+  idempotent: Idempotent;
 }
 
 /** Idempotency keys of the admin live in their own scope, apart from every user's. */
 const ADMIN_SCOPE = 'admin';
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 const AdminRefundSchema = Type.Intersect([
   RefundViewSchema,
@@ -63,8 +51,6 @@ function adminView(refund: Refund, order: Order, all: readonly Refund[]) {
  * of it, so a crash in between is finished by the next retry or the refund reconciler.
  */
 export async function refundRoutes(app: FastifyInstance, deps: RefundRouteDeps): Promise<void> {
-  const { refunds, idempotency, clock } = deps;
-
   app.post<{ Params: { id: string }; Body: { amount: number; reason: string } }>(
     '/admin/orders/:id/refunds',
     {
@@ -86,60 +72,16 @@ export async function refundRoutes(app: FastifyInstance, deps: RefundRouteDeps):
       },
     },
     async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-        throw new AppError(
-          'IDEMPOTENCY_KEY_INVALID',
-          'A refund needs an Idempotency-Key header of 1 to 255 visible ASCII characters (a UUID), so a retry cannot refund twice.',
-        );
-      }
-      const orderId = request.params.id;
-      const requestHash = createHash('sha256')
-        .update(JSON.stringify([orderId, request.body.amount, request.body.reason]))
-        .digest('hex');
-      const id = { userId: ADMIN_SCOPE, key, requestHash };
-      const now = clock.now();
-      const begun = await idempotency.begin({ ...id, now, ttlMs: IDEMPOTENCY_TTL_MS });
-      let resumeId: string | null = null;
-      switch (begun.kind) {
-        case 'done':
-          return reply
-            .code(begun.status)
-            .header('idempotent-replayed', 'true')
-            .type('application/json')
-            .send(begun.body);
-        case 'mismatch':
-          throw new AppError(
-            'IDEMPOTENCY_KEY_REUSED',
-            'This Idempotency-Key was used with a different refund.',
-          );
-        case 'in_flight':
-          resumeId = await takeOverStale(idempotency, id, begun.startedAt, now, 'A refund');
-          break;
-        case 'new':
-          break;
-        default: {
-          const unreachable: never = begun;
-          throw new Error(`unhandled idempotency state ${JSON.stringify(unreachable)}`);
-        }
-      }
-      let result: { refund: Refund; order: Order };
-      try {
-        result =
-          resumeId !== null
-            ? await refunds.resume(resumeId)
-            : await refunds.request({ orderId, ...request.body, requestedBy: ADMIN_SCOPE });
-      } catch (err) {
-        // Refused before anything was saved (unpaid, too much, too many): the key is forgotten.
-        await idempotency.abandon(id);
-        throw err;
-      }
-      const body = JSON.stringify(
-        adminView(result.refund, result.order, await refunds.listForOrder(orderId)),
-      );
-      // The refund id rides in the key's order_id column, so a takeover after a crash resumes it.
-      await idempotency.complete({ ...id, status: 201, body, orderId: result.refund.id });
-      return reply.code(201).type('application/json').send(body);
+      const key = idempotencyKeyOf(request, 'A refund')!;
+      const ask = {
+        scope: ADMIN_SCOPE,
+        key,
+        orderId: request.params.id,
+        ...request.body,
+        requestedBy: ADMIN_SCOPE,
+      };
+      const result = await refundIdempotently(deps, ask, (r, all) => adminView(r.refund, r.order, all));
+      return sendIdempotent(reply, result);
     },
   );
 }
