@@ -77,7 +77,7 @@ export function createNotifyV3Service(deps: NotifyV3Deps) {
     return (await deps.refreshKeys(serial)) ? check() : first;
   }
 
-  return async function handle(raw: Buffer, headers: IncomingHttpHeaders): Promise<void> {
+  return async function handle(raw: Buffer, headers: IncomingHttpHeaders): Promise<V3NotifyHandled> {
     const verified = await verify(raw, headers);
     if (!verified.ok) {
       switch (verified.reason) {
@@ -123,7 +123,7 @@ export function createNotifyV3Service(deps: NotifyV3Deps) {
     const { notification, resource } = verified;
     if (await deps.notifications.has(notification.id)) {
       metrics.notification('duplicate');
-      return;
+      return { outcome: 'duplicate' };
     }
     const now = clock.now();
 
@@ -154,7 +154,7 @@ export function createNotifyV3Service(deps: NotifyV3Deps) {
         now,
       );
       metrics.notification('refund_recorded');
-      return;
+      return { outcome: 'refund_recorded' };
     }
 
     const transaction =
@@ -184,7 +184,14 @@ export function createNotifyV3Service(deps: NotifyV3Deps) {
       now,
     );
     metrics.notification(result.outcome);
+    return { outcome: result.outcome, ...(seen && { orderId: seen.id }) };
   };
+}
+
+/** What an accepted v3 notification did, for the request log; a refusal throws instead. */
+export interface V3NotifyHandled {
+  outcome: string;
+  orderId?: string;
 }
 
 export type NotifyV3 = ReturnType<typeof createNotifyV3Service>;

@@ -111,6 +111,12 @@ export function createOrderService(deps: OrderServiceDeps) {
     return { order: saved, payment: deps.pay.payParams(prepayId) };
   }
 
+  /** Asks WeChat about an order that may still change (pending, or closed here but maybe paid there). */
+  async function syncOrder(order: Order): Promise<Order> {
+    if (order.status !== 'PENDING' && order.status !== 'CLOSED') return order;
+    return deps.settle(order, 'query');
+  }
+
   return {
     /**
      * Prices the order from the catalogue, saves it (so its out_trade_no is fixed) and only then
@@ -179,9 +185,14 @@ export function createOrderService(deps: OrderServiceDeps) {
      * The phone says "I paid". That claim only triggers an order query (checklist D8).
      */
     async sync(userId: string, id: string): Promise<Order> {
-      const order = await ownOrder(userId, id);
-      if (order.status !== 'PENDING' && order.status !== 'CLOSED') return order;
-      return deps.settle(order, 'query');
+      return syncOrder(await ownOrder(userId, id));
+    },
+
+    /** The same order query for an operator (POST /admin/orders/:id/sync), whoever owns the order. */
+    async syncAny(id: string): Promise<Order> {
+      const order = await orders.findById(id);
+      if (!order) throw new AppError('ORDER_NOT_FOUND', `No order has id ${id}.`);
+      return syncOrder(order);
     },
 
     /** Closes a pending order at WeChat, then locally. A close answered ORDERPAID means paid. */

@@ -7,6 +7,7 @@ import type { CreatedOrder, OrderService } from '../../orders/order-service.js';
 import { type OrderView, toOrderView } from '../../orders/order-view.js';
 import type { Refund } from '../../orders/refund.js';
 import type { AuthedUser } from '../auth.js';
+import { noteForLog } from '../request-log.js';
 import { ErrorResponse, OrderIdParams, OrderSchema, PaymentSchema } from '../schemas.js';
 
 /** Idempotency keys are kept 24 hours, as Stripe and WeChat's own retry window suggest. */
@@ -129,10 +130,10 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
     },
     async (request, reply) => {
       const user = me(request.user);
-      const view = ({ order, payment }: CreatedOrder): CreatedView => ({
-        order: toOrderView(order),
-        payment,
-      });
+      const view = ({ order, payment }: CreatedOrder): CreatedView => {
+        noteForLog(request, { orderId: order.id });
+        return { order: toOrderView(order), payment };
+      };
       const create = async (hooks: { saved?: (orderId: string) => Promise<void> } = {}) =>
         view(
           await orders.create(
