@@ -39,9 +39,19 @@ export interface CommandSpec {
   /** The environment variables the command reads; listed in its --help with an example each. */
   env: readonly (typeof KNOWN_VARIABLES)[number][];
   examples: string[];
+  /** More help, printed after the options (a list of the values an argument takes, say). */
+  details?: string;
   /** Reads ./.env (or --env-file) before running. */
   readsSettings: boolean;
   run(args: string[], options: Options, context: CommandContext): Promise<number>;
+}
+
+/** A command with subcommands of its own: `weapp-pay orders show ID`, `weapp-pay orders sync ID`. */
+export interface CommandGroup {
+  name: string;
+  summary: string;
+  subcommands: CommandSpec[];
+  examples: string[];
 }
 
 export const ENV_FILE_OPTION: OptionSpec = {
@@ -66,9 +76,15 @@ export function describe(command: Command, spec: CommandSpec): Command {
   for (const opt of spec.readsSettings ? [...spec.options, ENV_FILE_OPTION] : spec.options) {
     command.addOption(new Option(opt.flags, opt.about));
   }
-  const examples = `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`;
-  command.addHelpText('after', `${spec.env.length > 0 ? envHelp(spec.env) : ''}${examples}`);
+  command.addHelpText(
+    'after',
+    `${spec.details ?? ''}${spec.env.length > 0 ? envHelp(spec.env) : ''}${examplesHelp(spec.examples)}`,
+  );
   return command;
+}
+
+export function examplesHelp(examples: readonly string[]): string {
+  return `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`;
 }
 
 /**

@@ -7,18 +7,29 @@ import { Command, CommanderError } from 'commander';
 import type { Env } from '../config.js';
 import { auditCommand } from './audit.js';
 import { backupCommand, restoreCommand } from './backup.js';
-import { type CommandContext, type CommandSpec, configure, describe, type Io } from './command.js';
+import {
+  type CommandContext,
+  type CommandGroup,
+  type CommandSpec,
+  configure,
+  describe,
+  examplesHelp,
+  type Io,
+} from './command.js';
 import { doctorCommand } from './doctor.js';
 import { describeEnvSource, EnvFileError, readEnvFile } from './env-file.js';
+import { logsCommand } from './logs.js';
 import { migrateCommand } from './migrate.js';
+import { ordersCommands } from './orders.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
+import { triggerCommand } from './trigger.js';
 
 export type { Env } from '../config.js';
 export type { Io } from './command.js';
 
-export const COMMANDS: readonly CommandSpec[] = [
+export const COMMANDS: readonly (CommandSpec | CommandGroup)[] = [
   startCommand,
   serveCommand,
   migrateCommand,
@@ -27,6 +38,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   backupCommand,
   restoreCommand,
   auditCommand,
+  triggerCommand,
+  logsCommand,
+  ordersCommands,
 ];
 
 const PROCESS_IO: Io = {
@@ -54,11 +68,21 @@ export async function main(argv: string[], env: Env, options: MainOptions = {}):
       '\nRun `weapp-pay <command> --help` for its options and the environment variables it reads.\n' +
         'Settings come from the environment and from ./.env when that file exists (real variables win).\n',
     );
-  for (const spec of COMMANDS) {
-    describe(configure(program.command(spec.name), io), spec).action(async (...received: unknown[]) => {
+  const register = (parent: Command, spec: CommandSpec, fullName = spec.name) =>
+    describe(configure(parent.command(spec.name), io), spec).action(async (...received: unknown[]) => {
       const command = received.at(-1) as Command;
-      exitCode = await runSpec(spec, command.args, command.opts(), env, base);
+      exitCode = await runSpec({ ...spec, name: fullName }, command.args, command.opts(), env, base);
     });
+  for (const entry of COMMANDS) {
+    if (!('subcommands' in entry)) {
+      register(program, entry);
+      continue;
+    }
+    const group = configure(program.command(entry.name), io)
+      .description(entry.summary)
+      .helpCommand(false)
+      .addHelpText('after', examplesHelp(entry.examples));
+    for (const spec of entry.subcommands) register(group, spec, `${entry.name} ${spec.name}`);
   }
   if (argv.length === 0) {
     io.err(program.helpInformation());

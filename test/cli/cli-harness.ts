@@ -15,7 +15,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
  * the catalogue resolve the same way.
  */
 let bundled: Promise<string> | undefined;
-function cliBundle(): Promise<string> {
+export function cliBundle(): Promise<string> {
   bundled ??= (async () => {
     const { build } = await import('esbuild');
     const outfile = join(REPO, 'node_modules/.cache', `weapp-pay-cli-test-${process.pid}.mjs`);
