@@ -136,6 +136,7 @@ async function runDemo(options: Options, context: CommandContext): Promise<numbe
       `  Demo credentials ${DEMO_CREDENTIALS_FILE}   (kept so a restarted demo settles its earlier orders)`,
       '',
       'Walk through it with curl: see "Try it with curl" in README.md. Ctrl-C stops both.',
+      'In a second terminal here: `npx weapp-pay logs --follow`, then `npx weapp-pay trigger payment.succeeded`.',
       '',
     ].join('\n'),
   );

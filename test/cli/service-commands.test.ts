@@ -26,6 +26,8 @@ for (const database of testDatabases()) {
     let dir: string;
     let env: Record<string, string>;
     let closeDb: () => Promise<void>;
+    let startService: () => Promise<Child>;
+    let service: Child;
 
     beforeAll(async () => {
       dir = tempDir(cleanups);
@@ -38,23 +40,25 @@ for (const database of testDatabases()) {
       });
       children.push(sim);
       const port = await freePort();
-      const service = await startChild(['serve', '--port', String(port), '--host', '127.0.0.1'], {
-        cwd: dir,
-        env: {
-          ...WECHAT,
-          WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}/payment/wxnotify`,
-          WECHAT_PAY_BASE_URL: sim.found.url as string,
-          WECHAT_API_BASE_URL: sim.found.url as string,
-          ADMIN_TOKEN,
-          DATABASE_URL: db.url,
-          CATALOGUE_FILE: join(REPO, 'catalogue.example.json'),
-        },
-        wait: { url: /weapp-pay service listening on (http:\/\/\S+)/ },
-      });
-      children.push(service);
+      startService = () =>
+        startChild(['serve', '--port', String(port), '--host', '127.0.0.1'], {
+          cwd: dir,
+          env: {
+            ...WECHAT,
+            WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}/payment/wxnotify`,
+            WECHAT_PAY_BASE_URL: sim.found.url as string,
+            WECHAT_API_BASE_URL: sim.found.url as string,
+            ADMIN_TOKEN,
+            DATABASE_URL: db.url,
+            CATALOGUE_FILE: join(REPO, 'catalogue.example.json'),
+          },
+          wait: { url: /weapp-pay service listening on (http:\/\/\S+)/ },
+        });
+      service = await startService();
       env = { WEAPP_PAY_URL: `http://127.0.0.1:${port}`, ADMIN_TOKEN };
     }, 120_000);
     afterAll(async () => {
+      await service?.stop();
       for (const c of children) await c.stop();
       await closeDb?.();
       for (const c of cleanups.splice(0)) c();
@@ -104,7 +108,7 @@ for (const database of testDatabases()) {
       expect(run.stdout).not.toContain(' INFO ');
     });
 
-    it('logs --follow prints new entries as they come, and stops on SIGTERM', async () => {
+    it('logs --follow prints new entries as they come, rides out a service restart, and stops on SIGTERM', async () => {
       const child = spawn(
         process.execPath,
         [await cliBundle(), 'logs', '--follow', '--lines', '0', '--interval', '0.2'],
@@ -115,18 +119,41 @@ for (const database of testDatabases()) {
         },
       );
       let out = '';
+      let err = '';
       child.stdout.on('data', (c: Buffer) => {
         out += c.toString();
       });
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString();
+      });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(out).toBe('');
-      await fetch(`${env.WEAPP_PAY_URL}/api/orders/followed-order`);
-      const deadline = Date.now() + 15_000;
-      while (!out.includes('/api/orders/followed-order') && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
+      const waitFor = async (what: () => boolean) => {
+        const until = Date.now() + 30_000;
+        while (!what() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      };
+      /** Requests a new path every 300 ms until the follower prints one (it may still be starting). */
+      async function requestUntilPrinted(name: string): Promise<string> {
+        for (let i = 0; i < 100; i++) {
+          const path = `/api/orders/${name}-${i}`;
+          await fetch(`${env.WEAPP_PAY_URL}${path}`);
+          await new Promise((r) => setTimeout(r, 300));
+          const printed = out.match(new RegExp(`GET /api/orders/${name}-\\d+ 401`));
+          if (printed) return printed[0];
+        }
+        throw new Error(`the follower printed nothing for ${name}:\n${out}\n${err}`);
       }
-      expect(out).toMatch(/WARN {2}GET \/api\/orders\/followed-order 401/);
+      expect(await requestUntilPrinted('followed')).toMatch(/^GET \/api\/orders\/followed-\d+ 401$/);
+      expect(out).toMatch(/WARN {2}GET \/api\/orders\/followed-\d+ 401 [\d.]+ ms {2}UNAUTHORIZED/);
+      // --lines 0: nothing from before it started.
+      expect(out).not.toContain('no-such-order');
+
+      // The service restarts: the follower says so once, waits, and prints what comes next.
+      await service.stop();
+      await waitFor(() => err.includes('still trying'));
+      expect(err).toContain('no weapp-pay service answers at');
+      service = await startService();
+      await requestUntilPrinted('after-restart');
+      expect(err).toContain('the service answers again');
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     });

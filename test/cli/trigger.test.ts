@@ -158,6 +158,8 @@ describe('weapp-pay trigger against the demo', { timeout: 120_000 }, () => {
     });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain("using the demo's admin token from data/demo-credentials.json");
+    // The demo's banner points at the same commands.
+    expect(demo.child.output()).toContain('npx weapp-pay logs --follow');
   });
 
   it('refuses an unknown event with the list, a bad quantity, and an unknown flag with a suggestion', async () => {
