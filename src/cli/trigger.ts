@@ -34,7 +34,10 @@ export const triggerCommand: CommandSpec = {
       flags: '--timeout <seconds>',
       about: `how long to wait for the service to learn the outcome (default ${DEFAULT_TIMEOUT_S}), e.g. --timeout 30`,
     },
-    { ...JSON_OPTION, about: 'print { event, ok, orderId, outTradeNo, status, steps, error? }, e.g. --json' },
+    {
+      ...JSON_OPTION,
+      about: 'print { event, ok, orderId, outTradeNo, status, steps, notes, error? }, e.g. --json',
+    },
   ],
   env: SERVICE_ENV,
   examples: [

@@ -95,14 +95,21 @@ async function firstProduct(service: ServiceClient, token: string): Promise<stri
 
 /** Pays (or fails to pay) at the simulator's cashier, as wx.requestPayment does; `fault` is a notification fault. */
 export async function pay(world: TriggerWorld, bought: Bought, result: 'SUCCESS' | 'FAIL', fault?: string) {
-  const answer = await world.sims.pay.post<{ errMsg?: string; transaction_id?: string }>(
+  const answer = await world.sims.pay.post<{
+    errMsg?: string;
+    trade_state?: string;
+    transaction_id?: string;
+  }>(
     '/sim/pay',
     { result, appId: world.sims.wechat.appid, payment: bought.payment },
     fault ? { 'x-sim-fault': fault } : {},
   );
-  const expected = result === 'SUCCESS' ? 200 : undefined;
-  if ((expected !== undefined && answer.status !== expected) || answer.body.errMsg === undefined) {
-    throw new TriggerError(`the cashier refused the payment (${answer.status} ${answer.body.errMsg ?? ''})`);
+  // The cashier answers 200 with the state it moved the order to; anything else is a refusal.
+  const state = answer.body.trade_state;
+  if (answer.status !== 200 || state !== (result === 'SUCCESS' ? 'SUCCESS' : 'PAYERROR')) {
+    throw new TriggerError(
+      `the simulator's cashier refused the payment (${answer.status} ${answer.body.errMsg ?? ''})`,
+    );
   }
   world.report.done(
     result === 'SUCCESS'
