@@ -127,6 +127,10 @@ for (const database of testDatabases()) {
         err += c.toString();
       });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      // A failed expectation must not leave the follower running after the suite.
+      cleanups.push(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
       const waitFor = async (what: () => boolean) => {
         const until = Date.now() + 30_000;
         while (!what() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
