@@ -139,7 +139,12 @@ function cpuProf(profileDir: string | undefined): string[] {
   return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 }
 
-function startListening(args: string[], env: NodeJS.ProcessEnv, pattern: RegExp): Promise<ServerProcess> {
+/** Starts `node ARGS` and resolves once it prints a line matching `pattern` (its URL in group 1). */
+export function startListening(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  pattern: RegExp,
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createProgress } from '../src/cli/progress.js';
 import { redactUrl } from '../src/db/open.js';
 import { DATABASES_OF, parseBenchArgs, reportPaths, USAGE } from './args.js';
 import { OUT_DIR, postgresProblem } from './databases.js';
@@ -59,6 +60,9 @@ async function main(argv: string[]): Promise<number> {
 
   const baseline = await startBaseline();
   const rows: Row[] = [];
+  // A bar per scenario on a terminal, plain lines in a log; the measurements print above it.
+  const progress = createProgress();
+  progress.start(plan.length, 'bench');
   try {
     const measureBaseline = () =>
       runLoad({
@@ -69,21 +73,23 @@ async function main(argv: string[]): Promise<number> {
       });
     for (const { scenario, db } of plan) {
       const before = await measureBaseline();
-      log(`  baseline       ${fmtLoad(before)}`);
+      progress.log(`  baseline       ${fmtLoad(before)}`);
       const measured = await runScenario(scenario, { options, db, baselineRps: before.rps });
       // Measured again right after: the ratio is to the mean of the two, so a machine that got
       // busier or quieter during the scenario moves it less.
       const after = await measureBaseline();
       const base = meanOf(before, after);
-      log(
+      progress.log(
         `  ${`${scenario}/${db}`.padEnd(14)} ${fmtLoad(measured.load)} ` +
           `(${(measured.load.rps / base.rps).toFixed(3)} × baseline), peak RSS ` +
           `${((measured.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MB; ${measured.check.summary}`,
       );
-      log(`  baseline       ${fmtLoad(after)}`);
+      progress.log(`  baseline       ${fmtLoad(after)}`);
       rows.push({ ...measured, baseline: base, baselineRuns: [before, after] });
+      progress.tick(1, `${scenario}/${db}`);
     }
   } finally {
+    progress.done(`${rows.length} of ${plan.length} measurement(s)`);
     await baseline.stop();
   }
 

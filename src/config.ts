@@ -94,7 +94,12 @@ export const KNOWN_VARIABLES = [
   'MAX_ORDER_AMOUNT_FEN',
   'LOGIN_RATE_PER_MINUTE',
   'TRUST_PROXY',
+  // Read by the commands that talk to a running service (logs, trigger, orders), never by the service.
+  'WEAPP_PAY_URL',
 ] as const;
+
+/** The variables the service itself reads: every known one but those of the client commands. */
+export const SERVICE_VARIABLES = KNOWN_VARIABLES.filter((name) => name !== 'WEAPP_PAY_URL');
 
 const WATCHED_PREFIXES = ['WECHAT_', 'WEAPP_PAY_'];
 // Test-harness switches that live in the same namespace but are not service configuration, and

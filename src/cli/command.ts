@@ -39,6 +39,8 @@ export interface CommandSpec {
   /** The environment variables the command reads; listed in its --help with an example each. */
   env: readonly (typeof KNOWN_VARIABLES)[number][];
   examples: string[];
+  /** More help, printed after the options (a list of the values an argument takes, say). */
+  details?: string;
   /** Reads ./.env (or --env-file) before running. */
   readsSettings: boolean;
   /**
@@ -49,11 +51,15 @@ export interface CommandSpec {
   run(args: string[], options: Options, context: CommandContext): Promise<number>;
 }
 
-/** A command with subcommands (`weapp-pay keys create`): each subcommand is a CommandSpec. */
+/**
+ * A command with subcommands of its own (`weapp-pay keys create`, `weapp-pay orders show ID`):
+ * each subcommand is a CommandSpec.
+ */
 export interface CommandGroup {
   name: string;
   summary: string;
   subcommands: readonly CommandSpec[];
+  examples: string[];
 }
 
 export const ENV_FILE_OPTION: OptionSpec = {
@@ -85,9 +91,15 @@ export function describe(command: Command, spec: CommandSpec): Command {
       throw err.exitCode === 0 ? err : new CommanderError(usage, err.code, err.message);
     });
   }
-  const examples = `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`;
-  command.addHelpText('after', `${spec.env.length > 0 ? envHelp(spec.env) : ''}${examples}`);
+  command.addHelpText(
+    'after',
+    `${spec.details ?? ''}${spec.env.length > 0 ? envHelp(spec.env) : ''}${examplesHelp(spec.examples)}`,
+  );
   return command;
+}
+
+export function examplesHelp(examples: readonly string[]): string {
+  return `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { systemClock } from '../clock.js';
-import { KNOWN_VARIABLES } from '../config.js';
+import { SERVICE_VARIABLES } from '../config.js';
 import type { CommandSpec } from './command.js';
 import { passed, renderJson, renderText, wantsColour } from './doctor/render.js';
 import { runDoctorChecks } from './doctor/run-checks.js';
@@ -24,7 +24,7 @@ export const doctorCommand: CommandSpec = {
       about: 'print { ok, checks: [{ id, status, message, fix? }] } for machines, e.g. --json',
     },
   ],
-  env: KNOWN_VARIABLES,
+  env: SERVICE_VARIABLES,
   examples: [
     'weapp-pay doctor',
     'weapp-pay doctor --online',

@@ -67,6 +67,10 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
   },
   MAX_ORDER_AMOUNT_FEN: { about: 'largest order, in fen', example: '1000000' },
   LOGIN_RATE_PER_MINUTE: { about: 'logins per client IP per minute', example: '30' },
+  WEAPP_PAY_URL: {
+    about: 'where logs, trigger and orders find the running service (default http://127.0.0.1:3000)',
+    example: 'http://127.0.0.1:3000',
+  },
   TRUST_PROXY: {
     about: 'true behind one reverse proxy, a number of proxies, or their addresses/CIDRs (default false)',
     example: 'true',

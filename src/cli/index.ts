@@ -13,16 +13,20 @@ import {
   type CommandSpec,
   configure,
   describe,
+  examplesHelp,
   type Io,
 } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { describeEnvSource, EnvFileError, readEnvFile } from './env-file.js';
 import { keysCommand } from './keys.js';
+import { logsCommand } from './logs.js';
 import { migrateCommand } from './migrate.js';
+import { ordersCommands } from './orders.js';
 import { reconcileCommand } from './reconcile.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
+import { triggerCommand } from './trigger.js';
 
 export type { Env } from '../config.js';
 export type { Io } from './command.js';
@@ -38,6 +42,9 @@ export const COMMANDS: readonly (CommandSpec | CommandGroup)[] = [
   auditCommand,
   reconcileCommand,
   keysCommand,
+  triggerCommand,
+  logsCommand,
+  ordersCommands,
 ];
 
 const PROCESS_IO: Io = {
@@ -65,18 +72,22 @@ export async function main(argv: string[], env: Env, options: MainOptions = {}):
       '\nRun `weapp-pay <command> --help` for its options and the environment variables it reads.\n' +
         'Settings come from the environment and from ./.env when that file exists (real variables win).\n',
     );
-  const register = (parent: Command, spec: CommandSpec | CommandGroup) => {
-    if ('subcommands' in spec) {
-      const group = configure(parent.command(spec.name), io).description(spec.summary);
-      for (const sub of spec.subcommands) register(group, sub);
-      return;
-    }
+  const register = (parent: Command, spec: CommandSpec, fullName = spec.name) =>
     describe(configure(parent.command(spec.name), io), spec).action(async (...received: unknown[]) => {
       const command = received.at(-1) as Command;
-      exitCode = await runSpec(spec, command.args, command.opts(), env, base);
+      exitCode = await runSpec({ ...spec, name: fullName }, command.args, command.opts(), env, base);
     });
-  };
-  for (const spec of COMMANDS) register(program, spec);
+  for (const entry of COMMANDS) {
+    if (!('subcommands' in entry)) {
+      register(program, entry);
+      continue;
+    }
+    const group = configure(program.command(entry.name), io)
+      .description(entry.summary)
+      .helpCommand(false)
+      .addHelpText('after', examplesHelp(entry.examples));
+    for (const spec of entry.subcommands) register(group, spec, `${entry.name} ${spec.name}`);
+  }
   if (argv.length === 0) {
     io.err(program.helpInformation());
     return 1;

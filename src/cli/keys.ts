@@ -138,4 +138,9 @@ export const keysCommand: CommandGroup = {
   name: 'keys',
   summary: 'create, list and revoke API keys for the /v1 server API',
   subcommands: [createKey, listKeys, revokeKey],
+  examples: [
+    'weapp-pay keys create --name shop-backend',
+    'weapp-pay keys list --json',
+    'weapp-pay keys revoke key_3Jx9aB2c7QpL',
+  ],
 };

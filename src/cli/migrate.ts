@@ -2,6 +2,7 @@ import { DEFAULTS } from '../config.js';
 import { migrateToLatest } from '../db/migrations.js';
 import { openDatabase } from '../db/open.js';
 import type { CommandSpec } from './command.js';
+import { createProgress } from './progress.js';
 import { startupFailure } from './startup-errors.js';
 
 /** Applies migrations to DATABASE_URL and exits. Start-up applies them too; this is for deploy pipelines. */
@@ -17,7 +18,21 @@ export const migrateCommand: CommandSpec = {
     try {
       const database = await openDatabase(url);
       try {
-        const applied = await migrateToLatest(database);
+        // One step per migration: on a large database a migration that rewrites a table takes a while.
+        const progress = createProgress({ stream: { write: io.err, isTTY: process.stderr.isTTY }, env });
+        let applied: string[];
+        try {
+          applied = await migrateToLatest(database, {
+            planned: (names) => {
+              if (names.length > 0) progress.start(names.length, 'migrate');
+            },
+            migrated: (name) => progress.tick(1, name),
+          });
+        } catch (err) {
+          progress.done('failed');
+          throw err;
+        }
+        progress.done(`${applied.length} migration(s) applied`);
         io.out(
           applied.length === 0 ? 'Database is up to date.\n' : `Applied migrations: ${applied.join(', ')}\n`,
         );

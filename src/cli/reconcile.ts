@@ -5,6 +5,7 @@ import { createLogger } from '../observability/logger.js';
 import { formatReconciliation } from '../reconcile/format.js';
 import type { CommandSpec } from './command.js';
 import { createProgress } from './progress.js';
+import { reconcileProgress } from './reconcile-progress.js';
 import { printProblems, readServiceSetup } from './serve.js';
 import { startupFailure } from './startup-errors.js';
 
@@ -52,7 +53,9 @@ export const reconcileCommand: CommandSpec = {
     let service: Service | undefined;
     try {
       service = await createService({ config, catalogue: setup.catalogue, log });
-      const progress = createProgress((text) => io.err(text), Boolean(process.stderr.isTTY));
+      const progress = reconcileProgress(
+        createProgress({ stream: { write: (text) => io.err(text), isTTY: Boolean(process.stderr.isTTY) } }),
+      );
       const report = await service.reconcileDay(date, progress.update).finally(progress.done);
       io.out(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReconciliation(report));
       return report.status === 'needs_attention' ? RECONCILE_EXIT.needsAttention : RECONCILE_EXIT.ok;

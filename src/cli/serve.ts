@@ -1,5 +1,5 @@
 import { loadCatalogueFile } from '../catalogue/catalogue.js';
-import { type Config, DEFAULTS, KNOWN_VARIABLES, loadConfig } from '../config.js';
+import { type Config, DEFAULTS, loadConfig, SERVICE_VARIABLES } from '../config.js';
 import { createService, type Service } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { parsePort, untilSignal } from './args.js';
@@ -44,7 +44,7 @@ export const serveCommand: CommandSpec = {
       about: 'address to listen on (default HOST, else 0.0.0.0), e.g. --host 127.0.0.1',
     },
   ],
-  env: KNOWN_VARIABLES,
+  env: SERVICE_VARIABLES,
   examples: ['weapp-pay serve', 'weapp-pay serve --port 8080 --env-file /etc/weapp-pay.env'],
   readsSettings: true,
   run: (_args, options, context) => runServe(options, context),

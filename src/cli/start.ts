@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { DEFAULTS, KNOWN_VARIABLES, unknownSettings, wechatCredentials } from '../config.js';
+import { DEFAULTS, SERVICE_VARIABLES, unknownSettings, wechatCredentials } from '../config.js';
 import { loadOrCreateDemoCredentials } from '../demo/demo-credentials.js';
 import { startDemo } from '../demo/start-demo.js';
 import { parsePort, untilSignal } from './args.js';
@@ -34,7 +34,7 @@ export const startCommand: CommandSpec = {
       about: 'demo only: the WeChat Pay API, v3 (default; RSA, public-key mode) or v2 (XML), e.g. --api v2',
     },
   ],
-  env: KNOWN_VARIABLES,
+  env: SERVICE_VARIABLES,
   examples: [
     'weapp-pay start                      # the demo, when no WECHAT_* credential is set',
     'weapp-pay start --port 8080 --simulator-port 8100',
@@ -136,6 +136,7 @@ async function runDemo(options: Options, context: CommandContext): Promise<numbe
       `  Demo credentials ${DEMO_CREDENTIALS_FILE}   (kept so a restarted demo settles its earlier orders)`,
       '',
       'Walk through it with curl: see "Try it with curl" in README.md. Ctrl-C stops both.',
+      'In a second terminal here: `npx weapp-pay logs --follow`, then `npx weapp-pay trigger payment.succeeded`.',
       '',
     ].join('\n'),
   );

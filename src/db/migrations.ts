@@ -303,12 +303,29 @@ export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
  * @example
  * const applied = await migrateToLatest(handle); // ['0001_initial'] the first time, [] after
  */
-export async function migrateToLatest(handle: DbHandle): Promise<string[]> {
+/** Told which migrations will run, then of each one as its `up` finishes. */
+export interface MigrationProgress {
+  planned(names: readonly string[]): void;
+  migrated(name: string): void;
+}
+
+export async function migrateToLatest(handle: DbHandle, progress?: MigrationProgress): Promise<string[]> {
   const target = migrationHandle(handle);
   try {
+    const reported = (name: string, make: MigrationFactory): Migration => {
+      const migration = make(handle.dialect);
+      if (!progress) return migration;
+      return {
+        ...migration,
+        up: async (db) => {
+          await migration.up(db);
+          progress.migrated(name);
+        },
+      };
+    };
     const provider: MigrationProvider = {
       getMigrations: async () =>
-        Object.fromEntries(Object.entries(MIGRATIONS).map(([name, make]) => [name, make(handle.dialect)])),
+        Object.fromEntries(Object.entries(MIGRATIONS).map(([name, make]) => [name, reported(name, make)])),
     };
     const migrator = new Migrator({
       db: target.db,
@@ -317,6 +334,10 @@ export async function migrateToLatest(handle: DbHandle): Promise<string[]> {
       // one schema per test run (or per tenant) that would find another schema's table.
       ...(handle.dialect === 'postgres' ? { migrationTableSchema: await currentSchema(target.db) } : {}),
     });
+    if (progress) {
+      const pending = (await migrator.getMigrations()).filter((m) => m.executedAt === undefined);
+      progress.planned(pending.map((m) => m.name));
+    }
     const { error, results = [] } = await migrator.migrateToLatest();
     if (error) {
       const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -8,17 +8,22 @@ import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Clock } from '../clock.js';
 import type { TrustProxy } from '../config.js';
 import type { Idempotent } from '../idempotency/idempotency.js';
+import { createLogRing, type LogRing } from '../observability/log-ring.js';
 import type { NotifyOutcome } from '../orders/notify-service.js';
+import type { V3NotifyHandled } from '../orders/notify-v3-service.js';
 import type { OrderService } from '../orders/order-service.js';
 import type { ReconcileDay } from '../reconcile/reconcile-day.js';
 import type { PaymentService } from '../payments/payment-service.js';
 import { type AuthDeps, registerAuth } from './auth.js';
 import { createConsoleSessions } from './console-session.js';
 import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
+import { registerRequestLog } from './request-log.js';
 import { adminOrderRoutes } from './routes/admin.js';
 import { adminApiKeyRoutes } from './routes/admin-api-keys.js';
+import { adminLogRoutes } from './routes/admin-logs.js';
 import { adminQueueRoutes } from './routes/admin-queue.js';
 import { adminReconciliationRoutes } from './routes/admin-reconciliations.js';
+import { adminToolRoutes, type WechatTarget } from './routes/admin-tools.js';
 import { consoleRoutes } from './routes/console.js';
 import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
 import { docsRoutes } from './routes/docs.js';
@@ -42,7 +47,7 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, Omit<AuthDeps, 'apiKe
   /** Handles POST /payment/wxnotify (v2); absent when there is no v2 key to verify with. */
   notify?: (raw: Buffer) => Promise<NotifyOutcome>;
   /** API v3 only: handles POST /payment/wxnotify/v3 (resolves when durable; throws to refuse). */
-  notifyV3?: (raw: Buffer, headers: IncomingHttpHeaders) => Promise<void>;
+  notifyV3?: (raw: Buffer, headers: IncomingHttpHeaders) => Promise<V3NotifyHandled>;
   /** The v2 refund notification; absent, POST /payment/refundnotify is not served. */
   notifyRefund?(raw: Buffer): Promise<NotifyOutcome>;
   /** Refunds (POST /admin/orders/:id/refunds and the refunds shown with an order). */
@@ -62,6 +67,10 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, Omit<AuthDeps, 'apiKe
   trustProxy: TrustProxy;
   /** Demo mode only: serves web/ at / and the page's configuration. */
   demo?: DemoRouteDeps;
+  /** The WeChat hosts and ids, shown to the admin at GET /admin/wechat (no secrets). */
+  wechat: WechatTarget;
+  /** The recent request log behind GET /admin/logs; a fresh one by default. */
+  requestLog?: LogRing;
   /** How long a request may take to arrive, headers and body; default {@link REQUEST_TIMEOUT_MS}. */
   requestTimeoutMs?: number;
 }
@@ -101,6 +110,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // come back as a puzzling 400 instead of a 415 that names application/json.
   app.removeContentTypeParser('text/plain');
   registerErrorHandler(app);
+  const requestLog = deps.requestLog ?? createLogRing();
+  registerRequestLog(app, requestLog);
   const consoleSessions =
     deps.adminToken === undefined ? undefined : createConsoleSessions(deps.adminToken, deps.clock);
   registerAuth(app, { ...deps, consoleSessions });
@@ -141,6 +152,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refunds: deps.refunds,
     idempotent: deps.idempotent,
     code2Session: deps.code2Session,
+  });
+  await app.register(adminLogRoutes, { ring: requestLog });
+  await app.register(adminToolRoutes, {
+    wechat: deps.wechat,
+    orders: deps.orders,
+    refundsOf: (orderId) => deps.refunds.listForOrder(orderId),
   });
   await app.register(consoleRoutes, { sessions: consoleSessions, clock: deps.clock });
   await app.register(docsRoutes);

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { WechatRejectedError, WechatRetryableError, WechatUnknownOutcomeError } from '../wechat/errors.js';
 import { trackAllowedMethods } from './method-not-allowed.js';
+import { noteForLog } from './request-log.js';
 
 /** Fastify's own error codes that are the client's fault, and what we call them. */
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
@@ -18,8 +19,9 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
  * Fastify answers a URL it cannot decode (`/%E0%A4%A`) before any route or error handler runs;
  * this gives that answer our `{ code, message }` shape too. Passed as Fastify's `frameworkErrors`.
  */
-export function frameworkErrorReply(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+export function frameworkErrorReply(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const { status, body } = toErrorResponse(err);
+  noteForLog(request, { outcome: body.code });
   return reply
     .code(status)
     .send(
@@ -74,6 +76,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const { status, body, retryAfter } = toErrorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
+    noteForLog(request, { outcome: body.code });
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.code(status).send(body);
   });

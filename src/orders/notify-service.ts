@@ -28,6 +28,8 @@ export interface NotifyOutcome {
   reply: string;
   /** For metrics and logs: why the notification was (not) accepted. */
   outcome: string;
+  /** The order it named, when there is one (for the request log). */
+  orderId?: string;
 }
 
 const SUCCESS_REPLY = notifyReply(true);
@@ -89,6 +91,7 @@ export function createNotifyService(deps: NotifyServiceDeps) {
     }
 
     const result = await settleNotified(evidenceFromV2Notification(n), order);
-    return result.ok ? succeed(result.outcome) : fail(result.outcome, result.code);
+    const answer = result.ok ? succeed(result.outcome) : fail(result.outcome, result.code);
+    return order ? { ...answer, orderId: order.id } : answer;
   };
 }

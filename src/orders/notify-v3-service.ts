@@ -91,7 +91,7 @@ export function createNotifyV3Service(deps: NotifyV3Deps) {
     return (await deps.refreshKeys(serial)) ? check() : first;
   }
 
-  return async function handle(raw: Buffer, headers: IncomingHttpHeaders): Promise<void> {
+  return async function handle(raw: Buffer, headers: IncomingHttpHeaders): Promise<V3NotifyHandled> {
     const verified = await verify(raw, headers);
     if (!verified.ok) {
       switch (verified.reason) {
@@ -137,7 +137,7 @@ export function createNotifyV3Service(deps: NotifyV3Deps) {
     const { notification, resource } = verified;
     if (await deps.notifications.has(notification.id)) {
       metrics.notification('duplicate');
-      return;
+      return { outcome: 'duplicate' };
     }
     const now = clock.now();
 
@@ -170,7 +170,7 @@ export function createNotifyV3Service(deps: NotifyV3Deps) {
         now,
       );
       metrics.notification(`refund_${result.outcome}`);
-      return;
+      return { outcome: `refund_${result.outcome}` };
     }
 
     const transaction =
@@ -200,7 +200,14 @@ export function createNotifyV3Service(deps: NotifyV3Deps) {
       now,
     );
     metrics.notification(result.outcome);
+    return { outcome: result.outcome, ...(seen && { orderId: seen.id }) };
   };
+}
+
+/** What an accepted v3 notification did, for the request log; a refusal throws instead. */
+export interface V3NotifyHandled {
+  outcome: string;
+  orderId?: string;
 }
 
 export type NotifyV3 = ReturnType<typeof createNotifyV3Service>;

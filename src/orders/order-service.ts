@@ -177,6 +177,12 @@ export function createOrderService(deps: OrderServiceDeps) {
     return ensurePayment(order, clientIp);
   }
 
+  /** Asks WeChat about an order that may still change (pending, or closed here but maybe paid there). */
+  async function syncOrder(order: Order): Promise<Order> {
+    if (order.status !== 'PENDING' && order.status !== 'CLOSED') return order;
+    return deps.settle(order, 'query');
+  }
+
   return {
     /** Prices the order from the catalogue, then places it. */
     async create(input: CreateOrderInput): Promise<CreatedOrder> {
@@ -233,9 +239,14 @@ export function createOrderService(deps: OrderServiceDeps) {
      * The phone says "I paid". That claim only triggers an order query (checklist D8).
      */
     async sync(userId: string, id: string): Promise<Order> {
-      const order = await ownOrder(userId, id);
-      if (order.status !== 'PENDING' && order.status !== 'CLOSED') return order;
-      return deps.settle(order, 'query');
+      return syncOrder(await ownOrder(userId, id));
+    },
+
+    /** The same order query for an operator (POST /admin/orders/:id/sync), whoever owns the order. */
+    async syncAny(id: string): Promise<Order> {
+      const order = await orders.findById(id);
+      if (!order) throw new AppError('ORDER_NOT_FOUND', `No order has id ${id}.`);
+      return syncOrder(order);
     },
 
     /** Closes a pending order at WeChat, then locally. A close answered ORDERPAID means paid. */

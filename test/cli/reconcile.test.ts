@@ -83,8 +83,8 @@ for (const database of testDatabases()) {
         ['bill_amount_mismatch', altered.outTradeNo, true],
       ]);
       expect(await status(lost.id)).toBe('PAID');
-      expect(run.stderr).toContain("downloading WeChat's bill…\n");
-      expect(run.stderr).toContain('settling the differences by query (2)…\n');
+      expect(run.stderr).toContain("downloading WeChat's bill: 1 step(s)\n");
+      expect(run.stderr).toContain('settling the differences by query: 2 step(s)\n');
       expect(run.stderr).not.toContain('\r');
 
       const text = await runCli(['reconcile', '--date', '2024-01-01'], { cwd: dir, env });

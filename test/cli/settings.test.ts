@@ -5,7 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KNOWN_VARIABLES } from '../../src/config.js';
+import { SERVICE_VARIABLES } from '../../src/config.js';
 import { REPO, runCli, runMain, tempDir } from './cli-harness.js';
 
 const cleanups: (() => void)[] = [];
@@ -146,7 +146,7 @@ describe('help', { timeout: 90_000 }, () => {
     for (const flag of ['--port', '--host', '--simulator-port', '--time-scale', '--env-file']) {
       expect(start.stdout).toContain(`${flag} <`);
     }
-    for (const name of KNOWN_VARIABLES) expect(start.stdout).toMatch(new RegExp(`e\\.g\\. ${name}=\\S`));
+    for (const name of SERVICE_VARIABLES) expect(start.stdout).toMatch(new RegExp(`e\\.g\\. ${name}=\\S`));
     expect(start.stdout).toContain('$ weapp-pay start');
     const simulate = await runMain(['simulate', '--help'], { cwd: dir });
     for (const flag of [

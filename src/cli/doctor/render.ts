@@ -34,7 +34,4 @@ export function renderJson(results: readonly CheckResult[]): string {
   return `${JSON.stringify({ ok: passed(results), checks: results }, null, 2)}\n`;
 }
 
-/** Colour when writing to a terminal and the user has not set NO_COLOR (https://no-color.org). */
-export function wantsColour(isTty: boolean, env: Readonly<Record<string, string | undefined>>): boolean {
-  return isTty && (env.NO_COLOR === undefined || env.NO_COLOR === '');
-}
+export { wantsColour } from '../colour.js';

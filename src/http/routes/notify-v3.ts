@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
+import type { V3NotifyHandled } from '../../orders/notify-v3-service.js';
 import { DEFAULT_MAX_XML_BYTES } from '../../wechat/v2/xml.js';
+import { noteForLog } from '../request-log.js';
 
 /** The same cap as the v2 notification: a real one is a few kilobytes. */
 export const MAX_V3_NOTIFICATION_BYTES = DEFAULT_MAX_XML_BYTES;
@@ -14,7 +16,7 @@ export const MAX_V3_NOTIFICATION_BYTES = DEFAULT_MAX_XML_BYTES;
  */
 export async function notifyV3Routes(
   app: FastifyInstance,
-  deps: { handle(raw: Buffer, headers: IncomingHttpHeaders): Promise<void> },
+  deps: { handle(raw: Buffer, headers: IncomingHttpHeaders): Promise<V3NotifyHandled> },
 ): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -33,7 +35,7 @@ export async function notifyV3Routes(
       if (!Buffer.isBuffer(body) || body.length === 0) {
         throw new AppError('NOTIFICATION_MALFORMED', 'The notification body is empty.');
       }
-      await deps.handle(body, request.headers);
+      noteForLog(request, await deps.handle(body, request.headers));
       return reply.code(204).send();
     },
   );

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NotifyOutcome } from '../../orders/notify-service.js';
 import { notifyReply } from '../../wechat/v2/notify.js';
 import { DEFAULT_MAX_XML_BYTES } from '../../wechat/v2/xml.js';
+import { noteForLog } from '../request-log.js';
 
 const XML_TYPES = /^(text|application)\/xml\s*(;|$)/i;
 
@@ -27,6 +28,7 @@ export async function notifyRoutes(
   app.setErrorHandler((err, request, reply) => {
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) request.log.error({ err }, 'notification handling failed');
+    noteForLog(request, { outcome: status === 413 ? 'BODY_TOO_LARGE' : 'ERROR' });
     return reply
       .code(status >= 400 ? status : 500)
       .type('text/xml')
@@ -48,6 +50,11 @@ export async function notifyRoutes(
       }
       // The reply is written only once the handler has committed what the notification says.
       const outcome = await handle(body);
+      noteForLog(request, {
+        outcome: outcome.outcome,
+        refused: !outcome.ok,
+        ...(outcome.orderId !== undefined && { orderId: outcome.orderId }),
+      });
       return reply.code(200).type('text/xml').send(outcome.reply);
     });
   xmlRoute('/payment/wxnotify', deps.handle);

@@ -8,6 +8,7 @@ import { toOrderView } from '../../orders/order-view.js';
 import type { Refund } from '../../orders/refund.js';
 import type { AuthedUser } from '../auth.js';
 import { idempotencyKeyOf, sendIdempotent } from '../idempotency-header.js';
+import { noteForLog } from '../request-log.js';
 import { ErrorResponse, OrderIdParams, OrderSchema, PaymentSchema } from '../schemas.js';
 
 export interface OrderRouteDeps {
@@ -48,7 +49,10 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
     },
     async (request, reply) => {
       const user = me(request.user);
-      const view = ({ order, payment }: CreatedOrder) => ({ order: toOrderView(order), payment });
+      const view = ({ order, payment }: CreatedOrder) => {
+        noteForLog(request, { orderId: order.id });
+        return { order: toOrderView(order), payment };
+      };
       const input = { user, sku: request.body.sku, quantity: request.body.quantity, clientIp: request.ip };
       const key = idempotencyKeyOf(request);
       if (key === undefined) return reply.code(201).send(view(await orders.create(input)));
