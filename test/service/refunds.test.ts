@@ -348,6 +348,51 @@ for (const version of API_VERSIONS)
         expect(await settledInOrder(order.id)).toEqual([notice.outRefundNo]);
       });
 
+      it('ends REFUNDED when the refund notification overtakes the payment notification, each applied once', async () => {
+        const { token } = await h.login();
+        const created = (await (
+          await h.api('POST', '/api/orders', token, { sku: 'latte', quantity: 1 })
+        ).json()) as {
+          order: { id: string; outTradeNo: string };
+          payment: { package: string };
+        };
+        const { order, payment } = created;
+        // The payment notification is held back until the order's next notification (the refund's) has gone out.
+        await h.sim('/sim/faults', { fault: 'REORDER', out_trade_no: order.outTradeNo, times: 1 });
+        await h.sim('/sim/pay', {
+          prepay_id: payment.package.slice('prepay_id='.length),
+          result: 'SUCCESS',
+          appId: CREDENTIALS.appid,
+          payment,
+        });
+        await h.clock.settle();
+        expect((await orderRow(order.id)).status).toBe('PENDING');
+        expect((await h.api('POST', `/api/orders/${order.id}/sync`, token)).status).toBe(200);
+        expect((await orderRow(order.id)).status).toBe('PAID');
+
+        const r = await refund(order.id, { amount: 2800, reason: 'overtaken' });
+        const held = await h.sim(`/sim/notifications?out_trade_no=${order.outTradeNo}&kind=payment`);
+        expect((held.json as { attempts: { sent_at: string | null }[] }).attempts).toMatchObject([
+          { sent_at: null },
+        ]);
+        await refundTimePasses();
+        const sent = await h.sim(`/sim/notifications?out_trade_no=${order.outTradeNo}`);
+        const attempts = (sent.json as { attempts: { kind: string; ok: boolean }[] }).attempts;
+        expect(attempts.map((a) => [a.kind, a.ok]).sort()).toEqual([
+          ['payment', true],
+          ['refund', true],
+        ]);
+        expect(await orderRow(order.id)).toMatchObject({ status: 'REFUNDED', refunded_fen: 2800 });
+        expect(await settledInOrder(order.id)).toEqual([r.body.refund.outRefundNo]);
+        const intoPaid = await db.db
+          .selectFrom('order_events')
+          .select('data')
+          .where('order_id', '=', order.id)
+          .where('type', '=', 'state_changed')
+          .execute();
+        expect(intoPaid.filter((e) => e.data.includes('"to":"PAID"'))).toHaveLength(1);
+      });
+
       it('settles a refund once when its notification arrives as two copies at the same moment', async () => {
         const order = await paidOrder();
         await h.sim('/sim/faults', { fault: 'NOTIFY_DUPLICATE', out_trade_no: order.outTradeNo, times: 1 });
