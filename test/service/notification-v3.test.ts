@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrderStore } from '../../src/orders/order-store.js';
-import { createRefundStore } from '../../src/orders/refund-store.js';
 import { buildV3Notification } from '../../src/wechat/v3/notify.js';
 import { signResponseV3 } from '../../src/wechat/v3/sign.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
@@ -146,7 +145,6 @@ for (const database of testDatabases()) {
         'anomalies',
         'wechat_notifications',
         'payment_evidence',
-        'refunds',
       ] as const)
         out[t] = await db.db.selectFrom(t).selectAll().execute();
       return out;
@@ -381,132 +379,6 @@ for (const database of testDatabases()) {
       expect(res).toMatchObject({ status: 415, json: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
       expect(await statusOf(order.id)).toBe('PENDING');
     });
-
-    /** A REFUND.* resource as 《退款结果通知》 carries it, for `order`'s latest transaction. */
-    function refundResource(
-      order: { outTradeNo: string; amount: number },
-      outRefundNo: string,
-      extra: Record<string, unknown> = {},
-    ) {
-      return {
-        mchid: CREDENTIALS.mchId,
-        transaction_id: String(txn),
-        out_trade_no: order.outTradeNo,
-        refund_id: '50000000000000000000000000001',
-        out_refund_no: outRefundNo,
-        refund_status: 'SUCCESS',
-        success_time: '2024-01-01T13:00:00+08:00',
-        user_received_account: '支付用户零钱',
-        amount: { total: order.amount, refund: 800, payer_total: order.amount, payer_refund: 800 },
-        ...extra,
-      };
-    }
-
-    /** A PAID order with one 800 fen refund in PROCESSING, saved as POST /admin/orders/:id/refunds saves it. */
-    async function orderWithRefund() {
-      const order = await newOrder();
-      expect((await post(notification(transaction(order)))).status).toBe(204);
-      const outRefundNo = `RV3${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-      const reserved = await createRefundStore(db.db).reserve(
-        {
-          id: randomUUID(),
-          orderId: order.id,
-          outRefundNo,
-          amount: 800,
-          reason: '',
-          requestedBy: 'test',
-        },
-        h.clock.now(),
-      );
-      expect(reserved.ok).toBe(true);
-      return { order, outRefundNo };
-    }
-
-    const refundEvent = (resource: object, id?: string) =>
-      notification(resource, { eventType: 'REFUND.SUCCESS', originalType: 'refund', ...(id && { id }) });
-    const refundStatus = async (outRefundNo: string) =>
-      (
-        await db.db
-          .selectFrom('refunds')
-          .select('status')
-          .where('out_refund_no', '=', outRefundNo)
-          .executeTakeFirstOrThrow()
-      ).status;
-
-    it('settles our refund on REFUND.SUCCESS, records the id, and answers a copy 204 without a change', async () => {
-      const { order, outRefundNo } = await orderWithRefund();
-      const message = refundEvent(refundResource(order, outRefundNo), 'EV-refund-1');
-      expect(await post(message)).toMatchObject({ status: 204, text: '' });
-      expect(await refundStatus(outRefundNo)).toBe('SUCCESS');
-      expect(await statusOf(order.id)).toBe('PARTIALLY_REFUNDED');
-      const logged = await db.db
-        .selectFrom('wechat_notifications')
-        .selectAll()
-        .where('id', '=', 'EV-refund-1')
-        .executeTakeFirstOrThrow();
-      expect(logged).toMatchObject({
-        event_type: 'REFUND.SUCCESS',
-        outcome: 'refund_settled',
-        out_trade_no: order.outTradeNo,
-      });
-      const before = await snapshot();
-      expect(await post(message)).toMatchObject({ status: 204, text: '' });
-      expect(await snapshot()).toEqual(before);
-    });
-
-    it('refuses a refund event for a refund we do not know with 404 REFUND_NOT_FOUND, keeping only an anomaly', async () => {
-      const order = await newOrder();
-      expect((await post(notification(transaction(order)))).status).toBe(204);
-      const before = await snapshot();
-      const res = await post(refundEvent(refundResource(order, 'R_NOT_OURS_1')));
-      expect(res).toMatchObject({ status: 404, json: { code: 'REFUND_NOT_FOUND' } });
-      const after = await snapshot();
-      expect({ ...after, anomalies: before.anomalies }).toEqual(before);
-      expect(after.anomalies?.slice(before.anomalies?.length)).toMatchObject([
-        { kind: 'unknown_out_refund_no', ref: 'R_NOT_OURS_1' },
-      ]);
-    });
-
-    const refundRefusals: [
-      string,
-      (o: { outTradeNo: string; amount: number }, no: string) => object,
-      number,
-      string,
-    ][] = [
-      [
-        'another refund amount',
-        (o, no) => refundResource(o, no, { amount: { total: o.amount, refund: 801 } }),
-        400,
-        'NOTIFICATION_MISMATCH',
-      ],
-      [
-        'another order',
-        (o, no) => refundResource({ ...o, outTradeNo: 'SOME_OTHER_ORDER' }, no),
-        400,
-        'NOTIFICATION_MISMATCH',
-      ],
-      [
-        'another mchid',
-        (o, no) => refundResource(o, no, { mchid: '1900000110' }),
-        400,
-        'NOTIFICATION_MISMATCH',
-      ],
-      [
-        'a resource without amounts',
-        (o, no) => refundResource(o, no, { amount: undefined }),
-        400,
-        'NOTIFICATION_MALFORMED',
-      ],
-    ];
-    for (const [what, make, status, code] of refundRefusals) {
-      it(`refuses a refund event with ${what} with ${status} ${code}, leaving the refund PROCESSING`, async () => {
-        const { order, outRefundNo } = await orderWithRefund();
-        const res = await post(refundEvent(make(order, outRefundNo)));
-        expect(res).toMatchObject({ status, json: { code } });
-        expect(await refundStatus(outRefundNo)).toBe('PROCESSING');
-        expect(await statusOf(order.id)).toBe('PAID');
-      });
-    }
 
     it('has no v2 notification route without a v2 key (an empty key would let anyone sign)', async () => {
       const res = await fetch(`${h.serviceUrl}${NOTIFY_PATHS.v2}`, {

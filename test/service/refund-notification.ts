@@ -16,24 +16,54 @@ export interface RefundNotice {
   outRefundNo: string;
   totalFee: number;
   refundFee: number;
+  /** Default: ours. */
+  mchId?: string;
 }
 
-/** Posts the notification of a successful refund; `accepted` is what WeChat would read from the answer. */
-export async function sendRefundNotification(
+export interface RefundMessage {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  /** v3: the event id (v2 notifications have none). */
+  id?: string;
+}
+
+/** The notification of a successful refund, signed (v3) or encrypted (v2) as WeChat would. */
+export function refundNotification(h: Harness, notice: RefundNotice): RefundMessage {
+  return h.version === 'v3' ? v3Message(h, notice) : v2Message(notice);
+}
+
+/**
+ * Posts `message`; `accepted` is what WeChat would read from the answer, `code` why not: v3's
+ * `{code}`, v2's `return_msg`.
+ */
+export async function postRefundNotification(
   h: Harness,
-  notice: RefundNotice,
-): Promise<{ accepted: boolean; status: number; body: string }> {
-  const { path, headers, body } = h.version === 'v3' ? v3Message(h, notice) : v2Message(notice);
-  const res = await fetch(`${h.serviceUrl}${path}`, { method: 'POST', headers, body });
+  message: RefundMessage,
+): Promise<{ accepted: boolean; status: number; code: string | undefined }> {
+  const res = await fetch(`${h.serviceUrl}${message.path}`, {
+    method: 'POST',
+    headers: message.headers,
+    body: message.body,
+  });
   const text = await res.text();
-  const accepted =
-    h.version === 'v3' ? res.status === 204 : res.status === 200 && text.includes('SUCCESS]]></return_code>');
-  return { accepted, status: res.status, body: text };
+  if (h.version === 'v3') {
+    const code = text ? (JSON.parse(text) as { code?: string }).code : undefined;
+    return { accepted: res.status === 204, status: res.status, code };
+  }
+  const code = /<return_msg><!\[CDATA\[([^\]]*)\]\]>/.exec(text)?.[1];
+  const accepted = res.status === 200 && text.includes('SUCCESS]]></return_code>');
+  return { accepted, status: res.status, code: accepted ? undefined : code };
 }
 
-function v2Message(n: RefundNotice) {
+/** Builds and posts the notification of a successful refund. */
+export function sendRefundNotification(h: Harness, notice: RefundNotice) {
+  return postRefundNotification(h, refundNotification(h, notice));
+}
+
+function v2Message(n: RefundNotice): RefundMessage {
   const body = buildRefundNotification(
-    { appid: CREDENTIALS.appid, mch_id: CREDENTIALS.mchId, nonce_str: randomUUID().slice(0, 16) },
+    { appid: CREDENTIALS.appid, mch_id: n.mchId ?? CREDENTIALS.mchId, nonce_str: randomUUID().slice(0, 16) },
     {
       transaction_id: '4200000000000000000000000001',
       out_trade_no: n.outTradeNo,
@@ -53,16 +83,17 @@ function v2Message(n: RefundNotice) {
   return { path: '/payment/refundnotify', headers: { 'content-type': 'text/xml' }, body };
 }
 
-function v3Message(h: Harness, n: RefundNotice) {
+function v3Message(h: Harness, n: RefundNotice): RefundMessage {
+  const id = `EV-${randomUUID()}`;
   const built = buildV3Notification({
-    id: `EV-${randomUUID()}`,
+    id,
     createTime: '2024-01-01T13:00:01+08:00',
     eventType: 'REFUND.SUCCESS',
     summary: '退款成功',
     originalType: 'refund',
     associatedData: 'refund',
     resource: {
-      mchid: CREDENTIALS.mchId,
+      mchid: n.mchId ?? CREDENTIALS.mchId,
       transaction_id: '4200000000000000000000000001',
       out_trade_no: n.outTradeNo,
       refund_id: '50300000000000000000000000001',
@@ -80,5 +111,6 @@ function v3Message(h: Harness, n: RefundNotice) {
     path: '/payment/wxnotify/v3',
     headers: { ...lowerCaseHeaders(built.headers), 'content-type': 'application/json' },
     body: built.body,
+    id,
   };
 }
