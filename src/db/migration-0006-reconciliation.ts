@@ -9,9 +9,7 @@ type AnyDb = Kysely<any>;
  *   the first run's);
  * - scheduled_runs: one row per (job, run key), e.g. ('daily_reconciliation', '2024-01-01'). An
  *   instance claims a run by inserting the row, or by one conditional UPDATE of an expired lease,
- *   so however many instances wake at 10:00, one runs it; `finished_at` says it is done;
- * - indexes on orders.paid_at and refunds.settled_at: a day's paid orders and settled refunds are
- *   read by those times, without scanning every order the shop ever had.
+ *   so however many instances wake at 10:00, one runs it; `finished_at` says it is done.
  */
 export function reconciliationMigration(): Migration {
   return {
@@ -29,8 +27,6 @@ export function reconciliationMigration(): Migration {
         .addColumn('finished_at', 'bigint')
         .addPrimaryKeyConstraint('scheduled_runs_pkey', ['job', 'run_key'])
         .execute();
-      await db.schema.createIndex('orders_paid_at_idx').on('orders').column('paid_at').execute();
-      await db.schema.createIndex('refunds_settled_at_idx').on('refunds').column('settled_at').execute();
     },
   };
 }
