@@ -91,6 +91,57 @@ describe('weapp-pay simulate', () => {
     ).rejects.toThrow('--v3-key-mode must be one of public-key, certificate, both');
   });
 
+  it('sets behaviour knobs from --knob name=value, shows them, and refuses bad ones before listening', async () => {
+    let out = '';
+    const running = await startSimulateCommand(
+      [
+        '--port',
+        '0',
+        '--knob',
+        'refundDelaySeconds=5',
+        'closeOrderRule=systemerror',
+        '--knob',
+        'notifyRetrySchedule=1,2',
+      ],
+      ENV,
+      (s) => {
+        out += s;
+      },
+    );
+    try {
+      expect(running.simulator.behaviour).toMatchObject({
+        refundDelaySeconds: 5,
+        closeOrderRule: 'systemerror',
+        notifyRetrySchedule: [1, 2],
+      });
+      expect(out).toContain(
+        'knobs: refundDelaySeconds=5 closeOrderRule="systemerror" notifyRetrySchedule=[1,2]',
+      );
+      const knobs = (await (await fetch(`${running.url}/sim/knobs`)).json()) as {
+        knobs: { refundDelaySeconds: number };
+      };
+      expect(knobs.knobs.refundDelaySeconds).toBe(5);
+    } finally {
+      await running.close();
+    }
+    await expect(
+      startSimulateCommand(
+        ['--port', '0', '--knob', 'closeOrderRule=sometimes', 'refundDelay=5', 'codeSingleUse=yes', 'oops'],
+        ENV,
+        () => undefined,
+      ),
+    ).rejects.toThrow('--knob takes name=value (got "oops")');
+    await expect(
+      startSimulateCommand(
+        ['--port', '0', '--knob', 'closeOrderRule=sometimes', 'refundDelay=5'],
+        ENV,
+        () => undefined,
+      ),
+    ).rejects.toThrow(
+      /^--knob: closeOrderRule must be off or systemerror or noop \(got "sometimes"\); refundDelay is not a knob \(did you mean refundDelaySeconds\?\)/,
+    );
+  });
+
   it('refuses to start without a merchant', async () => {
     await expect(startSimulateCommand(['--port', '0'], {}, () => undefined)).rejects.toThrow(
       'no merchant configured',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { resolveBehaviour } from '../simulator/config.js';
 import {
   createSimulator,
   generateTestCertificates,
@@ -12,6 +13,7 @@ import {
   V3_KEY_MODES,
   type V3KeyMode,
 } from '../simulator/index.js';
+import { knobsFromFlags } from '../simulator/knobs.js';
 import { untilSignal } from './args.js';
 import { type CommandSpec, type Options, parseSpecArgs } from './command.js';
 import type { Env } from './index.js';
@@ -51,6 +53,11 @@ const SIMULATE_OPTIONS = [
     about: 'how long an order without time_expire stays payable (default 7), e.g. --order-lifetime-days 7',
   },
   {
+    flags: '--knob <name=value...>',
+    about:
+      'set behaviour knobs (docs/simulator.md lists them; also POST /sim/knobs), e.g. --knob refundDelaySeconds=5 closeOrderRule=systemerror',
+  },
+  {
     flags: '--v3-key-mode <mode>',
     about:
       'how API v3 answers are signed: public-key, certificate or both (default public-key), e.g. --v3-key-mode both',
@@ -70,6 +77,7 @@ const CONTROL = [
   'GET  /sim/cashier?prepay_id=…          GET  /sim/orders   GET /sim/notifications',
   'GET  /sim/clock   POST /sim/clock/advance {seconds}',
   'GET|POST|DELETE /sim/faults            POST /sim/reset',
+  'GET|POST|DELETE /sim/knobs {name: value}',
   'GET  /sim/v3/keys                      POST /sim/v3/rotate',
 ];
 
@@ -172,8 +180,15 @@ async function startSimulator(
     : undefined;
   const log = { info: (m: string) => write(`${m}\n`), warn: (m: string) => write(`warn: ${m}\n`) };
   const lifetime = values['order-lifetime-days'];
-  const behaviour =
-    lifetime === undefined ? {} : { orderLifetimeDays: number('order-lifetime-days', lifetime, 0) };
+  const knobs = knobsFromFlags(
+    (options.knob as string[] | undefined) ?? [],
+    resolveBehaviour({}, tls !== undefined),
+  );
+  if ('problems' in knobs) throw new Error(`--knob: ${knobs.problems.join('; ')}`);
+  const behaviour = {
+    ...(lifetime === undefined ? {} : { orderLifetimeDays: number('order-lifetime-days', lifetime, 0) }),
+    ...knobs.ok,
+  };
   const simulator = createSimulator({
     merchants,
     timeScale,
@@ -200,6 +215,8 @@ async function startSimulator(
   );
   for (const m of merchants)
     write(`  merchant ${m.mchId}: appids ${m.appids.map((a) => a.appid).join(', ')}\n`);
+  const set = Object.entries(knobs.ok).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  if (set.length > 0) write(`  knobs: ${set.join(' ')}\n`);
   write(`  time scale ${timeScale}\n  WeChat routes:\n${ROUTES.map((r) => `    ${r}\n`).join('')}`);
   write(`  control routes:\n${CONTROL.map((r) => `    ${r}\n`).join('')}`);
   write(

@@ -39,7 +39,7 @@ export type DailyTick =
  * from about 10:00), in exactly one instance: each instance looks at the clock every minute and
  * tries to claim the day's run (run-leases.ts); the one that wins runs it, the others see it
  * taken. A failed run is given back and tried again `retryMs` later, by whichever instance
- * claims it first. A service started after the hour catches up on yesterday at once.
+ * claims it first. A service started after the hour catches up on yesterday at its first look (within a minute).
  */
 export function createDailyReconciliation(deps: DailyReconciliationDeps) {
   const { clock, log, schedule } = deps;

@@ -10,8 +10,8 @@ import { createRefundService } from './refund-service.js';
 import { createRefundStore } from './refund-store.js';
 
 /**
- * What WeChat answers that the simulator cannot play (NOTENOUGH, a final refusal), through the
- * RefundGateway port, on both databases: the refund keeps a state that says so and is sent
+ * WeChat's refusals (NOTENOUGH, a final refusal) through the RefundGateway port, on both
+ * databases (test/service/refund-err-codes.test.ts plays the same codes through the simulator): the refund keeps a state that says so and is sent
  * again with the same out_refund_no, or is closed with its amount freed and an anomaly.
  */
 for (const database of testDatabases()) {

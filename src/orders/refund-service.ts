@@ -21,10 +21,17 @@ export const REFUND_CODES_TO_RETRY: ReadonlySet<string> = new Set([
   'NOTENOUGH',
   'FREQUENCY_LIMITED',
   'INVALID_REQ_TOO_MUCH',
+  // API v3's name for "too many invalid requests, blocked for a while".
+  'REQUEST_BLOCKED',
   'SYSTEMERROR',
   'BIZERR_NEED_RETRY',
   'ORDER_NOT_READY',
 ]);
+
+/** v3 spells `NOTENOUGH` as `NOT_ENOUGH` (and v2 `BIZERR_NEED_RETRY` is v3 `BIZ_ERR_NEED_RETRY`): compare without underscores. */
+const squashed = (code: string) => code.replace(/_/g, '');
+const RETRY_SQUASHED = new Set([...REFUND_CODES_TO_RETRY].map(squashed));
+export const isRefundCodeToRetry = (code: string): boolean => RETRY_SQUASHED.has(squashed(code));
 
 export interface RefundServiceDeps {
   refunds: RefundStore;
@@ -109,7 +116,7 @@ export function createRefundService(deps: RefundServiceDeps) {
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       const error = typeof code === 'string' ? code : 'ERROR';
-      if (err instanceof WechatRejectedError && !REFUND_CODES_TO_RETRY.has(error)) {
+      if (err instanceof WechatRejectedError && !isRefundCodeToRetry(error)) {
         // WeChat's final word (PARAM_ERROR, TRADE_OVERDUE, USER_ACCOUNT_ABNORMAL…): nothing went
         // back, the amount is free again, and a person is told.
         const { refund: closed } = await refunds.settle(refund.id, { status: 'CLOSED', error }, clock.now());

@@ -50,14 +50,13 @@ export function createDayReconciliation(deps: ReconcileDayDeps) {
   const { db, clock, log } = deps;
 
   /** Asks WeChat about one order or refund the bill says we are behind on, and says what it did. */
-  async function catchUp(f: Finding, bill: TradeBill): Promise<ReportFinding> {
+  async function catchUp(f: Finding): Promise<ReportFinding> {
     try {
       if (f.kind === 'bill_payment_not_recorded' && f.orderId) {
         const order = await deps.orders.findById(f.orderId);
         if (!order) return { ...f, needsPerson: true };
         const after = await deps.settle(order, 'query');
-        const billed = bill.payments.find((p) => p.outTradeNo === f.ref);
-        const agrees = PAID_HERE.includes(after.status) && after.transactionId === billed?.transactionId;
+        const agrees = PAID_HERE.includes(after.status) && after.transactionId === f.bill?.transactionId;
         return { ...f, action: 'settled_by_order_query', after: after.status, needsPerson: !agrees };
       }
       if (f.kind === 'bill_refund_not_recorded') {
@@ -142,7 +141,7 @@ export function createDayReconciliation(deps: ReconcileDayDeps) {
     const findings: ReportFinding[] = [];
     for (const f of found) {
       onProgress({ phase: 'settle', done: findings.length, total: found.length });
-      findings.push(await catchUp(f, bill));
+      findings.push(await catchUp(f));
     }
     onProgress({ phase: 'settle', done: findings.length, total: found.length });
 

@@ -179,6 +179,20 @@ export interface SimulatorOptions {
 export type V3KeyMode = 'public-key' | 'certificate' | 'both';
 export const V3_KEY_MODES: readonly V3KeyMode[] = ['public-key', 'certificate', 'both'];
 
+/** The knobs that take one of a few values, and those values. */
+export const KNOB_CHOICES: Readonly<Partial<Record<keyof SimBehaviour, readonly (string | number)[]>>> = {
+  reentryPrepayId: ['new', 'same'],
+  reentryConflictCode: ['INVALID_REQUEST', 'OUT_TRADE_NO_USED'],
+  timeExpireTooSoon: ['clamp', 'reject'],
+  timeExpireInPast: ['reject', 'clamp'],
+  appidMchMismatch: ['return_code', 'err_code'],
+  closeOrderRule: ['off', 'systemerror', 'noop'],
+  expiredOrderState: ['NOTPAY', 'CLOSED'],
+  v3OrderPaidStatus: [400, 403],
+  v3CloseClosedOrder: ['no-content', 'ORDER_CLOSED'],
+  v3OrderNotExistCode: ['ORDER_NOT_EXIST', 'ORDERNOTEXIST'],
+};
+
 /** Merges knobs over the defaults and checks them, listing every problem at once. */
 export function resolveBehaviour(partial: Partial<SimBehaviour> | undefined, tls: boolean): SimBehaviour {
   const b: SimBehaviour = { ...DEFAULT_BEHAVIOUR, refundRequiresClientCert: tls, ...partial };
@@ -206,12 +220,10 @@ export function resolveBehaviour(partial: Partial<SimBehaviour> | undefined, tls
   if (!b.notifyRetrySchedule.every((s) => s >= 0)) {
     problems.push('behaviour.notifyRetrySchedule must hold seconds ≥ 0');
   }
-  if (b.v3OrderPaidStatus !== 400 && b.v3OrderPaidStatus !== 403)
-    problems.push(`behaviour.v3OrderPaidStatus must be 400 or 403 (got ${b.v3OrderPaidStatus})`);
-  if (b.v3CloseClosedOrder !== 'no-content' && b.v3CloseClosedOrder !== 'ORDER_CLOSED')
-    problems.push('behaviour.v3CloseClosedOrder must be no-content or ORDER_CLOSED');
-  if (b.v3OrderNotExistCode !== 'ORDER_NOT_EXIST' && b.v3OrderNotExistCode !== 'ORDERNOTEXIST')
-    problems.push('behaviour.v3OrderNotExistCode must be ORDER_NOT_EXIST or ORDERNOTEXIST');
+  for (const [k, allowed] of Object.entries(KNOB_CHOICES) as [keyof SimBehaviour, readonly unknown[]][]) {
+    if (!allowed.includes(b[k]))
+      problems.push(`behaviour.${k} must be ${allowed.join(' or ')} (got ${JSON.stringify(b[k])})`);
+  }
   if (problems.length > 0) throw new RangeError(`Invalid simulator behaviour:\n- ${problems.join('\n- ')}`);
   return b;
 }

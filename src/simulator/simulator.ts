@@ -12,6 +12,7 @@ import {
   V3_KEY_MODES,
 } from './config.js';
 import { registerControlRoutes } from './control-routes.js';
+import { registerKnobRoutes } from './knob-routes.js';
 import { registerLogin } from './login.js';
 import { validateMerchants } from './merchants.js';
 import { createNotifier } from './notifier.js';
@@ -130,6 +131,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   registerV3(app, ctx);
   registerLogin(app, ctx);
   registerControlRoutes(app, ctx);
+  registerKnobRoutes(app, ctx);
   registerCashier(app, ctx);
 
   let https: HttpsServer | undefined;
