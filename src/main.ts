@@ -35,6 +35,7 @@ import { createV2RefundGateway, refundNotifyUrlFor } from './orders/refund-gatew
 import { createRefundNotifyService } from './orders/refund-notify-service.js';
 import { createRefundService } from './orders/refund-service.js';
 import { createRefundStore } from './orders/refund-store.js';
+import { createLoginWrites } from './users/login-writes.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
 import { createLoginClient } from './wechat/login/code2session.js';
@@ -159,8 +160,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const login = createLoginService({
     login: loginClient,
-    users,
-    sessions,
+    logins: createLoginWrites(db, { maxConcurrent: database.dialect === 'postgres' ? 4 : 1 }),
     clock,
     log,
     sessionTtlMs: config.sessionTtlMs,

@@ -6,12 +6,10 @@ import { WechatLoginError } from '../wechat/errors.js';
 
 export interface LoginServiceDeps {
   login: { code2Session(code: string): Promise<{ openid: string; unionid?: string | undefined }> };
-  users: {
-    upsertByOpenid(user: { openid: string; unionid: string | null }, now: number): Promise<{ id: string }>;
-  };
-  sessions: {
-    create(
-      userId: string,
+  /** The user and the new session, written together (src/users/login-writes.ts). */
+  logins: {
+    record(
+      who: { openid: string; unionid: string | null },
       options: { now: number; ttlMs: number },
     ): Promise<{ token: string; expiresAt: number }>;
   };
@@ -57,11 +55,10 @@ export function createLoginService(deps: LoginServiceDeps) {
       }
     }
     const now = deps.clock.now();
-    const user = await deps.users.upsertByOpenid(
+    const { token, expiresAt } = await deps.logins.record(
       { openid: session.openid, unionid: session.unionid ?? null },
-      now,
+      { now, ttlMs: deps.sessionTtlMs },
     );
-    const { token, expiresAt } = await deps.sessions.create(user.id, { now, ttlMs: deps.sessionTtlMs });
     deps.log.info({ openid: maskOpenid(session.openid) }, 'user logged in');
     return { token, expiresIn: Math.floor((expiresAt - now) / 1000) };
   };
