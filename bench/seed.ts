@@ -10,10 +10,11 @@
  * order is PENDING: the reconciler would have settled it, and here it would only make the
  * reconciler call a WeChat that is not there. One live session per user.
  *
- * Seeded keys never meet the run's own: out_trade_no starts with "00" (sorting before any id made
- * today), order ids have "5eed" as their second group, and transaction ids start with 4199. Order
- * ids are made in ascending order, so the primary key is built by appending; that keeps seeding
- * fast and changes nothing for a look-up, which costs the same in a B-tree however it was filled.
+ * User and order ids look like the service's random UUIDs and spread evenly over the whole key
+ * space, so the run's own ids land among them and every index is as large and as scattered as a
+ * year of random UUIDs makes it; but they are made in ascending order, so each B-tree is built by
+ * appending, which keeps seeding fast. out_trade_no starts with "00" (older than any made today)
+ * and transaction ids with 4199, which the bench's own never do.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -83,9 +84,11 @@ function seedSqlite(file: string, p: SeedParams): number {
     db.pragma('temp_store = MEMORY');
     const seq = (n: number) =>
       `with recursive seq(i) as (select 0 union all select i + 1 from seq where i < ${n - 1})`;
-    const userId = (u: string) => `printf('00000000-0000-4000-8000-%012d', ${u})`;
-    const orderId = (i: string) =>
-      `printf('%08x-5eed-4000-8000-%012x', ${i}, ${i} * 2654435761 % 281474976710655)`;
+    const uuid = (i: string, n: number) =>
+      `printf('%08x-%04x-4%03x-8%03x-%012x', (${i}) * 4294967296 / ${n}, (${i}) * 40503 % 65536,
+        (${i}) * 2897 % 4096, (${i}) * 1601 % 4096, (${i}) * 2654435761 % 281474976710655)`;
+    const userId = (u: string) => uuid(u, p.users);
+    const orderId = (i: string) => uuid(i, p.n);
     // Secondary indexes are built once afterwards, by sorting, instead of row by row in random
     // key order; primary keys and unique constraints stay (they are part of the tables).
     const indexes = db
@@ -164,7 +167,12 @@ async function seedPostgres(url: string, p: SeedParams): Promise<number> {
       [SEEDED_TABLES],
     );
     for (const index of indexes) await client.query(`drop index "${index.indexname}"`);
-    const userId = (u: string) => `'00000000-0000-4000-8000-' || lpad((${u})::text, 12, '0')`;
+    const hex = (x: string, width: number) => `lpad(to_hex(${x}), ${width}, '0')`;
+    const uuid = (i: string, n: number) =>
+      `${hex(`(${i})::bigint * 4294967296 / ${n}`, 8)} || '-' || ${hex(`(${i})::bigint * 40503 % 65536`, 4)} || '-4' ||
+        ${hex(`(${i})::bigint * 2897 % 4096`, 3)} || '-8' || ${hex(`(${i})::bigint * 1601 % 4096`, 3)} || '-' ||
+        ${hex(`(${i})::bigint * 2654435761 % 281474976710655`, 12)}`;
+    const userId = (u: string) => uuid(u, p.users);
     await client.query(`insert into users (id, openid, unionid, created_at, updated_at)
       select ${userId('i')}, 'oSeed' || lpad(i::text, 23, '0'), null, ${p.start}, ${p.start}
       from generate_series(0, ${p.users - 1}) i`);
@@ -179,7 +187,7 @@ async function seedPostgres(url: string, p: SeedParams): Promise<number> {
         case when paid then 'PAID' else 'CLOSED' end, $1, 'wx' || lpad(i::text, 30, '0'), t + 7200000,
         case when paid then '4199' || lpad(i::text, 24, '0') end, case when paid then t + 20000 end,
         case when paid then 'notify' end, t, t + 20000, t + 1800000, 0, 0
-      from (select i, lpad(to_hex(i), 8, '0') || '-5eed-4000-8000-' || lpad(to_hex(i * 2654435761 % 281474976710655), 12, '0') as id,
+      from (select i, ${uuid('i', p.n)} as id,
               ${p.start}::bigint + i * ${p.step}::bigint as t, (i * 7919) % 100 < 85 as paid
             from generate_series(0, ${p.n - 1}::bigint) i) r`,
       [PREPAY_REQUEST],
