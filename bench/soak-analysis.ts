@@ -36,6 +36,8 @@ export interface SoakAnalysis {
   heapAfterWarmup: number;
   heapAtEnd: number;
   resources: ResourceTrend[];
+  /** Every sample's RSS and heap in MB, to see whether a rise levels off. */
+  series: { t: number; rssMb: number; heapMb: number }[];
 }
 
 export const RSS_GROWTH_TARGET = 0.1;
@@ -45,6 +47,8 @@ export const PEAK_RSS_TARGET_BYTES = 200 * 1024 * 1024;
 export function warmupSeconds(durationS: number): number {
   return Math.min(120, Math.max(30, durationS * 0.2));
 }
+
+const round = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 export function analyzeSoak(samples: readonly SoakSample[], durationS: number): SoakAnalysis {
   const warmupS = warmupSeconds(durationS);
@@ -77,5 +81,6 @@ export function analyzeSoak(samples: readonly SoakSample[], durationS: number): 
     heapAfterWarmup: mean(first, (s) => s.heapUsed),
     heapAtEnd: mean(last, (s) => s.heapUsed),
     resources,
+    series: samples.map((s) => ({ t: s.t, rssMb: round(s.rss), heapMb: round(s.heapUsed) })),
   };
 }
