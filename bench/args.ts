@@ -6,7 +6,14 @@ import { parseArgs } from 'node:util';
  * HTTP + XML + signature and how much is storage.
  */
 export const SCENARIOS = ['notify', 'notify-v3', 'notify-nodb', 'orders', 'login', 'duplicates'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+/**
+ * Not the service: the notification handler of the original tutorial's stack (Koa, xml-js, MD5)
+ * and a plain Fastify + fast-xml-parser one, each with a durable commit per notification
+ * (bench/anchors/). `--anchors` runs them beside weapp-pay's own notification scenario.
+ */
+export const ANCHORS = ['anchor-koa', 'anchor-fastify'] as const;
+export type AnchorName = (typeof ANCHORS)[number];
+export type ScenarioName = (typeof SCENARIOS)[number] | AnchorName;
 export type DbKind = 'sqlite' | 'postgres';
 /** `none`: a measurement without a database (notify-nodb). */
 export type PlanDb = DbKind | 'none';
@@ -19,6 +26,8 @@ export const DATABASES_OF: Readonly<Record<ScenarioName, readonly PlanDb[]>> = {
   orders: ['sqlite', 'postgres'],
   login: ['sqlite'],
   duplicates: ['sqlite', 'postgres'],
+  'anchor-koa': ['sqlite'],
+  'anchor-fastify': ['sqlite'],
 };
 
 export interface BenchOptions {
@@ -36,15 +45,51 @@ export interface BenchOptions {
   profile: boolean;
   /** Overwrite the committed record (bench/results.*) instead of writing to bench/out/. */
   save: boolean;
+  /**
+   * Growth: notify and orders are measured twice, on an empty database and on one holding this
+   * many orders already (0: not at all).
+   */
+  growthOrders: number;
+  /** Minutes of mixed load for `--soak` (0: no soak; the scenarios run instead). */
+  soakMinutes: number;
+}
+
+/** One measurement of a run: a scenario, its database, and how many orders it starts with. */
+export interface PlannedMeasurement {
+  scenario: ScenarioName;
+  db: PlanDb;
+  seedOrders: number;
+}
+
+/** Scenarios whose cost could grow with the orders already stored. */
+const GROWTH_SCENARIOS: readonly ScenarioName[] = ['notify', 'orders'];
+const DEFAULT_GROWTH_ORDERS = 1_000_000;
+
+/** The measurements of a run, in order; a seeded one follows its empty-database twin. */
+export function planOf(options: BenchOptions): PlannedMeasurement[] {
+  return options.scenarios.flatMap((scenario) =>
+    DATABASES_OF[scenario]
+      .filter((db) => db === 'none' || options.databases.includes(db))
+      .flatMap((db) => {
+        const empty = { scenario, db, seedOrders: 0 };
+        return options.growthOrders > 0 && GROWTH_SCENARIOS.includes(scenario)
+          ? [empty, { ...empty, seedOrders: options.growthOrders }]
+          : [empty];
+      }),
+  );
 }
 
 /**
  * Where a run writes its report. The committed bench/results.* is the record quoted in the docs,
  * so an ordinary run (a quick check, a half-finished change) must not rewrite tracked files.
  */
-export function reportPaths(options: Pick<BenchOptions, 'save'>): { json: string; md: string } {
+export function reportPaths(options: Pick<BenchOptions, 'save' | 'soakMinutes'>): {
+  json: string;
+  md: string;
+} {
   const dir = options.save ? 'bench' : 'bench/out';
-  return { json: `${dir}/results.json`, md: `${dir}/results.md` };
+  const name = options.soakMinutes > 0 ? 'soak' : 'results';
+  return { json: `${dir}/${name}.json`, md: `${dir}/${name}.md` };
 }
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--scenario NAME] [--db sqlite|postgres]
@@ -52,9 +97,17 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--scenario NAME] [--db 
 
   --quick          short runs (the whole thing in under two minutes)
   --scenario NAME  ${SCENARIOS.join(', ')} (repeat or comma-separate for several; default all)
-  --db KIND        sqlite or postgres (default both; login runs on SQLite only)
+  --anchors        also run the tutorial's stack and a plain Fastify handler (${ANCHORS.join(', ')}),
+                   each in its own process; alone, it runs them beside notify on SQLite
+  --db KIND        sqlite or postgres (default both; login and the anchors run on SQLite only)
   --connections N  concurrent connections (default 50)
   --duration S     seconds of load per scenario (default 10, baselines 5; --quick 3 and 2)
+  --growth         measure notify and orders also against a database already holding
+                   --growth-orders orders (default 1000000), beside the empty-database figures;
+                   alone, it runs just those two scenarios
+  --growth-orders N  how many orders to seed for --growth (a smaller count for quick runs)
+  --soak           instead of the scenarios: mixed load at a steady rate for --minutes M
+                   (default 10), sampling the service's memory, handles and timers
   --profile        write a CPU profile of each service process to bench/out/profiles/
   --save           update the committed record bench/results.json and .md
                    (without it the report goes to bench/out/, which git ignores)
@@ -72,11 +125,36 @@ export function parseBenchArgs(
     return { ok: false, problem: (err as Error).message };
   }
   const scenarios = (values.scenario ?? []).flatMap((s) => s.split(',')).filter(Boolean);
-  const unknown = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+  const known: readonly string[] = [...SCENARIOS, ...ANCHORS];
+  const unknown = scenarios.filter((s) => !known.includes(s));
   if (unknown.length > 0) return { ok: false, problem: `unknown scenario ${unknown.join(', ')}` };
   const db = values.db;
   if (db !== undefined && db !== 'sqlite' && db !== 'postgres') {
     return { ok: false, problem: `--db must be sqlite or postgres (it is ${db})` };
+  }
+  const anchors = values.anchors ?? false;
+  const growth = values.growth ?? values['growth-orders'] !== undefined;
+  const growthOrders = growth ? Number(values['growth-orders'] ?? DEFAULT_GROWTH_ORDERS) : 0;
+  if (growth && !(Number.isInteger(growthOrders) && growthOrders >= 1)) {
+    return { ok: false, problem: '--growth-orders must be a whole number ≥ 1' };
+  }
+  // --anchors alone: weapp-pay's notification beside the two anchors, on the anchors' database.
+  // --growth alone: the two scenarios it measures.
+  const chosen: ScenarioName[] =
+    scenarios.length > 0
+      ? (scenarios as ScenarioName[])
+      : anchors || growth
+        ? [
+            ...new Set<ScenarioName>([
+              ...(anchors ? ['notify' as const] : []),
+              ...(growth ? GROWTH_SCENARIOS : []),
+            ]),
+          ]
+        : [...SCENARIOS];
+  if (anchors) for (const a of ANCHORS) if (!chosen.includes(a)) chosen.push(a);
+  const soakMinutes = values.soak || values.minutes !== undefined ? Number(values.minutes ?? 10) : 0;
+  if ((values.soak || values.minutes !== undefined) && !(soakMinutes > 0)) {
+    return { ok: false, problem: '--minutes must be a number of minutes > 0' };
   }
   const quick = values.quick ?? false;
   const connections = Number(values.connections ?? 50);
@@ -87,8 +165,12 @@ export function parseBenchArgs(
     ok: true,
     options: {
       quick,
-      scenarios: scenarios.length > 0 ? (scenarios as ScenarioName[]) : [...SCENARIOS],
-      databases: db ? [db] : ['sqlite', 'postgres'],
+      scenarios: chosen,
+      databases: db
+        ? [db]
+        : (anchors && scenarios.length === 0) || soakMinutes > 0
+          ? ['sqlite']
+          : ['sqlite', 'postgres'],
       connections,
       durationS,
       // A hello route's rate settles within a second or two; the budget goes to the scenarios.
@@ -96,6 +178,8 @@ export function parseBenchArgs(
       postgresUrl: env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test',
       profile: values.profile ?? false,
       save: values.save ?? false,
+      growthOrders,
+      soakMinutes,
     },
   };
 }
@@ -110,6 +194,11 @@ function parse(argv: string[]) {
       connections: { type: 'string' },
       duration: { type: 'string' },
       profile: { type: 'boolean' },
+      anchors: { type: 'boolean' },
+      growth: { type: 'boolean' },
+      'growth-orders': { type: 'string' },
+      soak: { type: 'boolean' },
+      minutes: { type: 'string' },
       save: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -41,6 +41,8 @@ export interface LoadOptions {
   onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
   /** An answer whose body differs from this counts as a failure. */
   expectBody?: string;
+  /** Requests per second across all connections; absent: as fast as the server answers. */
+  overallRate?: number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -87,6 +89,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         connections: options.connections,
         pipelining: 1,
         duration: options.durationS,
+        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
         requests: [request],
       },
       (err, res) => (err ? reject(err) : resolve(res)),

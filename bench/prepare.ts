@@ -10,6 +10,7 @@ import { createOutTradeNoGenerator } from '../src/orders/out-trade-no.js';
 import { createUserStore } from '../src/users/user-store.js';
 import { formatWechatTime } from '../src/wechat/v2/fields.js';
 import { buildPaymentNotification } from '../src/wechat/v2/notify.js';
+import type { V2SignType } from '../src/wechat/v2/sign.js';
 import { buildV3Notification } from '../src/wechat/v3/notify.js';
 import { BENCH_CREDENTIALS, BENCH_V3 } from './processes.js';
 
@@ -34,6 +35,8 @@ export async function prepareOrders(
   handle: DbHandle,
   count: number,
   version: 'v2' | 'v3' = 'v2',
+  /** v2 only: the tutorial's stack checks MD5, the service is configured for HMAC-SHA256. */
+  signType: V2SignType = 'HMAC-SHA256',
 ): Promise<PreparedOrder[]> {
   const { db } = handle;
   const now = Date.now();
@@ -93,7 +96,7 @@ export async function prepareOrders(
   }
   const timeEnd = formatWechatTime(now);
   for (const p of prepared) {
-    p.body = Buffer.from(notificationBody(p, openid, timeEnd));
+    p.body = Buffer.from(notificationBody(p, openid, timeEnd, signType));
     p.headers = { 'content-type': 'text/xml' };
   }
   return prepared;
@@ -133,8 +136,13 @@ function v3Notification(order: PreparedOrder, openid: string) {
   });
 }
 
-/** The fields and order WeChat uses (protocol doc §2.13), signed with HMAC-SHA256 like the orders. */
-function notificationBody(order: PreparedOrder, openid: string, timeEnd: string): string {
+/** The fields and order WeChat uses in its payment notification, signed with the merchant key. */
+function notificationBody(
+  order: PreparedOrder,
+  openid: string,
+  timeEnd: string,
+  signType: V2SignType,
+): string {
   const c = BENCH_CREDENTIALS;
   return buildPaymentNotification(
     {
@@ -156,7 +164,7 @@ function notificationBody(order: PreparedOrder, openid: string, timeEnd: string)
       time_end: timeEnd,
     },
     c.key,
-    'HMAC-SHA256',
+    signType,
   );
 }
 

@@ -19,6 +19,7 @@ import {
   PLATFORM_PUBLIC_KEY,
   PLATFORM_PUBLIC_KEY_ID,
 } from '../test/fixtures/v3-keys.js';
+import type { AnchorName } from './args.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /**
@@ -29,6 +30,12 @@ const SERVICE_ROOT = process.env.BENCH_SERVICE_ROOT || REPO_ROOT;
 const CLI = join(SERVICE_ROOT, 'bin', 'weapp-pay.js');
 const BASELINE = fileURLToPath(new URL('./baseline-server.mjs', import.meta.url));
 const NOTIFY_NODB = fileURLToPath(new URL('./notify-nodb-server.mjs', import.meta.url));
+const SQL_CAPTURE = fileURLToPath(new URL('./sql-capture.mjs', import.meta.url));
+const SOAK_PROBE = fileURLToPath(new URL('./soak-probe.mjs', import.meta.url));
+const ANCHOR_SCRIPTS: Readonly<Record<AnchorName, string>> = {
+  'anchor-koa': fileURLToPath(new URL('./anchors/koa-xmljs-md5.mjs', import.meta.url)),
+  'anchor-fastify': fileURLToPath(new URL('./anchors/fastify-fxp.mjs', import.meta.url)),
+};
 const START_TIMEOUT_MS = 30_000;
 
 export interface ServerProcess {
@@ -96,15 +103,33 @@ export function serviceEnv(
   };
 }
 
+/** What the bench records from inside the service process, through a preloaded module. */
+export interface ServiceWatch {
+  /** The SQL the service prepares, written here at exit (bench/sql-capture.mjs). */
+  sqlCapture?: string;
+  /** Memory and active resources, sampled into this file (bench/soak-probe.mjs). */
+  probeFile?: string;
+}
+
 export function startService(
   databaseUrl: string,
   simulatorUrl: string,
   profileDir?: string,
   version: 'v2' | 'v3' = 'v2',
+  watch: ServiceWatch = {},
 ): Promise<ServerProcess> {
+  const preload = [
+    ...(watch.sqlCapture ? ['--import', SQL_CAPTURE] : []),
+    ...(watch.probeFile ? ['--import', SOAK_PROBE] : []),
+  ];
+  const env = {
+    ...serviceEnv(databaseUrl, simulatorUrl, version),
+    ...(watch.sqlCapture ? { BENCH_SQL_CAPTURE: watch.sqlCapture } : {}),
+    ...(watch.probeFile ? { BENCH_PROBE_FILE: watch.probeFile } : {}),
+  };
   return startListening(
-    [...cpuProf(profileDir), CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
-    serviceEnv(databaseUrl, simulatorUrl, version),
+    [...cpuProf(profileDir), ...preload, CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
+    env,
     /listening on (http:\/\/\S+)/,
   );
 }
@@ -133,6 +158,21 @@ export function startBaseline(): Promise<ServerProcess> {
 export function startNotifyWithoutDatabase(profileDir?: string): Promise<ServerProcess> {
   const env = { PATH: process.env.PATH, NODE_ENV: 'production', WECHAT_MCH_KEY: BENCH_CREDENTIALS.key };
   return startListening([...cpuProf(profileDir), NOTIFY_NODB], env, /(http:\/\/\S+)/);
+}
+
+/** One of the anchors (bench/anchors/), notified in the same SQLite file the service would use. */
+export function startAnchor(
+  name: AnchorName,
+  sqliteFile: string,
+  profileDir?: string,
+): Promise<ServerProcess> {
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    WECHAT_MCH_KEY: BENCH_CREDENTIALS.key,
+    ANCHOR_DATABASE: sqliteFile,
+  };
+  return startListening([...cpuProf(profileDir), ANCHOR_SCRIPTS[name]], env, /(http:\/\/\S+)/);
 }
 
 function cpuProf(profileDir: string | undefined): string[] {

@@ -10,12 +10,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createProgress } from '../src/cli/progress.js';
 import { redactUrl } from '../src/db/open.js';
-import { DATABASES_OF, parseBenchArgs, reportPaths, USAGE } from './args.js';
+import { parseBenchArgs, planOf, reportPaths, USAGE } from './args.js';
 import { OUT_DIR, postgresProblem } from './databases.js';
 import { type LoadResult, runLoad } from './load.js';
 import { REPO_ROOT, startBaseline } from './processes.js';
 import { evaluateTargets, machineInfo, printTable, type Report, type Row, writeReport } from './report.js';
 import { runScenario } from './scenarios.js';
+import { runSoak } from './soak.js';
+import { writeSoak } from './soak-report.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -48,12 +50,18 @@ async function main(argv: string[]): Promise<number> {
   }
   mkdirSync(OUT_DIR, { recursive: true });
   const startedAt = new Date().toISOString();
+  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+  if (options.soakMinutes > 0) {
+    const result = await runSoak(options, options.soakMinutes, (line) => process.stderr.write(`${line}\n`));
+    const paths = reportPaths(options);
+    process.stdout.write(
+      writeSoak(result, command, startedAt, join(REPO_ROOT, paths.md), join(REPO_ROOT, paths.json)),
+    );
+    process.stdout.write(`\nwrote ${paths.json} and ${paths.md}\n`);
+    return result.check.ok ? 0 : 1;
+  }
   const machine = machineInfo();
-  const plan = options.scenarios.flatMap((scenario) =>
-    DATABASES_OF[scenario]
-      .filter((db) => db === 'none' || options.databases.includes(db))
-      .map((db) => ({ scenario, db })),
-  );
+  const plan = planOf(options);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   for (const note of notes) log(`bench: ${note}`);
   log(`bench: ${plan.length} measurements, ${options.connections} connections, ${options.durationS} s each`);
@@ -71,16 +79,16 @@ async function main(argv: string[]): Promise<number> {
         connections: options.connections,
         durationS: options.baselineDurationS,
       });
-    for (const { scenario, db } of plan) {
+    for (const { scenario, db, seedOrders } of plan) {
       const before = await measureBaseline();
       progress.log(`  baseline       ${fmtLoad(before)}`);
-      const measured = await runScenario(scenario, { options, db, baselineRps: before.rps });
+      const measured = await runScenario(scenario, { options, db, baselineRps: before.rps, seedOrders, log });
       // Measured again right after: the ratio is to the mean of the two, so a machine that got
       // busier or quieter during the scenario moves it less.
       const after = await measureBaseline();
       const base = meanOf(before, after);
       progress.log(
-        `  ${`${scenario}/${db}`.padEnd(14)} ${fmtLoad(measured.load)} ` +
+        `  ${`${scenario}/${db}${seedOrders > 0 ? ` +${seedOrders} orders` : ''}`.padEnd(14)} ${fmtLoad(measured.load)} ` +
           `(${(measured.load.rps / base.rps).toFixed(3)} × baseline), peak RSS ` +
           `${((measured.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MB; ${measured.check.summary}`,
       );
@@ -94,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const report: Report = {
-    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    command,
     startedAt,
     machine,
     connections: options.connections,

@@ -1,17 +1,26 @@
 /**
- * The four scenarios of issue 6. Each gets a fresh database and a fresh service process, measures
+ * The scenarios. Each gets a fresh database and a fresh service process, measures
  * under load, stops the service (reading its peak RSS first) and checks the database afterwards.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrateToLatest } from '../src/db/migrations.js';
 import { openDatabase } from '../src/db/open.js';
 import { notifyReply } from '../src/wechat/v2/notify.js';
-import type { BenchOptions, PlanDb, ScenarioName } from './args.js';
+import type { AnchorName, BenchOptions, PlanDb, ScenarioName } from './args.js';
 import { type BenchDatabase, createBenchDatabase, OUT_DIR } from './databases.js';
 import { type LoadResult, runLoad } from './load.js';
 import { loginCodes, loginUsers, type PreparedOrder, prepareOrders } from './prepare.js';
-import { type ServerProcess, startNotifyWithoutDatabase, startService, startSimulator } from './processes.js';
+import {
+  type ServerProcess,
+  startAnchor,
+  startNotifyWithoutDatabase,
+  startService,
+  startSimulator,
+} from './processes.js';
+import { explainCaptured, type PlannedStatement } from './query-plans.js';
+import { seedOrders as seedDatabase } from './seed.js';
 import { checkCredits } from './verify.js';
 
 export interface Measurement {
@@ -22,6 +31,10 @@ export interface Measurement {
   peakRssBytes: number | undefined;
   /** What was checked in the database afterwards, and whether it held. */
   check: { ok: boolean; summary: string };
+  /** Orders already stored before the run (the growth scenario), 0 for an empty database. */
+  seededOrders: number;
+  /** Growth on SQLite: the plan of each statement the service ran, against the seeded database. */
+  queryPlans?: PlannedStatement[];
 }
 
 export interface ScenarioContext {
@@ -29,6 +42,11 @@ export interface ScenarioContext {
   db: PlanDb;
   /** The baseline's req/s measured just before: sizes the prepared data so it cannot run out. */
   baselineRps: number;
+  /** Orders to store before the run (growth); 0 or absent: an empty database. */
+  seedOrders?: number;
+  /** Where the service records the SQL it prepares (growth on SQLite), for the query plans. */
+  sqlCapture?: string;
+  log?: (line: string) => void;
 }
 
 const SUCCESS_REPLY = notifyReply(true);
@@ -50,21 +68,56 @@ const USERS = 50;
 
 export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<Measurement> {
   if (name === 'notify-nodb' || ctx.db === 'none') {
-    return { scenario: name, db: 'none', durability: 'none (no database)', ...(await notifyNoDatabase(ctx)) };
+    return {
+      scenario: name,
+      db: 'none',
+      durability: 'none (no database)',
+      seededOrders: 0,
+      ...(await notifyNoDatabase(ctx)),
+    };
   }
   const database = await createBenchDatabase(ctx.db, ctx.options.postgresUrl);
   try {
     const durability = await database.durability();
-    const run = { notify, 'notify-v3': notifyV3, duplicates, orders, login }[
-      name as Exclude<ScenarioName, 'notify-nodb'>
-    ];
-    return { scenario: name, db: ctx.db, durability, ...(await run(ctx, database)) };
+    const seedOrders = ctx.seedOrders ?? 0;
+    if (seedOrders > 0) {
+      await (await database.openForSetup()).close();
+      const seeded = await seedDatabase(ctx.db, database.url, seedOrders);
+      ctx.log?.(
+        `  seeded ${seeded.orders} orders and ${seeded.events} events in ${seeded.seconds.toFixed(1)} s`,
+      );
+      if (ctx.db === 'sqlite') ctx = { ...ctx, sqlCapture: join(OUT_DIR, `sql-${process.pid}-${name}.json`) };
+    }
+    const run = {
+      notify,
+      'notify-v3': notifyV3,
+      duplicates,
+      orders,
+      login,
+      'anchor-koa': anchorKoa,
+      'anchor-fastify': anchorFastify,
+    }[name as Exclude<ScenarioName, 'notify-nodb'>];
+    const measured = await run(ctx, database);
+    const queryPlans = ctx.sqlCapture ? explainCaptured(sqliteFile(database), ctx.sqlCapture) : undefined;
+    if (ctx.sqlCapture) rmSync(ctx.sqlCapture, { force: true });
+    return {
+      scenario: name,
+      db: ctx.db,
+      durability,
+      seededOrders: seedOrders,
+      ...(queryPlans ? { queryPlans } : {}),
+      ...measured,
+    };
   } finally {
     await database.drop();
   }
 }
 
-type Measured = Omit<Measurement, 'scenario' | 'db' | 'durability'>;
+type Measured = Omit<Measurement, 'scenario' | 'db' | 'durability' | 'seededOrders' | 'queryPlans'>;
+
+function sqliteFile(database: BenchDatabase): string {
+  return database.url.replace(/^sqlite:/, '');
+}
 
 function profileDir(ctx: ScenarioContext): string | undefined {
   return ctx.options.profile ? join(OUT_DIR, 'profiles') : undefined;
@@ -93,6 +146,7 @@ async function notifications(
   database: BenchDatabase,
   copies: number,
   version: 'v2' | 'v3' = 'v2',
+  anchor?: AnchorName,
 ): Promise<Measured> {
   const setup = await database.openForSetup();
   const caps = version === 'v3' ? MAX_V3_NOTIFICATIONS : MAX_NOTIFICATIONS;
@@ -103,11 +157,16 @@ async function notifications(
       setup,
       sized(ctx, 1 / copies, { quick: caps.quick / copies, full: caps.full / copies }),
       version,
+      anchor === 'anchor-koa' ? 'MD5' : 'HMAC-SHA256',
     );
   } finally {
     await setup.close();
   }
-  const service = await startService(database.url, NO_SIMULATOR, profileDir(ctx), version);
+  const service = anchor
+    ? await startAnchor(anchor, sqliteFile(database), profileDir(ctx))
+    : await startService(database.url, NO_SIMULATOR, profileDir(ctx), version, {
+        sqlCapture: ctx.sqlCapture,
+      });
   const acknowledged = new Set<number>();
   let sent = 0;
   let load: LoadResult;
@@ -192,6 +251,16 @@ function notifyV3(ctx: ScenarioContext, database: BenchDatabase): Promise<Measur
   return notifications(ctx, database, 1, 'v3');
 }
 
+/** The tutorial's stack: Koa, xml-js, MD5, a durable commit per notification. */
+function anchorKoa(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
+  return notifications(ctx, database, 1, 'v2', 'anchor-koa');
+}
+
+/** A plain Fastify handler with fast-xml-parser, HMAC-SHA256 and a durable commit per notification. */
+function anchorFastify(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
+  return notifications(ctx, database, 1, 'v2', 'anchor-fastify');
+}
+
 function duplicates(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
   return notifications(ctx, database, DUPLICATES);
 }
@@ -200,11 +269,15 @@ function duplicates(ctx: ScenarioContext, database: BenchDatabase): Promise<Meas
 async function orders(ctx: ScenarioContext, database: BenchDatabase): Promise<Measured> {
   await (await database.openForSetup()).close();
   const simulator = await startSimulator();
-  const service = await startService(database.url, simulator.url, profileDir(ctx)).catch(async (err) => {
+  const service = await startService(database.url, simulator.url, profileDir(ctx), 'v2', {
+    sqlCapture: ctx.sqlCapture,
+  }).catch(async (err) => {
     await simulator.stop();
     throw err;
   });
   let created = 0;
+  // Orders stored before the run (growth) are not counted: only those the run created.
+  const startedAt = Date.now();
   let load: LoadResult;
   let peakRssBytes: number | undefined;
   try {
@@ -238,6 +311,7 @@ async function orders(ctx: ScenarioContext, database: BenchDatabase): Promise<Me
       .selectFrom('orders')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('prepay_id', 'is not', null)
+      .where('created_at', '>=', startedAt)
       .executeTakeFirstOrThrow();
     const stored = Number(row.n);
     // Requests in flight when the load stopped may have completed unseen: at most one per connection.

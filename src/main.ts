@@ -41,6 +41,7 @@ import { createRefundStore } from './orders/refund-store.js';
 import { createPaymentService } from './payments/payment-service.js';
 import { createDayReconciliation, type ReconcileDay } from './reconcile/reconcile-day.js';
 import { createRunLeases } from './reconcile/run-leases.js';
+import { createLoginWrites } from './users/login-writes.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
 import { createLoginClient } from './wechat/login/code2session.js';
@@ -170,8 +171,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const login = createLoginService({
     login: loginClient,
-    users,
-    sessions,
+    logins: createLoginWrites(db, { maxConcurrent: database.dialect === 'postgres' ? 4 : 1 }),
     clock,
     log,
     sessionTtlMs: config.sessionTtlMs,

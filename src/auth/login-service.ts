@@ -6,12 +6,10 @@ import { WechatLoginError } from '../wechat/errors.js';
 
 export interface LoginServiceDeps {
   login: { code2Session(code: string): Promise<{ openid: string; unionid?: string | undefined }> };
-  users: {
-    upsertByOpenid(user: { openid: string; unionid: string | null }, now: number): Promise<{ id: string }>;
-  };
-  sessions: {
-    create(
-      userId: string,
+  /** The user and the new session, written together (src/users/login-writes.ts). */
+  logins: {
+    record(
+      who: { openid: string; unionid: string | null },
       options: { now: number; ttlMs: number },
     ): Promise<{ token: string; expiresAt: number }>;
   };
@@ -20,15 +18,9 @@ export interface LoginServiceDeps {
   sessionTtlMs: number;
 }
 
-/**
- * wx.login's code → code2Session → the user, upserted by openid. The session_key stays inside the
- * login client's result and is never stored, returned or logged. Shared by the phone's login and
- * the shop's `POST /v1/code2session`.
- */
-export function createCodeExchange(deps: Omit<LoginServiceDeps, 'sessions' | 'sessionTtlMs'>) {
-  return async function exchange(
-    code: string,
-  ): Promise<{ userId: string; openid: string; unionid: string | null }> {
+/** wx.login's code → code2Session, WeChat's refusals turned into our errors. */
+function askWechat(deps: Pick<LoginServiceDeps, 'login' | 'log'>) {
+  return async function ask(code: string): Promise<{ openid: string; unionid: string | null }> {
     let session: { openid: string; unionid?: string | undefined };
     try {
       session = await deps.login.code2Session(code);
@@ -58,20 +50,43 @@ export function createCodeExchange(deps: Omit<LoginServiceDeps, 'sessions' | 'se
         }
       }
     }
-    const unionid = session.unionid ?? null;
-    const user = await deps.users.upsertByOpenid({ openid: session.openid, unionid }, deps.clock.now());
-    return { userId: user.id, openid: session.openid, unionid };
+    return { openid: session.openid, unionid: session.unionid ?? null };
   };
 }
 
-/** wx.login's code → our own session token; the phone only ever holds our token. */
+/**
+ * wx.login's code → code2Session → the user, upserted by openid, for the shop's
+ * `POST /v1/code2session`. The session_key stays inside the login client's result and is never
+ * stored, returned or logged.
+ */
+export function createCodeExchange(
+  deps: Pick<LoginServiceDeps, 'login' | 'log' | 'clock'> & {
+    users: {
+      upsertByOpenid(who: { openid: string; unionid: string | null }, now: number): Promise<{ id: string }>;
+    };
+  },
+) {
+  const ask = askWechat(deps);
+  return async function exchange(
+    code: string,
+  ): Promise<{ userId: string; openid: string; unionid: string | null }> {
+    const who = await ask(code);
+    const user = await deps.users.upsertByOpenid(who, deps.clock.now());
+    return { userId: user.id, ...who };
+  };
+}
+
+/**
+ * wx.login's code → our own session token; the phone only ever holds our token. The user and
+ * the session are written together, with other logins of the same moment (login-writes.ts).
+ */
 export function createLoginService(deps: LoginServiceDeps) {
-  const exchange = createCodeExchange(deps);
+  const ask = askWechat(deps);
   return async function login(code: string): Promise<{ token: string; expiresIn: number }> {
-    const { userId, openid } = await exchange(code);
+    const who = await ask(code);
     const now = deps.clock.now();
-    const { token, expiresAt } = await deps.sessions.create(userId, { now, ttlMs: deps.sessionTtlMs });
-    deps.log.info({ openid: maskOpenid(openid) }, 'user logged in');
+    const { token, expiresAt } = await deps.logins.record(who, { now, ttlMs: deps.sessionTtlMs });
+    deps.log.info({ openid: maskOpenid(who.openid) }, 'user logged in');
     return { token, expiresIn: Math.floor((expiresAt - now) / 1000) };
   };
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from '../db/database.js';
+import type { Db, SessionsTable } from '../db/database.js';
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
@@ -17,19 +17,8 @@ export function createSessionStore(db: Db) {
       userId: string,
       opts: { now: number; ttlMs: number },
     ): Promise<{ token: string; expiresAt: number }> {
-      if (!(opts.ttlMs > 0)) throw new RangeError(`session ttlMs must be positive (got ${opts.ttlMs})`);
-      const token = randomBytes(TOKEN_BYTES).toString('base64url');
-      const expiresAt = opts.now + opts.ttlMs;
-      await db
-        .insertInto('sessions')
-        .values({
-          token_hash: hashToken(token),
-          user_id: userId,
-          created_at: opts.now,
-          expires_at: expiresAt,
-          revoked_at: null,
-        })
-        .execute();
+      const { token, expiresAt, row } = newSession(userId, opts);
+      await db.insertInto('sessions').values(row).execute();
       return { token, expiresAt };
     },
 
@@ -53,6 +42,30 @@ export function createSessionStore(db: Db) {
         .where('token_hash', '=', hashToken(token))
         .where('revoked_at', 'is', null)
         .execute();
+    },
+  };
+}
+
+/**
+ * A fresh token for `userId` and the row that stores it (its hash, never the token).
+ * @throws {RangeError} when ttlMs is not positive
+ */
+export function newSession(
+  userId: string,
+  opts: { now: number; ttlMs: number },
+): { token: string; expiresAt: number; row: SessionsTable } {
+  if (!(opts.ttlMs > 0)) throw new RangeError(`session ttlMs must be positive (got ${opts.ttlMs})`);
+  const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  const expiresAt = opts.now + opts.ttlMs;
+  return {
+    token,
+    expiresAt,
+    row: {
+      token_hash: hashToken(token),
+      user_id: userId,
+      created_at: opts.now,
+      expires_at: expiresAt,
+      revoked_at: null,
     },
   };
 }

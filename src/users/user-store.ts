@@ -24,24 +24,8 @@ export function createUserStore(db: Db) {
      * mini program is bound to an open platform account, and that binding does not disappear.
      */
     async upsertByOpenid(who: { openid: string; unionid: string | null }, now: number): Promise<User> {
-      const row = await db
-        .insertInto('users')
-        .values({
-          id: randomUUID(),
-          openid: who.openid,
-          unionid: who.unionid,
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) =>
-          oc.column('openid').doUpdateSet((eb) => ({
-            unionid: eb.fn.coalesce('excluded.unionid', 'users.unionid'),
-            updated_at: now,
-          })),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return toUser(row);
+      const users = await upsertUsers(db, [{ ...who, now }]);
+      return users.get(who.openid)!;
     },
 
     async findById(id: string): Promise<User | undefined> {
@@ -49,6 +33,49 @@ export function createUserStore(db: Db) {
       return row && toUser(row);
     },
   };
+}
+
+/** A login to record: who WeChat said it was, and when. */
+export interface UserSeen {
+  openid: string;
+  unionid: string | null;
+  now: number;
+}
+
+/**
+ * Creates or refreshes several users in one statement (INSERT … ON CONFLICT … RETURNING), keyed
+ * by openid. The same person twice in one call is written once: with the unionid if either
+ * login carried one, at the later time (one statement may not update a row twice).
+ */
+export async function upsertUsers(db: Db, seen: readonly UserSeen[]): Promise<Map<string, User>> {
+  const byOpenid = new Map<string, UserSeen>();
+  for (const s of seen) {
+    const known = byOpenid.get(s.openid);
+    byOpenid.set(
+      s.openid,
+      known ? { ...s, unionid: s.unionid ?? known.unionid, now: Math.max(s.now, known.now) } : s,
+    );
+  }
+  const rows = await db
+    .insertInto('users')
+    .values(
+      [...byOpenid.values()].map((s) => ({
+        id: randomUUID(),
+        openid: s.openid,
+        unionid: s.unionid,
+        created_at: s.now,
+        updated_at: s.now,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.column('openid').doUpdateSet((eb) => ({
+        unionid: eb.fn.coalesce('excluded.unionid', 'users.unionid'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .returningAll()
+    .execute();
+  return new Map(rows.map((row) => [row.openid, toUser(row)]));
 }
 
 function toUser(row: UsersTable): User {

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseBenchArgs, reportPaths } from '../../bench/args.js';
+import { parseBenchArgs, planOf, reportPaths } from '../../bench/args.js';
 import type { LoadResult } from '../../bench/load.js';
 import { type PreparedOrder, prepareOrders } from '../../bench/prepare.js';
+import { shortenPlaceholders } from '../../bench/query-plans.js';
 import { evaluateTargets, type Row } from '../../bench/report.js';
 import { checkCredits } from '../../bench/verify.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
@@ -56,6 +57,56 @@ describe('bench options', () => {
   });
 });
 
+describe('bench plan', () => {
+  const planFor = (argv: string[]) => {
+    const parsed = parseBenchArgs(argv, {});
+    if (!parsed.ok) throw new Error(parsed.problem);
+    return planOf(parsed.options).map((m) => `${m.scenario}/${m.db}/${m.seedOrders}`);
+  };
+
+  it("--anchors alone runs weapp-pay's notification beside the two anchors on SQLite", () => {
+    expect(planFor(['--anchors'])).toEqual([
+      'notify/sqlite/0',
+      'anchor-koa/sqlite/0',
+      'anchor-fastify/sqlite/0',
+    ]);
+    expect(planFor(['--anchors', '--scenario', 'login'])).toEqual([
+      'login/sqlite/0',
+      'anchor-koa/sqlite/0',
+      'anchor-fastify/sqlite/0',
+    ]);
+  });
+
+  it('--growth measures notify and orders on an empty database and then on a seeded one', () => {
+    expect(planFor(['--growth', '--db', 'sqlite'])).toEqual([
+      'notify/sqlite/0',
+      'notify/sqlite/1000000',
+      'orders/sqlite/0',
+      'orders/sqlite/1000000',
+    ]);
+    expect(planFor(['--growth-orders', '20000', '--scenario', 'notify,login', '--db', 'sqlite'])).toEqual([
+      'notify/sqlite/0',
+      'notify/sqlite/20000',
+      'login/sqlite/0',
+    ]);
+    expect(parseBenchArgs(['--growth-orders', '0'], {})).toEqual({
+      ok: false,
+      problem: '--growth-orders must be a whole number ≥ 1',
+    });
+  });
+});
+
+describe('bench query plans', () => {
+  it('counts a statement once whatever the size of its IN list or VALUES rows', () => {
+    expect(shortenPlaceholders('select * from orders where id in (?, ?, ?)')).toBe(
+      'select * from orders where id in (?, …)',
+    );
+    expect(shortenPlaceholders('insert into e (a, b) values (?, ?), (?, ?), (?, ?)')).toBe(
+      'insert into e (a, b) values (?, …), …',
+    );
+  });
+});
+
 describe('bench report location', () => {
   it('writes to the git-ignored bench/out/ unless --save asks to update the committed record', () => {
     const plain = parseBenchArgs(['--quick'], {});
@@ -90,24 +141,44 @@ describe('bench targets', () => {
     baselineRuns: [],
     peakRssBytes: rssMb * 1024 * 1024,
     check: { ok: true, summary: '' },
+    seededOrders: 0,
   });
 
   it('meets each target exactly at its threshold and misses it just past', () => {
     const met = evaluateTargets(
-      [row('notify', 'sqlite', 6000, 25, 200), row('orders', 'postgres', 2500, 900, 150)],
+      [row('notify', 'sqlite', 2500, 25, 200), row('orders', 'postgres', 500, 900, 150)],
       50,
     );
     expect(met.map((t) => [t.measure, t.met])).toEqual([
-      ['v2 notification throughput, SQLite', true],
+      ['v2 notification, SQLite, durable', true],
+      ['order creation, PostgreSQL', true],
       ['v2 notification p99, sqlite, 50 connections', true],
-      ['Order creation throughput, postgres', true],
       ['Server peak RSS, any scenario', true],
     ]);
     const missed = evaluateTargets(
-      [row('notify', 'sqlite', 5999, 25.5, 201), row('orders', 'postgres', 2499, 900, 150)],
+      [row('notify', 'sqlite', 2499, 25.5, 201), row('orders', 'postgres', 499, 900, 150)],
       50,
     );
     expect(missed.map((t) => t.met)).toEqual([false, false, false, false]);
+  });
+
+  it('judges growth against the empty-database twin of the same run, 15 % at most below it', () => {
+    const grown = (rps: number) => ({ ...row('notify', 'sqlite', rps, 20, 100), seededOrders: 1_000_000 });
+    const empty = row('notify', 'sqlite', 3000, 20, 100);
+    const [within] = evaluateTargets([empty, grown(2550)], 50).filter((t) => t.measure.startsWith('growth'));
+    const [beyond] = evaluateTargets([empty, grown(2549)], 50).filter((t) => t.measure.startsWith('growth'));
+    expect(within).toMatchObject({ measure: 'growth: notify, sqlite, 1000000 orders stored', met: true });
+    expect(beyond?.met).toBe(false);
+    // As fast, but 16 % more CPU per request: the work per request grew.
+    const cpu = (r: Row, us: number): Row => ({ ...r, load: { ...r.load, serverCpuUsPerRequest: us } });
+    const [costlier] = evaluateTargets([cpu(empty, 1000), cpu(grown(3000), 1160)], 50).filter((t) =>
+      t.measure.startsWith('growth'),
+    );
+    expect(costlier?.met).toBe(false);
+    // A seeded row is not also judged against the empty-database targets.
+    expect(evaluateTargets([grown(100)], 50).map((t) => t.measure)).toEqual([
+      'Server peak RSS, any scenario',
+    ]);
   });
 
   it('does not count a p99 measured at another number of connections as met', () => {
