@@ -37,6 +37,7 @@ import { createRefundService } from './orders/refund-service.js';
 import { createRefundStore } from './orders/refund-store.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
+import { createOutbox, isLivemode } from './webhooks/outbox.js';
 import { createLoginClient } from './wechat/login/code2session.js';
 import { createV2Client } from './wechat/v2/client.js';
 
@@ -78,8 +79,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const { db } = database;
 
   const metrics = createMetrics();
-  const orders = createOrderStore(db);
-  const anomalies = createAnomalyStore(db);
+  // Every state change that a webhook announces writes its event through this, in its own
+  // transaction; livemode says whether the money is real (WeChat's own hosts) or simulated.
+  const outbox = createOutbox({ livemode: isLivemode(config.wechat.payBaseUrl) });
+  const orders = createOrderStore(db, outbox);
+  const anomalies = createAnomalyStore(db, outbox);
   const users = createUserStore(db);
   const sessions = createSessionStore(db);
   const idempotency = createIdempotencyStore(db);
@@ -165,7 +169,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     log,
     sessionTtlMs: config.sessionTtlMs,
   });
-  const refundStore = createRefundStore(db);
+  const refundStore = createRefundStore(db, outbox);
   const refunds = createRefundService({
     refunds: refundStore,
     orders,

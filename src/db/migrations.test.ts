@@ -15,6 +15,11 @@ const TABLES = [
   'refunds',
   'sessions',
   'users',
+  'webhook_attempts',
+  'webhook_deliveries',
+  'webhook_endpoints',
+  'webhook_events',
+  'webhook_outbox_start',
   'wechat_notifications',
 ];
 

@@ -8,6 +8,7 @@ import {
 } from 'kysely';
 import type { SqlDialect } from './database.js';
 import { consoleMigration } from './migration-0005-console.js';
+import { webhooksMigration } from './migration-0008-webhooks.js';
 import type { DbHandle } from './open.js';
 import { migrationHandle } from './open-postgres.js';
 
@@ -244,6 +245,7 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
     },
   }),
   '0005_console': consoleMigration,
+  '0008_webhooks': webhooksMigration,
 };
 
 /**
