@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readV3Settings, type V3Settings } from './config-v3.js';
+import { urlProblem } from './webhooks/endpoint-store.js';
 import type { V2SignType } from './wechat/v2/sign.js';
 
 /**
@@ -27,6 +28,8 @@ export interface Config {
    * whatever the client wrote.
    */
   trustProxy: TrustProxy;
+  /** The single endpoint WEBHOOK_URL and WEBHOOK_SECRET configure; undefined when unset. */
+  webhook: { url: string; secret: string } | undefined;
 }
 
 export type TrustProxy = false | number | readonly string[];
@@ -90,6 +93,8 @@ export const KNOWN_VARIABLES = [
   'MAX_ORDER_AMOUNT_FEN',
   'LOGIN_RATE_PER_MINUTE',
   'TRUST_PROXY',
+  'WEBHOOK_URL',
+  'WEBHOOK_SECRET',
 ] as const;
 
 const WATCHED_PREFIXES = ['WECHAT_', 'WEAPP_PAY_'];
@@ -303,9 +308,30 @@ export function loadConfig(
     maxOrderAmount: read.integer('MAX_ORDER_AMOUNT_FEN', 1_000_000, 1, 2 ** 31 - 1),
     loginRatePerMinute: read.integer('LOGIN_RATE_PER_MINUTE', 30, 1, 100_000),
     trustProxy,
+    webhook: readWebhook(env, read.problems),
   };
   if (read.problems.length > 0) return { ok: false, problems: read.problems };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/** WEBHOOK_URL and WEBHOOK_SECRET: both or neither. Problems never quote the secret. */
+function readWebhook(env: Env, problems: string[]): Config['webhook'] {
+  const url = env.WEBHOOK_URL?.trim();
+  const secret = env.WEBHOOK_SECRET?.trim();
+  if (!url && !secret) return undefined;
+  if (!url) problems.push('WEBHOOK_SECRET is set without WEBHOOK_URL: set both, or neither');
+  if (!secret)
+    problems.push(
+      'WEBHOOK_URL is set without WEBHOOK_SECRET: set both (the secret your receiver verifies with)',
+    );
+  if (url) {
+    const problem = urlProblem(url);
+    if (problem) problems.push(`WEBHOOK_URL: ${problem}`);
+  }
+  if (secret && secret.length < 24) {
+    problems.push(`WEBHOOK_SECRET must be at least 24 characters (it is ${secret.length})`);
+  }
+  return url && secret ? { url, secret } : undefined;
 }
 
 const PEM = /^-----BEGIN [A-Z0-9 ]+-----/;

@@ -38,6 +38,7 @@ import { createRefundStore } from './orders/refund-store.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
 import { createOutbox, isLivemode } from './webhooks/outbox.js';
+import { createWebhooks, type Webhooks } from './webhooks/service.js';
 import { createLoginClient } from './wechat/login/code2session.js';
 import { createV2Client } from './wechat/v2/client.js';
 
@@ -61,6 +62,8 @@ export interface Service {
   /** The order reconciler; its start() and stop() drive the refund reconciler too. */
   reconciler: Reconciler;
   refundReconciler: RefundReconciler;
+  /** The webhook deliverer; started with the reconciler by `serve` and the demo. */
+  webhooks: Webhooks['deliverer'];
   /** Stops the reconciler, the HTTP server and (when this service opened it) the database. */
   close(): Promise<void>;
 }
@@ -220,6 +223,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   };
 
+  const webhooks = await createWebhooks({ db, outbox, clock, log, endpointFromEnv: config.webhook });
+
   const app = await buildApp({
     log,
     clock,
@@ -243,6 +248,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await sql`select 1`.execute(db);
     },
     console: createConsoleData(db),
+    webhooks: webhooks.admin,
     audit: () => runAudit(db, AUDIT_CHECKS),
     ...(options.demo ? { demo: options.demo } : {}),
   });
@@ -252,8 +258,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     database,
     reconciler,
     refundReconciler,
+    webhooks: webhooks.deliverer,
     async close() {
       await reconciler.stop();
+      await webhooks.deliverer.stop();
       await app.close();
       await pay.shutdown();
       if (v3) await v2Client.close();

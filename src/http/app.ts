@@ -12,7 +12,9 @@ import { type AuthDeps, registerAuth } from './auth.js';
 import { createConsoleSessions } from './console-session.js';
 import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
 import { adminOrderRoutes } from './routes/admin.js';
+import { type AdminEventDeps, adminEventRoutes } from './routes/admin-events.js';
 import { adminQueueRoutes } from './routes/admin-queue.js';
+import { type AdminWebhookDeps, adminWebhookRoutes } from './routes/admin-webhooks.js';
 import { consoleRoutes } from './routes/console.js';
 import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
 import { docsRoutes } from './routes/docs.js';
@@ -40,6 +42,8 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, AuthDeps {
   /** Refunds (POST /admin/orders/:id/refunds and the refunds shown with an order). */
   refunds: RefundRouteDeps['refunds'];
   metrics: OpsDeps['metrics'];
+  /** Webhook endpoints, the event log and resends (/admin/webhooks, /admin/events). */
+  webhooks: Omit<AdminWebhookDeps & AdminEventDeps, 'clock'>;
   /** The operator console's reads and its resolve action. */
   console: ConsoleData;
   loginRatePerMinute: number;
@@ -120,6 +124,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(opsRoutes, deps);
   await app.register(adminOrderRoutes, { data: deps.console });
   await app.register(adminQueueRoutes, { data: deps.console, clock: deps.clock });
+  await app.register(adminWebhookRoutes, { ...deps.webhooks, clock: deps.clock });
+  await app.register(adminEventRoutes, { ...deps.webhooks, clock: deps.clock });
   await app.register(consoleRoutes, { sessions: consoleSessions, clock: deps.clock });
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);

@@ -38,7 +38,9 @@ export type AnomalyKind =
   /** A refund notification or query whose amount or order is not the refund we saved. */
   | 'refund_mismatch'
   /** A refund notification naming an out_refund_no we never issued. */
-  | 'unknown_out_refund_no';
+  | 'unknown_out_refund_no'
+  /** A webhook endpoint failed every delivery for 3 days and was disabled; its events wait. */
+  | 'webhook_endpoint_disabled';
 
 export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'unknown_out_trade_no',
@@ -51,6 +53,7 @@ export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'refund_closed',
   'refund_mismatch',
   'unknown_out_refund_no',
+  'webhook_endpoint_disabled',
 ];
 
 /** What to do with a payment for an order, as `decide` sees it. */
