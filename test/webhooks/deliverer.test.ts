@@ -4,17 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { createOrderStore } from '../../src/orders/order-store.js';
-import { createDeliverer } from '../../src/webhooks/deliverer.js';
-import { createDeliveryStore } from '../../src/webhooks/delivery-store.js';
 import { createEndpointStore } from '../../src/webhooks/endpoint-store.js';
 import { fanOut } from '../../src/webhooks/fan-out.js';
 import { createOutbox } from '../../src/webhooks/outbox.js';
-import { postWebhook } from '../../src/webhooks/post-webhook.js';
 import { testDatabases } from '../db/dialects.js';
 import { orderStoreFixture, T0 } from '../orders/order-store-fixture.js';
 import { startReceiver, type TestReceiver } from './receiver.js';
+import { testDeliverer } from './test-deliverer.js';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -33,16 +30,7 @@ for (const database of testDatabases()) {
     const setup = () => {
       const db = s.handle.db;
       const outbox = createOutbox({ livemode: false });
-      const store = createDeliveryStore(db);
-      const deliverer = createDeliverer({
-        store,
-        fanOut: (now) => fanOut(db, now),
-        post: postWebhook,
-        clock,
-        log: createLogger('silent'),
-        random: () => 0.5,
-        settings: { intervalMs: 60_000, timeoutMs: 2000, maxConcurrent: 8, leaseMs: 60_000 },
-      });
+      const deliverer = testDeliverer(db, clock);
       return {
         db,
         outbox,
@@ -273,14 +261,7 @@ describe('webhook deliverer wake-up', () => {
     const receiver = await startReceiver();
     try {
       const outbox = createOutbox({ livemode: false });
-      const deliverer = createDeliverer({
-        store: createDeliveryStore(handle.db),
-        fanOut: (now) => fanOut(handle.db, now),
-        post: postWebhook,
-        clock: { now: () => Date.now() },
-        log: createLogger('silent'),
-        settings: { intervalMs: 3_600_000, timeoutMs: 2000, maxConcurrent: 4, leaseMs: 60_000 },
-      });
+      const deliverer = testDeliverer(handle.db, { now: () => Date.now() }, { intervalMs: 3_600_000 });
       outbox.onCommitted(() => deliverer.wake());
       const { secret } = await createEndpointStore(handle.db).create({ url: receiver.url }, Date.now());
       receiver.secret = secret;
@@ -309,4 +290,46 @@ describe('webhook deliverer wake-up', () => {
       await handle.close();
     }
   });
+});
+
+describe('webhook deliverer and a slow receiver', () => {
+  it('counts an answer slower than 10 s as a failure, retries, and the receiver dedupes the second copy', async () => {
+    const [database] = testDatabases();
+    const handle = await database!.openMigrated();
+    const receiver = await startReceiver();
+    const clock = createManualClock(T0);
+    receiver.now = () => clock.now();
+    try {
+      const outbox = createOutbox({ livemode: false });
+      const deliverer = testDeliverer(handle.db, clock, { timeoutMs: 10_000 });
+      const { secret } = await createEndpointStore(handle.db).create({ url: receiver.url }, clock.now());
+      receiver.secret = secret;
+      receiver.answer = (_r, count) => (count === 1 ? { status: 200, delayMs: 10_500 } : { status: 200 });
+      const object = {
+        object: 'reconciliation_mismatch' as const,
+        billDate: '2024-01-01',
+        kind: 'k',
+        outTradeNo: 'SLOW',
+        transactionId: null,
+        details: {},
+      };
+      await handle.db
+        .transaction()
+        .execute((trx) => outbox.record(trx, 'reconciliation.mismatch', object, clock.now()));
+      expect(await deliverer.runOnce()).toBe(1);
+      const first = await handle.db.selectFrom('webhook_attempts').selectAll().execute();
+      expect(first).toMatchObject([{ ok: 0, status_code: null, error: 'no answer within 10 s' }]);
+      expect(first[0]!.latency_ms).toBeGreaterThanOrEqual(10_000);
+      clock.advance(10_000);
+      expect(await deliverer.runOnce()).toBe(1);
+      await new Promise((r) => setTimeout(r, 600)); // the slow first request finishes on the receiver's side
+      expect(receiver.received.map((r) => r.verified)).toEqual([true, true]);
+      expect(receiver.applied).toHaveLength(1);
+      const rows = await handle.db.selectFrom('webhook_deliveries').select(['status', 'attempts']).execute();
+      expect(rows).toEqual([{ status: 'succeeded', attempts: 2 }]);
+    } finally {
+      await receiver.close();
+      await handle.close();
+    }
+  }, 30_000);
 });
