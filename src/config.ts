@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readV3Settings, type V3Settings } from './config-v3.js';
-import { urlProblem } from './webhooks/endpoint-store.js';
+import { urlProblem } from './webhooks/endpoint-rules.js';
 import type { V2SignType } from './wechat/v2/sign.js';
 
 /**

@@ -20,7 +20,7 @@ export interface DelivererSettings {
 export const DEFAULT_DELIVERER_SETTINGS: DelivererSettings = {
   intervalMs: 5000,
   timeoutMs: 10_000,
-  maxConcurrent: 16,
+  maxConcurrent: 32,
   leaseMs: 60_000,
 };
 

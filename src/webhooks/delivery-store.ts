@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
-import type { Db, WebhookDeliveriesTable } from '../db/database.js';
+import type { Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
+import { createBatcher } from '../orders/batcher.js';
 import { signingSecrets, wants } from './endpoint-store.js';
+import { type FinishContext, type FinishResult, finishIn } from './finish-attempt.js';
 import { DELIVERY_WINDOW_MS } from './retry-schedule.js';
 
 /** A delivery leased to this instance, with what it takes to send it. */
@@ -49,6 +50,18 @@ const pendingRow = (now: number) => ({
  */
 export function createDeliveryStore(db: Db) {
   const postgres = dialectOf(db) === 'postgres';
+  const finishes = createBatcher<
+    { delivery: ClaimedDelivery; outcome: AttemptOutcome; c: FinishContext },
+    FinishResult
+  >({
+    maxConcurrent: postgres ? 4 : 1,
+    run: (items) =>
+      db.transaction().execute(async (trx) => {
+        const results: FinishResult[] = [];
+        for (const { delivery, outcome, c } of items) results.push(await finishIn(trx, delivery, outcome, c));
+        return results;
+      }),
+  });
 
   return {
     async claim(c: {
@@ -119,92 +132,11 @@ export function createDeliveryStore(db: Db) {
      * Records an attempt and moves its delivery: succeeded; pending again at `retryAt`; or, when
      * `retryAt` falls after the 3-day window, failed. A delivery that fails for good on an
      * endpoint with no success in that window disables the endpoint and raises an anomaly.
+     * Attempts that end together are recorded in one transaction (group commit, one fsync on
+     * SQLite); each call resolves once its own record has committed.
      */
-    async finish(
-      delivery: ClaimedDelivery,
-      outcome: AttemptOutcome,
-      c: { now: number; owner: string; retryAt: number },
-    ): Promise<{ status: WebhookDeliveriesTable['status'] | 'lease_lost'; endpointDisabled: boolean }> {
-      return db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('webhook_attempts')
-          .values({
-            delivery_id: delivery.id,
-            attempt: delivery.attempt,
-            owner: c.owner,
-            started_at: outcome.startedAt,
-            latency_ms: Math.round(outcome.latencyMs),
-            status_code: outcome.statusCode,
-            response_body: outcome.responseBody,
-            error: outcome.error,
-            ok: outcome.ok ? 1 : 0,
-          })
-          .execute();
-        const current = await trx
-          .selectFrom('webhook_deliveries')
-          .selectAll()
-          .where('id', '=', delivery.id)
-          .where('lease_owner', '=', c.owner)
-          .where('status', '=', 'pending')
-          .executeTakeFirst();
-        if (!current) return { status: 'lease_lost' as const, endpointDisabled: false };
-        const status = outcome.ok ? 'succeeded' : c.retryAt > current.give_up_at ? 'failed' : 'pending';
-        await trx
-          .updateTable('webhook_deliveries')
-          .set({
-            status,
-            attempts: sql`attempts + 1`,
-            next_attempt_at: status === 'pending' ? c.retryAt : current.next_attempt_at,
-            lease_until: null,
-            lease_owner: null,
-            last_attempt_at: outcome.startedAt,
-            last_status: outcome.statusCode,
-            last_error: outcome.error,
-            succeeded_at: outcome.ok ? c.now : null,
-          })
-          .where('id', '=', delivery.id)
-          .execute();
-        if (status !== 'failed') return { status, endpointDisabled: false };
-        const success = await trx
-          .selectFrom('webhook_attempts as a')
-          .innerJoin('webhook_deliveries as d', 'd.id', 'a.delivery_id')
-          .select('a.id')
-          .where('d.endpoint_id', '=', delivery.endpointId)
-          .where('a.ok', '=', 1)
-          .where('a.started_at', '>=', current.created_at)
-          .limit(1)
-          .executeTakeFirst();
-        if (success) return { status, endpointDisabled: false };
-        const disabled = await trx
-          .updateTable('webhook_endpoints')
-          .set({ status: 'disabled', disabled_reason: 'every delivery failed for 3 days', updated_at: c.now })
-          .where('id', '=', delivery.endpointId)
-          .where('status', '=', 'enabled')
-          .returning('id')
-          .executeTakeFirst();
-        if (disabled) {
-          await trx
-            .insertInto('anomalies')
-            .values({
-              kind: 'webhook_endpoint_disabled',
-              ref: `${delivery.endpointId}@${c.now}`,
-              order_id: null,
-              data: JSON.stringify({
-                endpointId: delivery.endpointId,
-                url: delivery.url,
-                lastError: outcome.error,
-                lastStatus: outcome.statusCode,
-              }),
-              created_at: c.now,
-              resolved_at: null,
-              resolved_by: null,
-              resolution_note: null,
-            })
-            .onConflict((oc) => oc.columns(['kind', 'ref']).doNothing())
-            .execute();
-        }
-        return { status, endpointDisabled: disabled !== undefined };
-      });
+    finish(delivery: ClaimedDelivery, outcome: AttemptOutcome, c: FinishContext): Promise<FinishResult> {
+      return finishes.submit({ delivery, outcome, c });
     },
 
     /**

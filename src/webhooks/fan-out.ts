@@ -18,6 +18,14 @@ const FAN_OUT_LOCK = 7_200_808;
  */
 export async function fanOut(db: Db, now: number, limit = 200): Promise<number> {
   const postgres = dialectOf(db) === 'postgres';
+  // Most cycles find nothing new: a plain read then, no write transaction (no fsync, no lock).
+  const waiting = await db
+    .selectFrom('webhook_events')
+    .select('seq')
+    .where('position', 'is', null)
+    .limit(1)
+    .execute();
+  if (waiting.length === 0) return 0;
   return db.transaction().execute(async (trx) => {
     if (postgres) await sql`select pg_advisory_xact_lock(${FAN_OUT_LOCK})`.execute(trx);
     const events = await trx

@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.js';
+import { dialectOf } from '../../src/db/dialect-of.js';
 import { createAnomalyStore } from '../../src/orders/anomaly-store.js';
 import { createOrderStore } from '../../src/orders/order-store.js';
 import { createRefundStore } from '../../src/orders/refund-store.js';
@@ -15,13 +16,28 @@ import { createOutbox, recordEvents } from '../../src/webhooks/outbox.js';
 import { testDatabases } from '../db/dialects.js';
 import { orderStoreFixture, T0 } from '../orders/order-store-fixture.js';
 
-/** Renames `table` away while `work` runs, so every write to it fails, then puts it back. */
+/**
+ * Makes every INSERT into `table` fail while `work` runs (a trigger that raises), then removes
+ * the trigger. A trigger rather than a renamed table: other test files' migrations list every
+ * schema's tables, and a table vanishing mid-listing would fail them.
+ */
 async function withoutTable<T>(db: Db, table: string, work: () => Promise<T>): Promise<T> {
-  await sql`alter table ${sql.table(table)} rename to ${sql.table(`${table}_away`)}`.execute(db);
+  const trigger = sql.id(`fail_${table}_insert`);
+  if (dialectOf(db) === 'postgres') {
+    await sql`create or replace function fail_insert() returns trigger language plpgsql
+      as $$ begin raise exception 'injected failure'; end $$`.execute(db);
+    await sql`create trigger ${trigger} before insert on ${sql.table(table)}
+      for each row execute function fail_insert()`.execute(db);
+  } else {
+    await sql`create trigger ${trigger} before insert on ${sql.table(table)}
+      begin select raise(abort, 'injected failure'); end`.execute(db);
+  }
   try {
     return await work();
   } finally {
-    await sql`alter table ${sql.table(`${table}_away`)} rename to ${sql.table(table)}`.execute(db);
+    await sql`drop trigger ${trigger}${dialectOf(db) === 'postgres' ? sql` on ${sql.table(table)}` : sql``}`.execute(
+      db,
+    );
   }
 }
 
