@@ -1,6 +1,7 @@
 import { readPemSetting } from './config-pem.js';
 import { readV3Settings, type V3Settings } from './config-v3.js';
 import { type DailySchedule, parseDailySchedule } from './jobs/daily-reconciliation.js';
+import { urlProblem } from './webhooks/endpoint-rules.js';
 import type { V2SignType } from './wechat/v2/sign.js';
 
 /**
@@ -30,6 +31,8 @@ export interface Config {
    * whatever the client wrote.
    */
   trustProxy: TrustProxy;
+  /** The single endpoint WEBHOOK_URL and WEBHOOK_SECRET configure; undefined when unset. */
+  webhook: { url: string; secret: string } | undefined;
 }
 
 export type TrustProxy = false | number | readonly string[];
@@ -96,6 +99,8 @@ export const KNOWN_VARIABLES = [
   'TRUST_PROXY',
   // Read by the commands that talk to a running service (logs, trigger, orders), never by the service.
   'WEAPP_PAY_URL',
+  'WEBHOOK_URL',
+  'WEBHOOK_SECRET',
 ] as const;
 
 /** The variables the service itself reads: every known one but those of the client commands. */
@@ -320,9 +325,30 @@ export function loadConfig(
     maxOrderAmount: read.integer('MAX_ORDER_AMOUNT_FEN', 1_000_000, 1, 2 ** 31 - 1),
     loginRatePerMinute: read.integer('LOGIN_RATE_PER_MINUTE', 30, 1, 100_000),
     trustProxy,
+    webhook: readWebhook(env, read.problems),
   };
   if (read.problems.length > 0) return { ok: false, problems: read.problems };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/** WEBHOOK_URL and WEBHOOK_SECRET: both or neither. Problems never quote the secret. */
+function readWebhook(env: Env, problems: string[]): Config['webhook'] {
+  const url = env.WEBHOOK_URL?.trim();
+  const secret = env.WEBHOOK_SECRET?.trim();
+  if (!url && !secret) return undefined;
+  if (!url) problems.push('WEBHOOK_SECRET is set without WEBHOOK_URL: set both, or neither');
+  if (!secret)
+    problems.push(
+      'WEBHOOK_URL is set without WEBHOOK_SECRET: set both (the secret your receiver verifies with)',
+    );
+  if (url) {
+    const problem = urlProblem(url);
+    if (problem) problems.push(`WEBHOOK_URL: ${problem}`);
+  }
+  if (secret && secret.length < 24) {
+    problems.push(`WEBHOOK_SECRET must be at least 24 characters (it is ${secret.length})`);
+  }
+  return url && secret ? { url, secret } : undefined;
 }
 
 function readMchCert(env: Env, problems: string[]): WechatConfig['mchCert'] {

@@ -44,6 +44,8 @@ import { createRunLeases } from './reconcile/run-leases.js';
 import { createLoginWrites } from './users/login-writes.js';
 import { createSessionStore } from './users/session-store.js';
 import { createUserStore } from './users/user-store.js';
+import { createOutbox, isLivemode } from './webhooks/outbox.js';
+import { createWebhooks, type Webhooks } from './webhooks/service.js';
 import { createLoginClient } from './wechat/login/code2session.js';
 
 export interface ServiceOptions {
@@ -70,6 +72,8 @@ export interface Service {
   reconcileDay: ReconcileDay;
   /** Runs reconcileDay for yesterday once a day (RECONCILE_DAILY), in one instance. */
   dailyReconciliation: DailyReconciliation;
+  /** The webhook deliverer; started with the reconciler by `serve` and the demo. */
+  webhooks: Webhooks['deliverer'];
   /** Stops the reconciler, the HTTP server and (when this service opened it) the database. */
   close(): Promise<void>;
 }
@@ -88,8 +92,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const { db } = database;
 
   const metrics = createMetrics();
-  const orders = createOrderStore(db);
-  const anomalies = createAnomalyStore(db);
+  // Every state change that a webhook announces writes its event through this, in its own
+  // transaction; livemode says whether the money is real (WeChat's own hosts) or simulated.
+  const outbox = createOutbox({ livemode: isLivemode(config.wechat.payBaseUrl) });
+  const orders = createOrderStore(db, outbox);
+  const anomalies = createAnomalyStore(db, outbox);
   const users = createUserStore(db);
   const sessions = createSessionStore(db);
   const idempotent = createIdempotency({ store: createIdempotencyStore(db), clock });
@@ -131,7 +138,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       maxOrderAmount: config.maxOrderAmount,
     },
   });
-  const refundStore = createRefundStore(db);
+  const refundStore = createRefundStore(db, outbox);
   const refunds = createRefundService({
     refunds: refundStore,
     orders,
@@ -239,6 +246,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     clock,
     settings: { version: pay.version, maxOrderAmount: config.maxOrderAmount },
   });
+  const webhooks = await createWebhooks({ db, outbox, clock, log, endpointFromEnv: config.webhook });
 
   const app = await buildApp({
     log,
@@ -275,6 +283,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     console: createConsoleData(db),
     reconcileDay,
+    webhooks: webhooks.admin,
     audit: () => runAudit(db, AUDIT_CHECKS),
     ...(options.demo ? { demo: options.demo } : {}),
   });
@@ -286,8 +295,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     refundReconciler,
     reconcileDay,
     dailyReconciliation,
+    webhooks: webhooks.deliverer,
     async close() {
       await reconciler.stop();
+      await webhooks.deliverer.stop();
       await app.close();
       await pay.shutdown();
       await loginClient.close();

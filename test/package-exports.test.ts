@@ -56,3 +56,61 @@ describe('package export weapp-pay/wechat', () => {
     expect(client).toContain('export declare function createV2Client(options: V2ClientOptions): V2Client;');
   });
 });
+
+/** A shop's backend imports only the verifier: it must load without the service's dependencies. */
+const webhooksProbe = `
+const m = await import('weapp-pay/webhooks');
+const { createHmac } = await import('node:crypto');
+const body = '{"id":"evt_1","type":"payment.succeeded","created":1700000000,"livemode":false,"data":{"object":{"object":"payment"}}}';
+const v1 = createHmac('sha256', 'whsec_probe').update('1700000000.' + body).digest('hex');
+const ok = m.verifyWebhook(body, 't=1700000000,v1=' + v1, 'whsec_probe', { toleranceSeconds: 300, now: 1700000100 });
+const bad = m.verifyWebhook(body, 't=1700000000,v1=' + v1, 'whsec_other', { now: 1700000100 });
+console.log(JSON.stringify({
+  ok: ok.ok && ok.event.id,
+  bad: bad.reason,
+  types: m.WEBHOOK_EVENT_TYPES,
+  header: m.SIGNATURE_HEADER,
+  signs: m.signatureHeader(body, ['whsec_probe'], 1700000000) === 't=1700000000,v1=' + v1,
+}));
+`;
+
+describe('package export weapp-pay/webhooks', () => {
+  it('imports on its own in a fresh Node process and verifies a body signed by node:crypto', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', webhooksProbe], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({
+      ok: 'evt_1',
+      bad: 'bad_signature',
+      types: [
+        'payment.succeeded',
+        'payment.closed',
+        'payment.review',
+        'refund.succeeded',
+        'refund.failed',
+        'reconciliation.mismatch',
+      ],
+      header: 'Weapp-Pay-Signature',
+      signs: true,
+    });
+  });
+
+  it('ships the typed event shapes and the verifier signature', () => {
+    const types = readFileSync(join(root, 'dist/webhooks/signature.d.ts'), 'utf8');
+    expect(types).toContain('export declare function verifyWebhook(');
+    const events = readFileSync(join(root, 'dist/webhooks/event-types.d.ts'), 'utf8');
+    expect(events).toContain('export type WebhookEvent =');
+    expect(events).toContain('export interface PaymentObject');
+  });
+
+  it('loads nothing but node:crypto and its own files (no database, no Fastify)', () => {
+    const sources = ['index.js', 'signature.js', 'event-types.js'].map((f) =>
+      readFileSync(join(root, 'dist/webhooks', f), 'utf8'),
+    );
+    const imports = sources.flatMap((s) =>
+      [...s.matchAll(/^(?:import|export) .* from '([^']+)'/gm)].map((m) => m[1]),
+    );
+    expect([...new Set(imports)].sort()).toEqual(['./event-types.js', './signature.js', 'node:crypto']);
+  });
+});

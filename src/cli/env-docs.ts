@@ -75,6 +75,15 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
     about: 'true behind one reverse proxy, a number of proxies, or their addresses/CIDRs (default false)',
     example: 'true',
   },
+  WEBHOOK_URL: {
+    about:
+      'one webhook endpoint without the console: every event is POSTed here, signed (needs WEBHOOK_SECRET)',
+    example: 'https://shop.example.com/weapp-pay/webhook',
+  },
+  WEBHOOK_SECRET: {
+    about: "WEBHOOK_URL's signing secret, at least 24 characters; your receiver verifies with it",
+    example: 'whsec_<openssl rand -hex 24>',
+  },
 };
 
 /** The help section listing the variables a command reads, each with an example. */

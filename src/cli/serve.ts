@@ -73,6 +73,7 @@ export async function runServe(options: Options, context: CommandContext): Promi
     service = await createService({ config, catalogue: setup.catalogue, log });
     const address = await service.app.listen({ port: config.port, host: config.host });
     service.reconciler.start();
+    service.webhooks.start();
     io.out(`weapp-pay service listening on ${address} (database: ${service.database.dialect})\n`);
   } catch (err) {
     await service?.close().catch(() => {});

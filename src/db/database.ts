@@ -19,6 +19,11 @@ export interface Database {
   wechat_notifications: WechatNotificationsTable;
   refunds: RefundsTable;
   scheduled_runs: ScheduledRunsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_outbox_start: WebhookOutboxStartTable;
 }
 
 export type Db = Kysely<Database>;
@@ -219,4 +224,81 @@ export interface RefundsTable {
   last_queried_at: number | null;
   lease_until: number | null;
   lease_owner: string | null;
+}
+
+/** The outbox (0008_webhooks): one row per event, written with the state change that causes it. */
+export interface WebhookEventsTable {
+  seq: Generated<number>;
+  /** `evt_…`, fixed at the write; receivers deduplicate on it. */
+  id: string;
+  type: string;
+  /** 1 when the service talks to WeChat's real hosts, 0 against the simulator. */
+  livemode: number;
+  /** The exact JSON body every delivery sends. */
+  body: string;
+  order_id: string | null;
+  refund_id: string | null;
+  created_at: number;
+  /** Place in the event log, given at fan-out in commit order; null until then. */
+  position: number | null;
+  dispatched_at: number | null;
+}
+
+export interface WebhookEndpointsTable {
+  /** `we_…`; `we_env` is the one WEBHOOK_URL configures. */
+  id: string;
+  url: string;
+  description: string;
+  /** `whsec_…`: kept so the service can sign (see docs/service.md on how it is protected). */
+  secret: string;
+  /** The secret before the last rotation, still signing until previous_secret_expires_at. */
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  /** JSON array of event types, or ["*"] for every type. */
+  event_types: string;
+  status: 'enabled' | 'disabled' | 'deleted';
+  disabled_reason: string | null;
+  /** 'admin' (admin API, console) or 'env' (WEBHOOK_URL). */
+  source: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  event_seq: number;
+  endpoint_id: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
+  attempts: number;
+  created_at: number;
+  /** After this, a failure ends the delivery (3 days after it was made or resent). */
+  give_up_at: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  lease_owner: string | null;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  succeeded_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempt: number;
+  /** The instance that made it. */
+  owner: string;
+  started_at: number;
+  latency_ms: number;
+  status_code: number | null;
+  /** The first 1 KB of the answer. */
+  response_body: string | null;
+  error: string | null;
+  ok: number;
+}
+
+/** One row: the last order event and anomaly id written before 0008_webhooks (0 on a new database). */
+export interface WebhookOutboxStartTable {
+  order_event_id: number;
+  anomaly_id: number;
 }

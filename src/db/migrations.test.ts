@@ -17,6 +17,11 @@ const TABLES = [
   'scheduled_runs',
   'sessions',
   'users',
+  'webhook_attempts',
+  'webhook_deliveries',
+  'webhook_endpoints',
+  'webhook_events',
+  'webhook_outbox_start',
   'wechat_notifications',
 ];
 

@@ -10,6 +10,7 @@ import type { SqlDialect } from './database.js';
 import { consoleMigration } from './migration-0005-console.js';
 import { reconciliationMigration } from './migration-0006-reconciliation.js';
 import { apiKeysMigration } from './migration-0007-api-keys.js';
+import { webhooksMigration } from './migration-0008-webhooks.js';
 import type { DbHandle } from './open.js';
 import { migrationHandle } from './open-postgres.js';
 
@@ -248,6 +249,7 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
   '0005_console': consoleMigration,
   '0006_reconciliation': reconciliationMigration,
   '0007_api_keys': apiKeysMigration,
+  '0008_webhooks': webhooksMigration,
 };
 
 /**

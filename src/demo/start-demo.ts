@@ -124,6 +124,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       },
     });
     service.reconciler.start();
+    service.webhooks.start();
     await service.app.listen({ port, host });
   } catch (err) {
     await simulator.close();

@@ -20,10 +20,12 @@ import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
 import { registerRequestLog } from './request-log.js';
 import { adminOrderRoutes } from './routes/admin.js';
 import { adminApiKeyRoutes } from './routes/admin-api-keys.js';
+import { type AdminEventDeps, adminEventRoutes } from './routes/admin-events.js';
 import { adminLogRoutes } from './routes/admin-logs.js';
 import { adminQueueRoutes } from './routes/admin-queue.js';
 import { adminReconciliationRoutes } from './routes/admin-reconciliations.js';
 import { adminToolRoutes, type WechatTarget } from './routes/admin-tools.js';
+import { type AdminWebhookDeps, adminWebhookRoutes } from './routes/admin-webhooks.js';
 import { consoleRoutes } from './routes/console.js';
 import { type DemoRouteDeps, demoRoutes } from './routes/demo.js';
 import { docsRoutes } from './routes/docs.js';
@@ -59,6 +61,8 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, Omit<AuthDeps, 'apiKe
   payments: PaymentService;
   /** POST /v1/code2session: code2Session with the user upserted, never the session_key. */
   code2Session: V1RouteDeps['code2Session'];
+  /** Webhook endpoints, the event log and resends (/admin/webhooks, /admin/events). */
+  webhooks: Omit<AdminWebhookDeps & AdminEventDeps, 'clock'>;
   /** The operator console's reads and its resolve action. */
   console: ConsoleData;
   /** Reconciles one day against WeChat's bill (POST /admin/reconciliations). */
@@ -159,6 +163,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     orders: deps.orders,
     refundsOf: (orderId) => deps.refunds.listForOrder(orderId),
   });
+  await app.register(adminWebhookRoutes, { ...deps.webhooks, clock: deps.clock });
+  await app.register(adminEventRoutes, { ...deps.webhooks, clock: deps.clock });
   await app.register(consoleRoutes, { sessions: consoleSessions, clock: deps.clock });
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);

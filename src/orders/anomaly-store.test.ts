@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDbHandle, testDatabases } from '../../test/db/dialects.js';
+import { createOutbox } from '../webhooks/outbox.js';
 import { createAnomalyStore } from './anomaly-store.js';
 
 for (const database of testDatabases()) {
@@ -11,7 +12,7 @@ for (const database of testDatabases()) {
     afterAll(() => handle.close());
 
     it('keeps one record of an anomaly however many times and however concurrently it is reported', async () => {
-      const anomalies = createAnomalyStore(handle.db);
+      const anomalies = createAnomalyStore(handle.db, createOutbox({ livemode: false }));
       const report = (i: number) =>
         anomalies.record(
           { kind: 'notify_amount_mismatch', ref: 'OTN1', orderId: 'ord-1', data: { attempt: i } },
@@ -26,7 +27,7 @@ for (const database of testDatabases()) {
     });
 
     it('records different kinds for one reference separately, oldest first', async () => {
-      const anomalies = createAnomalyStore(handle.db);
+      const anomalies = createAnomalyStore(handle.db, createOutbox({ livemode: false }));
       expect(await anomalies.record({ kind: 'paid_after_close', ref: 'OTN2', data: {} }, 5)).toBe(true);
       expect(
         await anomalies.record({ kind: 'unknown_out_trade_no', ref: 'OTN2', data: { total_fee: '1' } }, 6),

@@ -50,7 +50,9 @@ export type AnomalyKind =
   | 'bill_missing_refund'
   | 'bill_refund_amount_mismatch'
   | 'bill_refund_state_mismatch'
-  | 'bill_totals_mismatch';
+  | 'bill_totals_mismatch'
+  /** A webhook endpoint failed every delivery for 3 days and was disabled; its events wait. */
+  | 'webhook_endpoint_disabled';
 
 export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'unknown_out_trade_no',
@@ -74,6 +76,7 @@ export const ANOMALY_KINDS: readonly AnomalyKind[] = [
   'bill_refund_amount_mismatch',
   'bill_refund_state_mismatch',
   'bill_totals_mismatch',
+  'webhook_endpoint_disabled',
 ];
 
 /** What to do with a payment for an order, as `decide` sees it. */

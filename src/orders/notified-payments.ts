@@ -1,5 +1,7 @@
 import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Database, OrdersTable } from '../db/database.js';
+import { paymentObject } from '../webhooks/objects.js';
+import type { NewEvent, Outbox } from '../webhooks/outbox.js';
 import type { PaymentEvidence } from './decide.js';
 import { dispositionFor } from './decide.js';
 import type { Order, OrderEvent, OrderStatus } from './order.js';
@@ -30,6 +32,8 @@ export interface NotifiedDeps {
   postgres: boolean;
   /** The store's locked read-and-decide (markPaid's body), for every item the batch UPDATE did not pay. */
   markPaidIn(trx: Tx, id: string, paid: PaymentRecord, now: number): Promise<NotifiedResult>;
+  /** Where the batch UPDATE's payment.succeeded events go, in this same transaction. */
+  outbox: Outbox;
 }
 
 const record = (p: NotifiedPayment): PaymentRecord => ({
@@ -60,8 +64,10 @@ function byId(
  *    columns and event payload of the same paidChange (payment-change.ts);
  * 3. items it did not pay (a second copy in the batch, an order someone moved meanwhile, one
  *    already PAID) go through markPaid's locked read, with its answers and errors;
- * 4. one INSERT keeps the evidence of the payments step 2 applied (step 3 keeps its own);
- * 5. one INSERT writes every 'state_changed' and 'notification_received' event.
+ * 4. one INSERT writes the outbox's payment.succeeded for every order step 2 paid (step 3's
+ *    markPaidIn writes its own), so a paid order's webhook commits or rolls back with the batch;
+ * 5. one INSERT keeps the evidence of the payments step 2 applied (step 3 keeps its own);
+ * 6. one INSERT writes every 'state_changed' and 'notification_received' event.
  */
 export async function payNotifiedBatch(
   trx: Tx,
@@ -116,6 +122,7 @@ export async function payNotifiedBatch(
           .returningAll()
           .execute();
   const evidence: { p: NotifiedPayment; found: OrderStatus }[] = [];
+  const webhooks: Omit<NewEvent, 'livemode'>[] = [];
   for (const row of paid) {
     const i = payable.get(row.id)!;
     const p = items[i]!;
@@ -123,6 +130,12 @@ export async function payNotifiedBatch(
     event(p, 'state_changed', changes.get(p.seen.id)!.stateChanged);
     received(p, true);
     evidence.push({ p, found: p.seen.status });
+    webhooks.push({
+      type: 'payment.succeeded',
+      object: paymentObject(toOrder(row)),
+      now: p.now,
+      orderId: row.id,
+    });
   }
 
   for (const [i, p] of items.entries()) {
@@ -130,6 +143,7 @@ export async function payNotifiedBatch(
     results[i] = await deps.markPaidIn(trx, p.seen.id, record(p), p.now);
     received(p, results[i].changed);
   }
+  await deps.outbox.recordAll(trx, webhooks);
   const kept = evidence.flatMap(({ p, found }) =>
     p.evidence ? [evidenceRow(p.seen.id, p.evidence, found, p.now)] : [],
   );

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDbHandle, testDatabases } from '../../test/db/dialects.js';
 import { createUserStore } from '../users/user-store.js';
+import { createOutbox } from '../webhooks/outbox.js';
 import { createOrderStore, type NewOrder, type OrderStore } from './order-store.js';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -13,7 +14,7 @@ for (const database of testDatabases()) {
 
     beforeAll(async () => {
       handle = await database.openMigrated();
-      orders = createOrderStore(handle.db);
+      orders = createOrderStore(handle.db, createOutbox({ livemode: false }));
       userId = (await createUserStore(handle.db).upsertByOpenid({ openid: 'o-batch', unionid: null }, T0)).id;
     });
     afterAll(() => handle.close());

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDbHandle, testDatabases } from '../../test/db/dialects.js';
 import { type DbHandle, openDatabase } from '../db/open.js';
 import { createUserStore } from '../users/user-store.js';
+import { createOutbox } from '../webhooks/outbox.js';
 import {
   createOrderStore,
   type NewOrder,
@@ -23,7 +24,7 @@ for (const database of testDatabases()) {
 
     beforeAll(async () => {
       handle = await database.openMigrated({ poolSize: 12 });
-      orders = createOrderStore(handle.db);
+      orders = createOrderStore(handle.db, createOutbox({ livemode: false }));
       const users = createUserStore(handle.db);
       userId = (await users.upsertByOpenid({ openid: 'o-buyer', unionid: null }, T0)).id;
       otherUserId = (await users.upsertByOpenid({ openid: 'o-other', unionid: null }, T0)).id;
@@ -149,7 +150,7 @@ for (const database of testDatabases()) {
       const paid = { transactionId: `4200${serial}`, paidAt: T0 + 60_000, source: 'notify' as const };
       // Two handles stand for two service instances (two pools on PostgreSQL).
       const second = await openDatabase(handle.url, { poolSize: 5 });
-      const instances = [orders, createOrderStore(second.db)];
+      const instances = [orders, createOrderStore(second.db, createOutbox({ livemode: false }))];
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) => instances[i % 2]!.markPaid(row.id, paid, T0 + 61_000)),
       ).finally(() => second.close());
@@ -256,7 +257,7 @@ for (const database of testDatabases()) {
       handle = await database.openMigrated({ poolSize: 4 });
       // A second handle on the same database stands for a second service instance.
       second = await openDatabase(handle.url, { poolSize: 4 });
-      orders = createOrderStore(handle.db);
+      orders = createOrderStore(handle.db, createOutbox({ livemode: false }));
       userId = (await createUserStore(handle.db).upsertByOpenid({ openid: 'o-claim', unionid: null }, T0)).id;
     });
     afterAll(async () => {
@@ -297,7 +298,7 @@ for (const database of testDatabases()) {
 
     it('never hands one order to two concurrent claimers', async () => {
       const ids = await pending(30, T0, 'race');
-      const other = createOrderStore(second.db);
+      const other = createOrderStore(second.db, createOutbox({ livemode: false }));
       const claim = (store: OrderStore, owner: string) =>
         store.claimForReconcile({ now: NOW, createdBefore: NOW, limit: 4, leaseMs: 30_000, owner });
       const claimed: string[] = [];

@@ -2,6 +2,9 @@ import type { Transaction } from 'kysely';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
+import type { WebhookEventType } from '../webhooks/event-types.js';
+import { paymentObject } from '../webhooks/objects.js';
+import type { Outbox } from '../webhooks/outbox.js';
 import { createBatcher } from './batcher.js';
 import type { PaymentEvidence } from './decide.js';
 import { dispositionFor } from './decide.js';
@@ -52,6 +55,14 @@ export type OrderStore = ReturnType<typeof createOrderStore>;
 
 type Tx = Transaction<Database>;
 
+/** The webhook each named transition announces; refunds announce themselves (refund-store.ts). */
+const WEBHOOK_FOR: Record<NamedTransition, WebhookEventType | undefined> = {
+  close: 'payment.closed',
+  flag: 'payment.review',
+  partial_refund: undefined,
+  refund: undefined,
+};
+
 const TRANSACTION_ID_KEY = { postgres: 'orders_transaction_id_key', sqlite: 'orders.transaction_id' };
 
 /** A transaction_id already held by another order surfaces as TransactionIdConflictError. */
@@ -70,7 +81,7 @@ async function conflictsNamed<T>(id: string, transactionId: string, write: () =>
  * Orders and their event log. Every state change is one conditional UPDATE naming the expected
  * old states, in the same transaction as its events; the database has the last word on who won.
  */
-export function createOrderStore(db: Db) {
+export function createOrderStore(db: Db, outbox: Outbox) {
   const postgres = dialectOf(db) === 'postgres';
 
   /**
@@ -121,6 +132,13 @@ export function createOrderStore(db: Db) {
       .execute();
   }
 
+  /** Runs `work` in a transaction, then wakes the deliverer: its events are committed now. */
+  async function committing<T>(work: (trx: Tx) => Promise<T>): Promise<T> {
+    const result = await db.transaction().execute(work);
+    outbox.committed();
+    return result;
+  }
+
   /**
    * The locked read-and-decide behind every payment: the order's state, read under lock, decides
    * (decide.ts, dispositionFor); `pay` is applied with paidChange. Evidence, when given, is kept
@@ -142,6 +160,7 @@ export function createOrderStore(db: Db) {
         const order = await changeState(trx, id, statusesAllowing('pay'), change.columns);
         if (!order) throw new Error(`order ${id} changed while locked`); // the lock makes this impossible
         await insertEvent(trx, id, 'state_changed', change.stateChanged, now);
+        await outbox.record(trx, 'payment.succeeded', paymentObject(order), now, { orderId: id });
         if (paid.evidence) await keepEvidence(trx, id, paid.evidence, from, now);
         return { changed: true, order, from };
       }
@@ -176,7 +195,7 @@ export function createOrderStore(db: Db) {
   const notifiedPayments = createBatcher<NotifiedPayment, NotifiedResult>({
     ...concurrency,
     key: (p) => p.seen.id,
-    run: (items) => db.transaction().execute((trx) => payNotifiedBatch(trx, items, { postgres, markPaidIn })),
+    run: (items) => committing((trx) => payNotifiedBatch(trx, items, { postgres, markPaidIn, outbox })),
   });
 
   const creation = createOrderCreationWrites(db, concurrency);
@@ -249,7 +268,7 @@ export function createOrderStore(db: Db) {
       details: TransitionDetails,
       now: number,
     ): Promise<Order | undefined> {
-      return db.transaction().execute(async (trx) => {
+      return committing(async (trx) => {
         const current = await lockRow(trx, id);
         if (!current) return undefined;
         const from = current.status as OrderStatus;
@@ -266,6 +285,8 @@ export function createOrderStore(db: Db) {
         if (!order) return undefined;
         await insertEvent(trx, id, details.event.type, details.event.data, now);
         await insertEvent(trx, id, 'state_changed', { from, to, ...patch }, now);
+        const webhook = WEBHOOK_FOR[name];
+        if (webhook) await outbox.record(trx, webhook, paymentObject(order), now, { orderId: id });
         return order;
       });
     },
@@ -284,7 +305,7 @@ export function createOrderStore(db: Db) {
       now: number,
     ): Promise<{ changed: boolean; order: Order }> {
       return conflictsNamed(id, paid.transactionId, () =>
-        db.transaction().execute((trx) => markPaidIn(trx, id, paid, now)),
+        committing((trx) => markPaidIn(trx, id, paid, now)),
       );
     },
 

@@ -3,6 +3,7 @@ import { testDatabases } from '../../test/db/dialects.js';
 import { orderStoreFixture, T0 } from '../../test/orders/order-store-fixture.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
+import { createOutbox } from '../webhooks/outbox.js';
 import { WechatRejectedError } from '../wechat/errors.js';
 import { createAnomalyStore } from './anomaly-store.js';
 import type { RefundGateway, RefundSubmission } from './refund-gateway.js';
@@ -33,9 +34,9 @@ for (const database of testDatabases()) {
         },
       };
       const service = createRefundService({
-        refunds: createRefundStore(s.handle.db),
+        refunds: createRefundStore(s.handle.db, createOutbox({ livemode: false })),
         orders: s.orders,
-        anomalies: createAnomalyStore(s.handle.db),
+        anomalies: createAnomalyStore(s.handle.db, createOutbox({ livemode: false })),
         gateway,
         clock: { now: () => T0 },
         log: createLogger('silent'),

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/db/dialects.js';
 import { orderStoreFixture, T0 } from '../../test/orders/order-store-fixture.js';
+import { createOutbox } from '../webhooks/outbox.js';
 import { MAX_REFUNDS_PER_ORDER, type Order } from './order.js';
 import { createRefundStore } from './refund-store.js';
 
@@ -9,7 +10,7 @@ for (const database of testDatabases()) {
   describe(`refund store on ${database.name}`, () => {
     const s = orderStoreFixture(database, 'rfs');
     let n = 0;
-    const store = () => createRefundStore(s.handle.db);
+    const store = () => createRefundStore(s.handle.db, createOutbox({ livemode: false }));
 
     async function paidOrder(): Promise<Order> {
       const order = await s.newOrder();

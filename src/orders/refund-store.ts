@@ -2,6 +2,8 @@ import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { type IdempotencyClaim, recordResource } from '../idempotency/idempotency-store.js';
+import { refundObject } from '../webhooks/objects.js';
+import type { Outbox } from '../webhooks/outbox.js';
 import {
   MAX_REFUNDS_PER_ORDER,
   type Order,
@@ -39,7 +41,7 @@ export interface NewRefund {
  * transaction as the refund row. Twenty requests at once, on one instance or several, cannot
  * refund more than was paid: each UPDATE sees the row the one before it committed.
  */
-export function createRefundStore(db: Db) {
+export function createRefundStore(db: Db, outbox: Outbox) {
   const postgres = dialectOf(db) === 'postgres';
   // The states a refund may be asked for in: those the transition table lets a refund start from.
   const refundable = statusesAllowing('refund');
@@ -164,14 +166,15 @@ export function createRefundStore(db: Db) {
      * and a query racing each other settle it exactly once (`changed: false` for the loser).
      * SUCCESS moves the order (the transition table's `refund` or `partial_refund`, by whether the
      * successful refunds now add up to the amount); CLOSED gives its amount back to the order;
-     * CHANGE leaves the order as it was.
+     * CHANGE leaves the order as it was. The refund.succeeded or refund.failed webhook is written
+     * in the same transaction.
      */
     async settle(
       id: string,
       outcome: { status: FinalRefundStatus; refundId?: string; error?: string },
       now: number,
     ): Promise<{ changed: boolean; refund: Refund; order: Order }> {
-      return db.transaction().execute(async (trx) => {
+      const settled = await db.transaction().execute(async (trx) => {
         const current = await trx
           .selectFrom('refunds')
           .select('order_id')
@@ -250,8 +253,15 @@ export function createRefundStore(db: Db) {
             }
           }
         }
+        const webhook = refund.status === 'SUCCESS' ? 'refund.succeeded' : 'refund.failed';
+        await outbox.record(trx, webhook, refundObject(refund), now, {
+          orderId: refund.orderId,
+          refundId: refund.id,
+        });
         return { changed: true, refund, order };
       });
+      if (settled.changed) outbox.committed();
+      return settled;
     },
 
     async findById(id: string): Promise<Refund | undefined> {

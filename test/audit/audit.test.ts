@@ -7,12 +7,14 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIT_CHECKS, type AuditReport, runAudit } from '../../src/audit/index.js';
 import { MIGRATION_NAMES } from '../../src/db/migrations.js';
+import { createRefundStore } from '../../src/orders/refund-store.js';
+import { paymentObject } from '../../src/webhooks/objects.js';
+import { createOutbox, recordEvents } from '../../src/webhooks/outbox.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
 import { type Seeded, seedEveryState, T0 } from './seed.js';
 
 const NOT_APPLICABLE = [
   ...(MIGRATION_NAMES.includes('0004_refunds') ? [] : ['refunds-within-paid', 'refund-count-limit']),
-  'outbox-events',
 ];
 
 /** The checks that did not pass, with the ids each one named. */
@@ -48,9 +50,6 @@ for (const database of testDatabases()) {
       expect(report.checks.map((c) => c.name)).toEqual(AUDIT_CHECKS.map((c) => c.name));
       expect(report.checks.filter((c) => c.status === 'not_applicable').map((c) => c.name)).toEqual(
         NOT_APPLICABLE,
-      );
-      expect(report.checks.find((c) => c.name === 'outbox-events')?.reason).toMatch(
-        /not applicable until webhooks exist/,
       );
       // The baseline really holds what the checks look at.
       expect([s.pending, s.notified, s.queried, s.closed, s.review].map((o) => o.status)).toEqual([
@@ -112,8 +111,10 @@ for (const database of testDatabases()) {
         .where('order_id', '=', s.queried.id)
         .where('type', '=', 'state_changed')
         .execute();
+      // Its payment.succeeded now announces a payment the order's own log does not hold.
       expect(failing(await runAudit(db, AUDIT_CHECKS))).toEqual({
         'status-backed-by-events': [s.queried.id],
+        'outbox-events': [s.queried.id],
       });
     });
 
@@ -252,6 +253,66 @@ for (const database of testDatabases()) {
         expect(failing(await runAudit(db, AUDIT_CHECKS))).toEqual({ 'refund-count-limit': [s.queried.id] });
       },
     );
+
+    it('outbox-events: a paid, closed or flagged order whose webhook event is missing', async () => {
+      const { db, s } = await seeded();
+      for (const order of [s.notified, s.closed, s.review]) {
+        await db.deleteFrom('webhook_events').where('order_id', '=', order.id).execute();
+      }
+      const report = await runAudit(db, AUDIT_CHECKS);
+      expect(failing(report)).toEqual({ 'outbox-events': [s.notified.id, s.closed.id, s.review.id].sort() });
+      expect(
+        report.checks
+          .find((c) => c.name === 'outbox-events')!
+          .findings.map((f) => f.detail)
+          .sort(),
+      ).toEqual([
+        'moved to CLOSED without its payment.closed event',
+        'moved to PAID without its payment.succeeded event',
+        'moved to REVIEW without its payment.review event',
+      ]);
+    });
+
+    it('outbox-events: a settled refund without its event, and an event for a payment that never happened', async () => {
+      const { db, s } = await seeded();
+      const refunds = createRefundStore(db, createOutbox({ livemode: false }));
+      const id = `audit-rf-${database.name}`;
+      await refunds.reserve(
+        { id, orderId: s.queried.id, outRefundNo: `R${id}`, amount: 1, reason: 'test', requestedBy: 'admin' },
+        T0,
+      );
+      await refunds.settle(id, { status: 'SUCCESS', refundId: 'wxr-audit' }, T0);
+      expect(failing(await runAudit(db, AUDIT_CHECKS))).toEqual({});
+      await db.deleteFrom('webhook_events').where('refund_id', '=', id).execute();
+      await db.transaction().execute((trx) =>
+        recordEvents(trx, [
+          {
+            type: 'payment.succeeded',
+            object: paymentObject(s.pending),
+            livemode: false,
+            now: T0,
+            orderId: s.pending.id,
+          },
+        ]),
+      );
+      const report = await runAudit(db, AUDIT_CHECKS);
+      expect(failing(report)).toEqual({ 'outbox-events': [s.pending.id, s.queried.id].sort() });
+    });
+
+    it('outbox-events: changes made before the outbox existed are not asked about', async () => {
+      const { db, s } = await seeded();
+      await db.deleteFrom('webhook_events').where('order_id', '=', s.closed.id).execute();
+      expect(failing(await runAudit(db, AUDIT_CHECKS))).toEqual({ 'outbox-events': [s.closed.id] });
+      const { last } = await db
+        .selectFrom('order_events')
+        .select((eb) => eb.fn.max('id').as('last'))
+        .executeTakeFirstOrThrow();
+      await db
+        .updateTable('webhook_outbox_start')
+        .set({ order_event_id: Number(last) })
+        .execute();
+      expect(failing(await runAudit(db, AUDIT_CHECKS))).toEqual({});
+    });
 
     it('reports a check that cannot run as an error, never as passing', async () => {
       const { db, s } = await seeded();

@@ -9,6 +9,7 @@ import type { PaymentEvidence } from '../../src/orders/decide.js';
 import type { Order } from '../../src/orders/order.js';
 import { createOrderStore } from '../../src/orders/order-store.js';
 import { createUserStore } from '../../src/users/user-store.js';
+import { createOutbox } from '../../src/webhooks/outbox.js';
 
 export const T0 = Date.UTC(2024, 0, 1);
 
@@ -41,8 +42,8 @@ function evidence(order: Order, transactionId: string, source: PaymentEvidence['
 }
 
 export async function seedEveryState(db: Db): Promise<Seeded> {
-  const orders = createOrderStore(db);
-  const anomalies = createAnomalyStore(db);
+  const orders = createOrderStore(db, createOutbox({ livemode: false }));
+  const anomalies = createAnomalyStore(db, createOutbox({ livemode: false }));
   const user = await createUserStore(db).upsertByOpenid({ openid: 'o-audit', unionid: null }, T0);
   let serial = 0;
   const newOrder = () => {

@@ -16,6 +16,7 @@ import { checkCredits } from '../../bench/verify.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { type DbHandle, openDatabase } from '../../src/db/open.js';
 import { createOrderStore } from '../../src/orders/order-store.js';
+import { createOutbox } from '../../src/webhooks/outbox.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -199,7 +200,11 @@ describe('bench credit check', () => {
   afterEach(() => handle.close());
 
   const pay = (o: PreparedOrder, transactionId = o.transactionId) =>
-    createOrderStore(handle.db).markPaid(o.id, { transactionId, paidAt: 1, source: 'notify' }, 2);
+    createOrderStore(handle.db, createOutbox({ livemode: false })).markPaid(
+      o.id,
+      { transactionId, paidAt: 1, source: 'notify' },
+      2,
+    );
 
   it('passes when every acknowledged order is PAID once with its transaction', async () => {
     await pay(orders[0]!);

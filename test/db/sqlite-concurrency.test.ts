@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATION_NAMES, migrateToLatest } from '../../src/db/migrations.js';
 import { createOrderStore } from '../../src/orders/order-store.js';
 import { createUserStore } from '../../src/users/user-store.js';
+import { createOutbox } from '../../src/webhooks/outbox.js';
 import { childScript } from './child-script.js';
 import { type TestDbHandle, testDatabases } from './dialects.js';
 import { runWriters, type WriteReport } from './sqlite-writer.js';
@@ -43,7 +44,9 @@ describe('SQLite shared by several processes', () => {
     expect([...child.errors, ...local.errors]).toEqual([]);
     const expected = 2 * writers * perWriter;
     expect(child.paid + local.paid).toBe(expected);
-    expect((await createOrderStore(handle.db).countByStatus()).PAID).toBe(expected);
+    expect((await createOrderStore(handle.db, createOutbox({ livemode: false })).countByStatus()).PAID).toBe(
+      expected,
+    );
     const events = await handle.db
       .selectFrom('order_events')
       .select((eb) => ['type', eb.fn.countAll<number>().as('n')])
@@ -60,7 +63,7 @@ describe('SQLite shared by several processes', () => {
   it('makes a writer wait for another process holding the write lock, then succeed', async () => {
     const handle = await sqlite.openMigrated();
     handles.push(handle);
-    const orders = createOrderStore(handle.db);
+    const orders = createOrderStore(handle.db, createOutbox({ livemode: false }));
     const userId = (await createUserStore(handle.db).upsertByOpenid({ openid: 'o-wait', unionid: null }, 0))
       .id;
     const holder = spawn(process.execPath, [await childScript(WRITER), handle.url, 'hold', '1000'], {

@@ -12,6 +12,7 @@ import type { Db } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createOrderStore } from '../../src/orders/order-store.js';
+import { createOutbox } from '../../src/webhooks/outbox.js';
 
 export interface WriteReport {
   paid: number;
@@ -20,7 +21,7 @@ export interface WriteReport {
 
 /** `writers` concurrent loops, each saving, paying and annotating `perWriter` orders through the stores. */
 export async function runWriters(db: Db, userId: string, prefix: string, writers: number, perWriter: number) {
-  const orders = createOrderStore(db);
+  const orders = createOrderStore(db, createOutbox({ livemode: false }));
   const report: WriteReport = { paid: 0, errors: [] };
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Order } from '../../src/orders/order.js';
 import { createOrderStore, type OrderStore } from '../../src/orders/order-store.js';
 import { createUserStore } from '../../src/users/user-store.js';
+import { createOutbox } from '../../src/webhooks/outbox.js';
 import type { TestDatabase, TestDbHandle } from '../db/dialects.js';
 
 export const T0 = Date.UTC(2024, 0, 1);
@@ -31,7 +32,7 @@ export function orderStoreFixture(database: TestDatabase, tag: string): OrderSto
 
   beforeAll(async () => {
     handle = await database.openMigrated();
-    orders = createOrderStore(handle.db);
+    orders = createOrderStore(handle.db, createOutbox({ livemode: false }));
     userId = (await createUserStore(handle.db).upsertByOpenid({ openid, unionid: null }, T0)).id;
   });
   afterAll(() => handle?.close());

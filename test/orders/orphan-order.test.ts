@@ -16,6 +16,7 @@ import { createOrderService } from '../../src/orders/order-service.js';
 import { createOrderStore } from '../../src/orders/order-store.js';
 import type { PaymentGateway } from '../../src/orders/ports.js';
 import { createUserStore } from '../../src/users/user-store.js';
+import { createOutbox } from '../../src/webhooks/outbox.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
 
 const catalogue = parseCatalogue([{ sku: 'coffee', name: '美式咖啡', description: '', price: 1 }]);
@@ -56,7 +57,7 @@ for (const database of testDatabases()) {
       options: { dieAfterOrderCommit: boolean },
     ) {
       const prepaid: string[] = [];
-      const store = createOrderStore(handle.db);
+      const store = createOrderStore(handle.db, createOutbox({ livemode: false }));
       const orders = {
         ...store,
         async insert(...args: Parameters<typeof store.insert>) {

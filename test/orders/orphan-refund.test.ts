@@ -15,6 +15,7 @@ import { createAnomalyStore } from '../../src/orders/anomaly-store.js';
 import type { RefundGateway } from '../../src/orders/refund-gateway.js';
 import { createRefundService } from '../../src/orders/refund-service.js';
 import { createRefundStore } from '../../src/orders/refund-store.js';
+import { createOutbox } from '../../src/webhooks/outbox.js';
 import { testDatabases } from '../db/dialects.js';
 import { orderStoreFixture, T0 } from './order-store-fixture.js';
 
@@ -35,9 +36,9 @@ for (const database of testDatabases()) {
       };
       let serial = 0;
       const refunds = createRefundService({
-        refunds: createRefundStore(s.handle.db),
+        refunds: createRefundStore(s.handle.db, createOutbox({ livemode: false })),
         orders: s.orders,
-        anomalies: createAnomalyStore(s.handle.db),
+        anomalies: createAnomalyStore(s.handle.db, createOutbox({ livemode: false })),
         gateway,
         clock,
         log: createLogger('silent'),

@@ -7,6 +7,7 @@ import { createService, type Service } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createOrderStore } from '../../src/orders/order-store.js';
 import { createUserStore } from '../../src/users/user-store.js';
+import { createOutbox } from '../../src/webhooks/outbox.js';
 import { buildPaymentNotification } from '../../src/wechat/v2/notify.js';
 import { buildV3Notification } from '../../src/wechat/v3/notify.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
@@ -130,7 +131,7 @@ for (const version of API_VERSIONS)
 
       it(`credits each of ${ORDERS} orders exactly once when ${COPIES} copies arrive at once, and answers every copy SUCCESS`, async () => {
         const users = createUserStore(db.db);
-        const orders = createOrderStore(db.db);
+        const orders = createOrderStore(db.db, createOutbox({ livemode: false }));
         const now = Date.now();
         const user = await users.upsertByOpenid(
           { openid: 'oConcurrencyTestUser000000001', unionid: null },

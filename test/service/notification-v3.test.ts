@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrderStore } from '../../src/orders/order-store.js';
+import { createOutbox } from '../../src/webhooks/outbox.js';
 import { buildV3Notification } from '../../src/wechat/v3/notify.js';
 import { signResponseV3 } from '../../src/wechat/v3/sign.js';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
@@ -41,7 +42,7 @@ for (const database of testDatabases()) {
     /** A pending order, as POST /api/orders saves it (the notification path needs nothing more). */
     async function newOrder(amount = 2800) {
       n += 1;
-      return createOrderStore(db.db).insert(
+      return createOrderStore(db.db, createOutbox({ livemode: false })).insert(
         {
           id: randomUUID(),
           userId: user.id,

@@ -2,6 +2,7 @@
 import { formatFen, formatTime, h } from './console-dom.js';
 import { ordersView, orderView } from './console-orders.js';
 import { reconciliationsView } from './console-reconciliations.js';
+import { webhooksView } from './console-webhooks.js';
 
 const COLORS = ['#07c160', '#1677ff', '#fa8c16', '#f5222d', '#722ed1', '#8c8c8c'];
 const charts = [];
@@ -195,4 +196,5 @@ export const views = {
   orders: (ctx, parts, query) => (parts.length > 0 ? orderView(ctx, parts) : ordersView(ctx, parts, query)),
   anomalies: anomaliesView,
   reconciliations: reconciliationsView,
+  webhooks: webhooksView,
 };

@@ -1,0 +1,139 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../clock.js';
+import { AppError } from '../../errors.js';
+import type { DeliveryStore } from '../../webhooks/delivery-store.js';
+import type { EndpointStore } from '../../webhooks/endpoint-store.js';
+import type { EventLog } from '../../webhooks/event-log.js';
+import { AdminErrors } from '../admin-query.js';
+import { DeliverySchema, EventSchema } from './admin-webhook-schemas.js';
+
+export interface AdminEventDeps {
+  events: EventLog;
+  endpoints: EndpointStore;
+  resend: DeliveryStore['resend'];
+  /** Starts delivery now rather than at the next interval. */
+  wake(): void;
+  clock: Clock;
+}
+
+const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const MAX_LIMIT = 500;
+
+/**
+ * The event log, for catching up after an outage (GET /admin/events?after=), one event with its
+ * deliveries, and resending an event. `weapp-pay events resend ID` calls the resend route.
+ */
+export async function adminEventRoutes(app: FastifyInstance, deps: AdminEventDeps): Promise<void> {
+  const admin = { config: { auth: 'admin' as const } };
+  const security = [{ bearer: [] }];
+
+  app.get<{ Querystring: { after?: string; limit?: string } }>(
+    '/admin/events',
+    {
+      ...admin,
+      schema: {
+        summary:
+          'The event log, oldest first, after the sequence `after` (0 for the start); page with `next` while `hasMore`',
+        security,
+        querystring: Type.Object({
+          after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+          limit: Type.Optional(
+            Type.String({ pattern: '^[0-9]{1,4}$', description: `1 to ${MAX_LIMIT}, 100 by default` }),
+          ),
+        }),
+        response: {
+          200: Type.Object({
+            events: Type.Array(EventSchema),
+            hasMore: Type.Boolean(),
+            next: Type.Integer({
+              description: 'pass as `after` for the next page (the same as `after` when empty)',
+            }),
+          }),
+          ...AdminErrors,
+        },
+      },
+    },
+    async (request) => {
+      const after = Number(request.query.after ?? 0);
+      const limit = Number(request.query.limit ?? 100);
+      if (limit < 1 || limit > MAX_LIMIT) {
+        throw new AppError('VALIDATION_ERROR', `limit must be 1 to ${MAX_LIMIT} (it is ${limit}).`);
+      }
+      const { events, hasMore } = await deps.events.list(after, limit);
+      return { events, hasMore, next: events.at(-1)?.sequence ?? after };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/admin/events/:id',
+    {
+      ...admin,
+      schema: {
+        summary: 'One event, with every delivery and their latest attempts',
+        security,
+        params: Params,
+        response: {
+          200: Type.Object({ event: EventSchema, deliveries: Type.Array(DeliverySchema) }),
+          ...AdminErrors,
+        },
+      },
+    },
+    async (request) => {
+      const found = await deps.events.find(request.params.id);
+      if (!found)
+        throw new AppError(
+          'EVENT_NOT_FOUND',
+          `No event ${request.params.id} (GET /admin/events lists them).`,
+        );
+      return found;
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { endpointId?: string } | undefined }>(
+    '/admin/events/:id/resend',
+    {
+      ...admin,
+      // No body at all (the CLI's plain POST) means every endpoint; the schema wants an object.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+      schema: {
+        summary:
+          'Send an event again now, with the same id: to one endpoint, or to every enabled endpoint that wants its type',
+        security,
+        params: Params,
+        body: Type.Optional(
+          Type.Object({ endpointId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }),
+        ),
+        response: {
+          202: Type.Object({
+            eventId: Type.String(),
+            deliveries: Type.Array(Type.Object({ endpointId: Type.String(), deliveryId: Type.Integer() })),
+          }),
+          ...AdminErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const endpointId = request.body?.endpointId;
+      if (endpointId !== undefined) {
+        const endpoint = await deps.endpoints.findById(endpointId);
+        if (!endpoint) throw new AppError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${endpointId}.`);
+        if (endpoint.status !== 'enabled') {
+          throw new AppError(
+            'WEBHOOK_ENDPOINT_DISABLED',
+            `The endpoint ${endpointId} is disabled: enable it first (POST /admin/webhooks/${endpointId}/enable).`,
+          );
+        }
+      }
+      const deliveries = await deps.resend(id, deps.clock.now(), endpointId);
+      if (!deliveries)
+        throw new AppError('EVENT_NOT_FOUND', `No event ${id} (GET /admin/events lists them).`);
+      deps.wake();
+      request.log.info({ eventId: id, endpoints: deliveries.length }, 'webhook event resent');
+      return reply.code(202).send({ eventId: id, deliveries });
+    },
+  );
+}

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { ClaimedDelivery, DeliveryStore } from './delivery-store.js';
+import type { PostWebhook } from './post-webhook.js';
+import { retryDelayMs } from './retry-schedule.js';
+import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
+
+export interface DelivererSettings {
+  /** The safety net: a cycle runs at least this often, wake-ups or not. */
+  intervalMs: number;
+  /** A 2xx must arrive within this; 10 s. */
+  timeoutMs: number;
+  /** POSTs in flight at once, per instance. */
+  maxConcurrent: number;
+  /** How long a claimed delivery is ours: well past the timeout, so a live attempt is never taken over. */
+  leaseMs: number;
+}
+
+export const DEFAULT_DELIVERER_SETTINGS: DelivererSettings = {
+  intervalMs: 5000,
+  timeoutMs: 10_000,
+  maxConcurrent: 32,
+  leaseMs: 60_000,
+};
+
+export interface DelivererDeps {
+  store: DeliveryStore;
+  /** Turns new events into deliveries (fan-out.ts); run before each claim. */
+  fanOut(now: number): Promise<number>;
+  post: PostWebhook;
+  clock: Clock;
+  log: Logger;
+  settings: DelivererSettings;
+  /** [0, 1); the retry jitter. */
+  random?: () => number;
+  /** Names this instance in leases and attempts. */
+  owner?: string;
+  userAgent?: string;
+}
+
+export type Deliverer = ReturnType<typeof createDeliverer>;
+
+/**
+ * Sends webhook deliveries. A pump claims due deliveries up to `maxConcurrent` in flight and
+ * starts their POSTs; each finished POST frees a slot and pumps again. It is woken at once when
+ * a transaction that wrote events commits in this process (outbox.onCommitted), and by an
+ * interval as the safety net for everything else (other instances' events, retries coming due,
+ * a wake-up lost in a crash).
+ */
+export function createDeliverer(deps: DelivererDeps) {
+  const { store, clock, log, settings } = deps;
+  const random = deps.random ?? Math.random;
+  const owner = deps.owner ?? `deliverer-${randomBytes(4).toString('hex')}`;
+  const inFlight = new Set<Promise<void>>();
+  let pumping: Promise<void> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+
+  async function attempt(delivery: ClaimedDelivery): Promise<void> {
+    const startedAt = clock.now();
+    const t = Math.floor(startedAt / 1000);
+    const result = await deps.post({
+      url: delivery.url,
+      body: delivery.body,
+      timeoutMs: settings.timeoutMs,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': deps.userAgent ?? 'weapp-pay-webhooks',
+        [SIGNATURE_HEADER]: signatureHeader(delivery.body, delivery.secrets, t),
+      },
+    });
+    const now = clock.now();
+    const finished = await store.finish(
+      delivery,
+      { ...result, startedAt },
+      { now, owner, retryAt: now + retryDelayMs(delivery.attempt, random) },
+    );
+    const fields = { eventId: delivery.eventId, endpointId: delivery.endpointId, attempt: delivery.attempt };
+    if (result.ok) log.debug({ ...fields, latencyMs: Math.round(result.latencyMs) }, 'webhook delivered');
+    else
+      log.warn(
+        { ...fields, status: result.statusCode, error: result.error, outcome: finished.status },
+        'webhook attempt failed',
+      );
+    if (finished.endpointDisabled) {
+      log.error(
+        { endpointId: delivery.endpointId },
+        'webhook endpoint disabled: every delivery failed for 3 days',
+      );
+    }
+  }
+
+  /** Fans out, then claims what fits in the free slots and starts it. Returns the POSTs started. */
+  async function fill(): Promise<Promise<void>[]> {
+    await deps.fanOut(clock.now());
+    const free = settings.maxConcurrent - inFlight.size;
+    const claimed = await store.claim({ now: clock.now(), limit: free, leaseMs: settings.leaseMs, owner });
+    if (claimed.length === free && free > 0) again = true;
+    return claimed.map((delivery) => {
+      const running = attempt(delivery)
+        .catch((err) => log.error({ err, deliveryId: delivery.id }, 'webhook attempt could not be recorded'))
+        .finally(() => {
+          inFlight.delete(running);
+          if (!stopped) wake();
+        });
+      inFlight.add(running);
+      return running;
+    });
+  }
+
+  /** Runs fill() until nothing more is asked for; one pump at a time. */
+  function wake(): void {
+    if (stopped) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = (async () => {
+      do {
+        again = false;
+        try {
+          await fill();
+        } catch (err) {
+          log.error({ err }, 'webhook deliverer cycle failed');
+          break;
+        }
+      } while (again && !stopped);
+    })().finally(() => {
+      pumping = undefined;
+    });
+  }
+
+  return {
+    owner,
+    start(): void {
+      if (timer) return;
+      stopped = false;
+      timer = setInterval(wake, settings.intervalMs);
+      timer.unref();
+      wake();
+    },
+    /** Delivers what is due now, without the timer: for tests and `runOnce` jobs. Waits for every POST. */
+    async runOnce(): Promise<number> {
+      const started = await fill();
+      await Promise.all(started);
+      return started.length;
+    },
+    wake,
+    /** Stops claiming, and waits for the POSTs in flight to be recorded. */
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await pumping;
+      await Promise.all([...inFlight]);
+    },
+  };
+}

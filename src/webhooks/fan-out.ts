@@ -1,0 +1,88 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import { dialectOf } from '../db/dialect-of.js';
+import { wants } from './endpoint-store.js';
+import { DELIVERY_WINDOW_MS } from './retry-schedule.js';
+
+/** Any fixed number: the PostgreSQL advisory lock that lets one fan-out run at a time. */
+const FAN_OUT_LOCK = 7_200_808;
+
+/**
+ * Turns committed, not yet dispatched events into one pending delivery per enabled endpoint
+ * that wants their type, and gives each event its place in the event log, in one transaction.
+ *
+ * Fan-outs run one at a time (an advisory lock on PostgreSQL; SQLite has one writer), so the
+ * positions they hand out only grow and a reader paging the log by position never skips an
+ * event that committed late. A crash anywhere leaves either nothing or everything; a rerun
+ * inserts no second delivery, since (event, endpoint) is unique. Returns the events dispatched.
+ */
+export async function fanOut(db: Db, now: number, limit = 200): Promise<number> {
+  const postgres = dialectOf(db) === 'postgres';
+  // Most cycles find nothing new: a plain read then, no write transaction (no fsync, no lock).
+  const waiting = await db
+    .selectFrom('webhook_events')
+    .select('seq')
+    .where('position', 'is', null)
+    .limit(1)
+    .execute();
+  if (waiting.length === 0) return 0;
+  return db.transaction().execute(async (trx) => {
+    if (postgres) await sql`select pg_advisory_xact_lock(${FAN_OUT_LOCK})`.execute(trx);
+    const events = await trx
+      .selectFrom('webhook_events')
+      .select(['seq', 'type'])
+      .where('position', 'is', null)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    if (events.length === 0) return 0;
+    const endpoints = await trx
+      .selectFrom('webhook_endpoints')
+      .select(['id', 'event_types'])
+      .where('status', '=', 'enabled')
+      .execute();
+    const subscribed = endpoints.map((e) => ({ id: e.id, types: JSON.parse(e.event_types) as string[] }));
+    const deliveries = events.flatMap((event) =>
+      subscribed
+        .filter((e) => wants(e.types, event.type))
+        .map((e) => ({
+          event_seq: event.seq,
+          endpoint_id: e.id,
+          status: 'pending' as const,
+          attempts: 0,
+          created_at: now,
+          give_up_at: now + DELIVERY_WINDOW_MS,
+          next_attempt_at: now,
+          lease_until: null,
+          lease_owner: null,
+          last_attempt_at: null,
+          last_status: null,
+          last_error: null,
+          succeeded_at: null,
+        })),
+    );
+    if (deliveries.length > 0) {
+      await trx
+        .insertInto('webhook_deliveries')
+        .values(deliveries)
+        .onConflict((oc) => oc.columns(['event_seq', 'endpoint_id']).doNothing())
+        .execute();
+    }
+    const { last } = await trx
+      .selectFrom('webhook_events')
+      .select((eb) => eb.fn.max('position').as('last'))
+      .executeTakeFirstOrThrow();
+    const first = Number(last ?? 0) + 1;
+    const positions = events.map((e, i) => sql`when ${e.seq} then cast(${first + i} as bigint)`);
+    await trx
+      .updateTable('webhook_events')
+      .set({ position: sql`case seq ${sql.join(positions, sql` `)} end`, dispatched_at: now })
+      .where(
+        'seq',
+        'in',
+        events.map((e) => e.seq),
+      )
+      .execute();
+    return events.length;
+  });
+}
