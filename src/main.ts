@@ -211,6 +211,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const reconcileDay = createDayReconciliation({
     db,
+    outbox,
     bills,
     orders,
     settle,

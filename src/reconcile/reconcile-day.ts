@@ -6,6 +6,7 @@ import { AppError } from '../errors.js';
 import type { Order, OrderStatus, PaidSource } from '../orders/order.js';
 import type { OrderStorePort } from '../orders/ports.js';
 import type { RefundService } from '../orders/refund-service.js';
+import type { Outbox } from '../webhooks/outbox.js';
 import { WechatError, WechatUnknownOutcomeError } from '../wechat/errors.js';
 import type { BillSource } from './bill-source.js';
 import { readBooks } from './books.js';
@@ -23,6 +24,8 @@ export interface ReconcileDayDeps {
   refunds: Pick<RefundService, 'reconcile' | 'findByOutRefundNo'>;
   clock: Clock;
   log: Logger;
+  /** Writes a `reconciliation.mismatch` webhook event per new finding, with the report. */
+  outbox?: Outbox;
 }
 
 /** Where a run is, for a progress bar: `done` of `total` in this phase. */
@@ -169,7 +172,7 @@ export function createDayReconciliation(deps: ReconcileDayDeps) {
       finishedAt: clock.now(),
     };
     onProgress({ phase: 'save', done: 0, total: 1 });
-    const saved = await saveReport(db, report, clock.now());
+    const saved = await saveReport(db, report, clock.now(), deps.outbox);
     onProgress({ phase: 'save', done: 1, total: 1 });
     log[saved.status === 'needs_attention' ? 'warn' : 'info'](
       { billDate: date, status: saved.status, counts: saved.counts },

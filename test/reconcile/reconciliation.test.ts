@@ -123,6 +123,21 @@ for (const database of testDatabases()) {
       const anomalies = () =>
         db.db.selectFrom('anomalies').selectAll().where('kind', 'like', 'bill_%').orderBy('id').execute();
 
+      const mismatchEvents = async () =>
+        (
+          await db.db
+            .selectFrom('webhook_events')
+            .select('body')
+            .where('type', '=', 'reconciliation.mismatch')
+            .orderBy('seq')
+            .execute()
+        ).map(
+          (row) =>
+            JSON.parse(row.body) as {
+              data: { object: { kind: string } & Record<string, unknown> };
+            },
+        );
+
       it('before 10:00 Beijing the next morning the daily job waits; then one run reports every mismatch', async () => {
         expect(await orderStatus(made.lost.id)).toBe('PENDING');
         await h.clock.advance(NEXT_MORNING_MS - 60_000 - h.clock.now());
@@ -187,6 +202,16 @@ for (const database of testDatabases()) {
           report.findings.map((f) => [f.kind, `2024-01-01:${f.ref}`, !f.needsPerson]),
         );
         expect(report.findings.map((f) => f.anomalyId)).toEqual(recorded.map((a) => a.id));
+
+        // Each finding is announced once to the shop's backend, written with the report.
+        const events = await mismatchEvents();
+        expect(events.map((e) => e.data.object.kind).sort()).toEqual(Object.keys(byKind).sort());
+        expect(events.find((e) => e.data.object.kind === 'bill_amount_mismatch')?.data.object).toMatchObject({
+          object: 'reconciliation_mismatch',
+          billDate: '2024-01-01',
+          outTradeNo: made.altered.outTradeNo,
+          details: { needsPerson: true, bill: { amount: 2800 }, ours: { amount: 2700 } },
+        });
       });
 
       it('a rerun (POST /admin/reconciliations) replaces the report and duplicates no anomaly', async () => {
@@ -211,6 +236,7 @@ for (const database of testDatabases()) {
           'bill_refund_amount_mismatch',
         ]);
         expect(await anomalies()).toEqual(before);
+        expect(await mismatchEvents()).toHaveLength(5);
 
         const list = await h.api('GET', '/admin/reconciliations', undefined, undefined, {
           authorization: admin,
