@@ -12,6 +12,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  /** SQLite's page cache per connection, in MB (SQLITE_CACHE_MB); unused on PostgreSQL. */
+  sqliteCacheMb: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   wechat: WechatConfig;
   /** Bearer token for /admin routes; admin routes answer 401 to everyone when unset. */
@@ -69,6 +71,7 @@ export const KNOWN_VARIABLES = [
   'PORT',
   'HOST',
   'DATABASE_URL',
+  'SQLITE_CACHE_MB',
   'LOG_LEVEL',
   'WECHAT_APPID',
   'WECHAT_SECRET',
@@ -119,6 +122,7 @@ export const DEFAULTS = {
   port: 3000,
   host: '0.0.0.0',
   databaseUrl: 'sqlite:./data/weapp-pay.db',
+  sqliteCacheMb: 64,
   payBaseUrl: 'https://api.mch.weixin.qq.com',
   apiBaseUrl: 'https://api.weixin.qq.com',
   cataloguePath: './catalogue.json',
@@ -296,6 +300,7 @@ export function loadConfig(
     port: read.integer('PORT', DEFAULTS.port, 0, 65535),
     host: read.text('HOST', DEFAULTS.host),
     databaseUrl,
+    sqliteCacheMb: read.integer('SQLITE_CACHE_MB', DEFAULTS.sqliteCacheMb, 1, 4096),
     logLevel: logLevel as Config['logLevel'],
     wechat: {
       apiVersion,

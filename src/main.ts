@@ -81,7 +81,9 @@ export interface Service {
 export async function createService(options: ServiceOptions): Promise<Service> {
   const { config, log, catalogue } = options;
   const clock = options.clock ?? systemClock;
-  const database = options.database ?? (await openDatabase(config.databaseUrl, { log }));
+  const database =
+    options.database ??
+    (await openDatabase(config.databaseUrl, { log, sqliteCacheMb: config.sqliteCacheMb }));
   try {
     await migrateToLatest(database);
   } catch (err) {

@@ -13,6 +13,10 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
     about: 'sqlite:PATH or postgres://… (default sqlite:./data/weapp-pay.db)',
     example: 'postgres://weapp:secret@db:5432/weapp',
   },
+  SQLITE_CACHE_MB: {
+    about: 'SQLite page cache in MB, 1 to 4096 (default 64): filled only as the file grows',
+    example: '64',
+  },
   LOG_LEVEL: { about: 'fatal|error|warn|info|debug|trace|silent; debug also prints stacks', example: 'info' },
   WECHAT_APPID: { about: 'Mini Program appid (credential)', example: 'wx1234567890abcdef' },
   WECHAT_SECRET: { about: 'Mini Program AppSecret (credential)', example: '<from mp.weixin.qq.com>' },

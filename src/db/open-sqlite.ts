@@ -55,6 +55,11 @@ function createHandle(file: string, options: OpenOptions, onClose: () => void): 
   }
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('foreign_keys = ON');
+  // A negative cache_size is in KiB. SQLite allocates pages only as they are read, so a large
+  // cache costs memory only once the database is larger than better-sqlite3's default 16 MB.
+  if (options.sqliteCacheMb !== undefined) {
+    sqlite.pragma(`cache_size = ${-Math.round(options.sqliteCacheMb * 1024)}`);
+  }
   const log = createQueryLog(options.log);
   const db = new Kysely<Schema>({
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),

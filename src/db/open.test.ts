@@ -53,6 +53,17 @@ describe('openDatabase URLs', () => {
     expect(existsSync(file)).toBe(true);
   });
 
+  it("sets SQLite's page cache to the size asked, in MB, and leaves better-sqlite3's default otherwise", async () => {
+    const dir = tempDir();
+    const sized = await openDatabase(`sqlite:${join(dir, 'sized.db')}`, { sqliteCacheMb: 64 });
+    cleanups.push(() => sized.close());
+    const plain = await open(`sqlite:${join(dir, 'plain.db')}`);
+    const cacheSize = async (handle: DbHandle) =>
+      (await sql<{ cache_size: number }>`pragma cache_size`.execute(handle.db)).rows[0]?.cache_size;
+    expect(await cacheSize(sized)).toBe(-65536);
+    expect(await cacheSize(plain)).toBe(-16000); // better-sqlite3's build: 16,000 KiB
+  });
+
   it('opens sqlite::memory: with foreign keys enforced', async () => {
     const handle = await open('sqlite::memory:');
     await migrateToLatest(handle);

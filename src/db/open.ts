@@ -17,6 +17,8 @@ export interface DbLog {
 
 export interface OpenOptions {
   log?: DbLog;
+  /** SQLite page cache in MB (default better-sqlite3's, 16 MB); ignored by PostgreSQL. */
+  sqliteCacheMb?: number;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
   /** PostgreSQL: the server cancels a statement after this long (default 5000 ms). */
