@@ -24,6 +24,7 @@ import { createReconciler, type Reconciler } from './jobs/reconciler.js';
 import { createRefundReconciler, type RefundReconciler } from './jobs/refund-reconciler.js';
 import { createV2Payments } from './main-v2.js';
 import { createV3Payments } from './main-v3.js';
+import { cachedFor } from './observability/cached-for.js';
 import { createMetrics } from './observability/metrics.js';
 import { createAnomalyStore } from './orders/anomaly-store.js';
 import { createNotificationLog } from './orders/notification-log.js';
@@ -48,6 +49,8 @@ import { createOutbox, isLivemode } from './webhooks/outbox.js';
 import { createWebhooks, type Webhooks } from './webhooks/service.js';
 import { createLoginClient } from './wechat/login/code2session.js';
 
+/** How long /metrics reuses its count of orders by state. */
+const METRICS_COUNT_TTL_MS = 5000;
 export interface ServiceOptions {
   config: Readonly<Config>;
   catalogue: Catalogue;
@@ -279,7 +282,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     adminToken: config.adminToken,
     loginRatePerMinute: config.loginRatePerMinute,
     trustProxy: config.trustProxy,
-    countOrders: () => orders.countByStatus(),
+    // The count reads the whole orders table: scrapes a few seconds apart share one.
+    countOrders: cachedFor(METRICS_COUNT_TTL_MS, () => orders.countByStatus()),
     // A constant query: health checks run often and must not scan the orders table.
     pingDatabase: async () => {
       await sql`select 1`.execute(db);
