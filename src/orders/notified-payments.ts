@@ -1,5 +1,6 @@
 import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Database, OrdersTable } from '../db/database.js';
+import { compiledPerSizeClass, padWithLast, range, type Slot } from '../db/size-classes.js';
 import { paymentObject } from '../webhooks/objects.js';
 import type { NewEvent, Outbox } from '../webhooks/outbox.js';
 import type { PaymentEvidence } from './decide.js';
@@ -44,14 +45,47 @@ const record = (p: NotifiedPayment): PaymentRecord => ({
 });
 
 /** `CASE id WHEN … THEN … END`, one branch per item; CAST so PostgreSQL knows the type of each value. */
-function byId(
-  items: NotifiedPayment[],
-  type: 'text' | 'bigint',
-  value: (p: NotifiedPayment) => string | number,
-) {
-  const branches = items.map((p) => sql`when ${p.seen.id} then cast(${value(p)} as ${sql.raw(type)})`);
+function byId(size: number, slot: (i: number, key: string) => Slot, key: string, type: 'text' | 'bigint') {
+  const branches = range(size).map(
+    (i) => sql`when ${slot(i, 'id')} then cast(${slot(i, key)} as ${sql.raw(type)})`,
+  );
   return sql`case id ${sql.join(branches, sql` `)} end` as RawBuilder<never>;
 }
+
+/** The batch UPDATE for `size` orders (one text per size class; see size-classes.ts). */
+const payUpdate = compiledPerSizeClass((trx: Tx, size, slot) =>
+  trx
+    .updateTable('orders')
+    .set({
+      status: byId(size, slot, 'status', 'text'),
+      paid_source: byId(size, slot, 'paid_source', 'text'),
+      transaction_id: byId(size, slot, 'transaction_id', 'text'),
+      paid_at: byId(size, slot, 'paid_at', 'bigint'),
+      updated_at: byId(size, slot, 'updated_at', 'bigint'),
+    })
+    .where(
+      'id',
+      'in',
+      range(size).map((i) => slot(i, 'id') as unknown as string),
+    )
+    .where('status', '=', byId(size, slot, 'seen', 'text'))
+    .returningAll()
+    .compile(),
+);
+
+/**
+ * The batch's events, `size` VALUES rows; rows whose order_id is NULL pad a batch to its size
+ * class and are not inserted. VALUES names its columns column1… on both databases.
+ */
+const eventsInsert = compiledPerSizeClass((trx: Tx, size, slot) => {
+  const rows = range(size).map(
+    (i) =>
+      sql`(cast(${slot(i, 'order_id')} as text), cast(${slot(i, 'type')} as text), cast(${slot(i, 'data')} as text), cast(${slot(i, 'created_at')} as bigint))`,
+  );
+  return sql`insert into order_events (order_id, type, data, created_at)
+    select column1, column2, column3, column4 from (values ${sql.join(rows)}) as batch
+    where column1 is not null`.compile(trx);
+});
 
 /**
  * Records a batch of verified notifications in the caller's transaction with a fixed number of
@@ -101,26 +135,22 @@ export async function payNotifiedBatch(
   // paidChange is the single path's definition of PAID; here each column becomes a CASE by id.
   const changes = new Map(first.map((p) => [p.seen.id, paidChange(record(p), p.seen.status, p.now)]));
   const column = (p: NotifiedPayment) => changes.get(p.seen.id)!.columns;
+  // Padded to its size class with copies of the last order: a repeated id in `IN (…)` and in the
+  // CASE changes nothing (the first branch that matches gives the same values).
+  const padded = first.length === 0 ? [] : padWithLast(first);
   const paid: OrdersTable[] =
     first.length === 0
       ? []
-      : await trx
-          .updateTable('orders')
-          .set({
-            status: byId(first, 'text', (p) => column(p).status),
-            paid_source: byId(first, 'text', (p) => column(p).paid_source),
-            transaction_id: byId(first, 'text', (p) => column(p).transaction_id),
-            paid_at: byId(first, 'bigint', (p) => column(p).paid_at),
-            updated_at: byId(first, 'bigint', (p) => column(p).updated_at),
-          })
-          .where('id', 'in', [...payable.keys()])
-          .where(
-            'status',
-            '=',
-            byId(first, 'text', (p) => p.seen.status),
+      : (
+          await trx.executeQuery<OrdersTable>(
+            payUpdate(trx, deps.postgres ? 'postgres' : 'sqlite', first.length).bind((i, key) => {
+              const p = padded[i]!;
+              if (key === 'id') return p.seen.id;
+              if (key === 'seen') return p.seen.status;
+              return column(p)[key as keyof ReturnType<typeof column>];
+            }),
           )
-          .returningAll()
-          .execute();
+        ).rows;
   const evidence: { p: NotifiedPayment; found: OrderStatus }[] = [];
   const webhooks: Omit<NewEvent, 'livemode'>[] = [];
   for (const row of paid) {
@@ -154,6 +184,12 @@ export async function payNotifiedBatch(
       .onConflict((oc) => oc.column('transaction_id').doNothing())
       .execute();
   }
-  if (events.length > 0) await trx.insertInto('order_events').values(events).execute();
+  if (events.length > 0) {
+    await trx.executeQuery(
+      eventsInsert(trx, deps.postgres ? 'postgres' : 'sqlite', events.length).bind(
+        (i, key) => events[i]?.[key as keyof (typeof events)[number]] ?? null,
+      ),
+    );
+  }
   return results as NotifiedResult[];
 }

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { compiledPerSizeClass, padWithLast, range } from '../db/size-classes.js';
 import type { WebhookEventType } from '../webhooks/event-types.js';
 import { paymentObject } from '../webhooks/objects.js';
 import type { Outbox } from '../webhooks/outbox.js';
@@ -27,6 +28,19 @@ import {
 } from './order-store-errors.js';
 import { evidenceRow, type PaymentRecord, paidChange } from './payment-change.js';
 import { createReconcileClaims } from './reconcile-claims.js';
+
+/** The notification path's look-up of the orders named together (a repeated name pads it to its size class). */
+const lookUpByOutTradeNo = compiledPerSizeClass((db: Db, size, slot) =>
+  db
+    .selectFrom('orders')
+    .selectAll()
+    .where(
+      'out_trade_no',
+      'in',
+      range(size).map((i) => slot(i, 'out_trade_no') as unknown as string),
+    )
+    .compile(),
+);
 
 export type { NewOrder };
 
@@ -183,11 +197,10 @@ export function createOrderStore(db: Db, outbox: Outbox) {
   const notifiedReads = createBatcher<string, OrdersTable | undefined>({
     ...concurrency,
     async run(outTradeNos) {
-      const rows = await db
-        .selectFrom('orders')
-        .selectAll()
-        .where('out_trade_no', 'in', outTradeNos)
-        .execute();
+      const padded = padWithLast(outTradeNos);
+      const { rows } = await db.executeQuery<OrdersTable>(
+        lookUpByOutTradeNo(db, postgres ? 'postgres' : 'sqlite', outTradeNos.length).bind((i) => padded[i]),
+      );
       const byNo = new Map(rows.map((r) => [r.out_trade_no, r]));
       return outTradeNos.map((n) => byNo.get(n));
     },
