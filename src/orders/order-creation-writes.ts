@@ -46,25 +46,29 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
   });
   const prepays = createBatcher<
     { id: string; prepay: { prepayId: string; prepayExpiresAt: number }; now: number },
-    void
+    Order
   >({
     ...concurrency,
     key: (p) => p.id,
     run: (items) =>
       db.transaction().execute(async (trx) => {
+        const saved: Order[] = [];
         for (const { id, prepay, now } of items) {
-          const { numUpdatedRows } = await trx
+          // RETURNING: the caller answers with the saved order, without reading it again.
+          const row = await trx
             .updateTable('orders')
             .set({ prepay_id: prepay.prepayId, prepay_expires_at: prepay.prepayExpiresAt, updated_at: now })
             .where('id', '=', id)
+            .returningAll()
             .executeTakeFirst();
-          if (numUpdatedRows === 0n) throw new OrderNotFoundError(id);
+          if (!row) throw new OrderNotFoundError(id);
+          saved.push(toOrder(row));
         }
         await trx
           .insertInto('order_events')
           .values(items.map(({ id, prepay, now }) => orderEventRow(id, 'prepaid', prepay, now)))
           .execute();
-        return items.map(() => undefined);
+        return saved;
       }),
   });
 
@@ -74,7 +78,7 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
       id: string,
       prepay: { prepayId: string; prepayExpiresAt: number },
       now: number,
-    ): Promise<void> => prepays.submit({ id, prepay, now }),
+    ): Promise<Order> => prepays.submit({ id, prepay, now }),
   };
 }
 

@@ -124,14 +124,14 @@ export function createOrderService(deps: OrderServiceDeps) {
       // Only orders saved before requests were stored with them get here.
       request = deps.pay.prepayRequest(order, clientIp);
       await orders.savePrepayRequest(order.id, request, clock.now());
+      order = (await orders.findById(order.id)) ?? order;
     }
-    let prepayId = order.prepayId;
-    if (prepayId === null || (order.prepayExpiresAt ?? 0) <= clock.now() + 60_000) {
-      prepayId = await prepay(order, request);
-      const now = clock.now();
-      await orders.savePrepay(order.id, { prepayId, prepayExpiresAt: now + PREPAY_TTL_MS }, now);
+    if (order.prepayId !== null && (order.prepayExpiresAt ?? 0) > clock.now() + 60_000) {
+      return { order, payment: deps.pay.payParams(order.prepayId) };
     }
-    const saved = (await orders.findById(order.id)) ?? order;
+    const prepayId = await prepay(order, request);
+    const now = clock.now();
+    const saved = await orders.savePrepay(order.id, { prepayId, prepayExpiresAt: now + PREPAY_TTL_MS }, now);
     return { order: saved, payment: deps.pay.payParams(prepayId) };
   }
 

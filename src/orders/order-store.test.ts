@@ -97,15 +97,16 @@ for (const database of testDatabases()) {
       expect(JSON.stringify(saved?.prepayRequest)).toBe(JSON.stringify(fields));
     });
 
-    it('records the prepay_id with a prepaid event', async () => {
+    it('records the prepay_id with a prepaid event, and answers with the order as saved', async () => {
       const row = newOrder();
       await orders.insert(row, T0);
-      await orders.savePrepay(
+      const saved = await orders.savePrepay(
         row.id,
         { prepayId: 'wx201410272009395522657a690389285100', prepayExpiresAt: T0 + 7_200_000 },
         T0 + 5,
       );
-      expect(await orders.findById(row.id)).toMatchObject({
+      expect(saved).toEqual(await orders.findById(row.id));
+      expect(saved).toMatchObject({
         prepayId: 'wx201410272009395522657a690389285100',
         prepayExpiresAt: T0 + 7_200_000,
         updatedAt: T0 + 5,

@@ -265,7 +265,7 @@ export function createOrderStore(db: Db, outbox: Outbox) {
       id: string,
       prepay: { prepayId: string; prepayExpiresAt: number },
       now: number,
-    ): Promise<void> {
+    ): Promise<Order> {
       return creation.savePrepay(id, prepay, now);
     },
 

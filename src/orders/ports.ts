@@ -15,7 +15,8 @@ export interface OrderStorePort {
   findByIdForUser(id: string, userId: string): Promise<Order | undefined>;
   findByOutTradeNo(outTradeNo: string): Promise<Order | undefined>;
   savePrepayRequest(id: string, fields: Record<string, string>, now: number): Promise<void>;
-  savePrepay(id: string, prepay: { prepayId: string; prepayExpiresAt: number }, now: number): Promise<void>;
+  /** Saves a new prepay_id with its 'prepaid' event; resolves to the order as saved. */
+  savePrepay(id: string, prepay: { prepayId: string; prepayExpiresAt: number }, now: number): Promise<Order>;
   /** A named transition (order.ts TRANSITIONS); `pay` is markPaid's alone. */
   transition(
     id: string,
