@@ -38,7 +38,9 @@ try {
   await store.countByStatus(); // warm the page cache, as a running service's would be
   console.log(`${orders} orders, ${scrapes} scrapes in a row`);
   console.log(`  counted on every scrape: ${await timeScrapes(() => store.countByStatus())}`);
-  console.log(`  cached for 5 s:          ${await timeScrapes(cachedFor(5000, () => store.countByStatus()))}`);
+  console.log(
+    `  cached for 5 s:          ${await timeScrapes(cachedFor(5000, () => store.countByStatus()))}`,
+  );
   await handle.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
