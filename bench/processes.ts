@@ -58,7 +58,7 @@ export const BENCH_CREDENTIALS = {
 } as const;
 
 /**
- * API v3 for the v3 notification scenario: the TEST-ONLY keys of the protocol doc's vectors
+ * API v3 for the v3 notification scenario: the TEST-ONLY keys of test/fixtures/v3-keys.ts
  * (they protect nothing); the bench signs notifications with the WeChat Pay private key.
  */
 export const BENCH_V3 = {

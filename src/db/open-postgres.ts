@@ -32,7 +32,7 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     // The server cancels slow statements; the client-side timeout is the backstop for a server
-    // that stopped answering altogether (no RST, so no socket error): fail, never hang (B8).
+    // that stopped answering altogether (no RST, so no socket error): fail, never hang.
     statement_timeout: statementTimeoutMs,
     query_timeout: statementTimeoutMs + 1000,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,

@@ -98,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log as FastifyBaseLogger,
     trustProxy: fastifyTrustProxy(deps.trustProxy),
     bodyLimit: 16 * 1024,
-    // A body that trickles in is cut off (checklist A3). Node checks these limits only every
+    // A body that trickles in is cut off. Node checks these limits only every
     // connectionsCheckingInterval (30 s by default), and headersTimeout defaults to 60 s: left
     // alone, a trickled body lived 73-84 s. Checking every second keeps the promise to ~1 s.
     requestTimeout,
