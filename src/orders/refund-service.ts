@@ -168,7 +168,14 @@ export function createRefundService(deps: RefundServiceDeps) {
      * too many) are AppErrors and change nothing. Once saved, the refund is returned whatever
      * WeChat said: PROCESSING (accepted, or to be retried: see `lastError`) or CLOSED (refused).
      */
-    async request(input: { orderId: string; amount: number; reason: string; requestedBy: string }) {
+    async request(input: {
+      orderId: string;
+      amount: number;
+      reason: string;
+      requestedBy: string;
+      /** Recorded on the refund's key in the same commit as the refund (see RefundStore.reserve). */
+      idempotencyKey?: { userId: string; key: string };
+    }) {
       if (!Number.isSafeInteger(input.amount) || input.amount < 1) {
         throw new AppError('VALIDATION_ERROR', 'amount must be a whole number of fen, 1 or more.');
       }
@@ -182,6 +189,7 @@ export function createRefundService(deps: RefundServiceDeps) {
           requestedBy: input.requestedBy,
         },
         clock.now(),
+        input.idempotencyKey,
       );
       if (!reserved.ok) throw refused(input.orderId, input.amount, reserved.refusal);
       const refund = await submit(reserved.refund, reserved.order);

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/db/dialects.js';
 import { orderStoreFixture, T0 } from '../../test/orders/order-store-fixture.js';
+import { createIdempotencyStore } from './idempotency-store.js';
 import { MAX_REFUNDS_PER_ORDER, type Order } from './order.js';
 import { createRefundStore } from './refund-store.js';
 
@@ -51,6 +52,39 @@ for (const database of testDatabases()) {
       const rows = await refundRows(order.id);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ status: 'PROCESSING', amount: 30, refund_id: null });
+    });
+
+    it('records the refund on the Idempotency-Key that asked for it, in the same commit as the refund', async () => {
+      // A crash right after the refund is saved must leave the key pointing at it: the retry then
+      // resumes this refund (same out_refund_no) instead of saving and sending a second one.
+      const order = await paidOrder();
+      const keys = createIdempotencyStore(s.handle.db);
+      const key = { userId: 'admin', key: `rk-${database.name}-${++n}`, requestHash: 'h' };
+      expect(await keys.begin({ ...key, now: T0, ttlMs: 60_000 })).toEqual({ kind: 'new' });
+      n += 1;
+      const result = await store().reserve(
+        {
+          id: `rf-${database.name}-${n}`,
+          orderId: order.id,
+          outRefundNo: `RF${database.name}${n}`,
+          amount: 10,
+          reason: 'test',
+          requestedBy: 'admin',
+        },
+        T0,
+        { userId: key.userId, key: key.key },
+      );
+      expect(result.ok).toBe(true);
+      const row = await s.handle.db
+        .selectFrom('idempotency_keys')
+        .select(['order_id', 'state'])
+        .where('user_id', '=', key.userId)
+        .where('key', '=', key.key)
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ order_id: `rf-${database.name}-${n}`, state: 'in_flight' });
+      expect(await keys.takeOver({ ...key, staleBefore: T0 + 1, now: T0 + 2 })).toEqual({
+        orderId: `rf-${database.name}-${n}`,
+      });
     });
 
     it('refuses more than what is left, an unpaid order and a REVIEW order, changing nothing', async () => {

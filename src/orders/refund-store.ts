@@ -73,6 +73,12 @@ export function createRefundStore(db: Db) {
     async reserve(
       refund: NewRefund,
       now: number,
+      /**
+       * The Idempotency-Key that asked for the refund: it is pointed at the refund in the same
+       * commit, so a crash after this commit leaves a key whose retry resumes this refund (the
+       * same out_refund_no) rather than saving and sending a second one.
+       */
+      idempotencyKey?: { userId: string; key: string },
     ): Promise<{ ok: true; refund: Refund; order: Order } | { ok: false; refusal: ReserveRefusal }> {
       return db.transaction().execute(async (trx) => {
         const reserved = await trx
@@ -111,6 +117,15 @@ export function createRefundStore(db: Db) {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
+        if (idempotencyKey) {
+          await trx
+            .updateTable('idempotency_keys')
+            .set({ order_id: refund.id })
+            .where('user_id', '=', idempotencyKey.userId)
+            .where('key', '=', idempotencyKey.key)
+            .where('state', '=', 'in_flight')
+            .execute();
+        }
         await event(
           trx,
           refund.orderId,

@@ -4,8 +4,15 @@
  * seeds) and by `npm run crash` (many).
  */
 import type { TestDatabase } from '../db/dialects.js';
-import { type Facts, readDatabase, violations, type WechatOrder } from './checks.js';
-import { createOrders, payable, payBurst } from './load.js';
+import {
+  CREDITED,
+  type Facts,
+  PAID_AT_WECHAT,
+  readDatabase,
+  violations,
+  type WechatOrder,
+} from './checks.js';
+import { createOrders, payable, payBurst, sendRefunds } from './load.js';
 import type { RunMemory, Scenario } from './scenarios.js';
 import type { ServiceProcess } from './service-process.js';
 import { createWorld, logIn, type World } from './world.js';
@@ -62,7 +69,7 @@ export async function runSeed(
       plan,
       acknowledged: world.ledger.acknowledged.size,
       created: world.ledger.created.length,
-      paid: facts.wechat.filter((w) => w.trade_state === 'SUCCESS').length,
+      paid: facts.wechat.filter((w) => PAID_AT_WECHAT.has(w.trade_state)).length,
       orphans: [...facts.orders.keys()].filter((id) => ![...facts.keyOrders.values()].includes(id)).length,
       violations: found,
       output: found.length > 0 ? world.output() : '',
@@ -87,6 +94,13 @@ async function recover(world: World, instances: Promise<ServiceProcess[]>): Prom
       return [a.key, { status: a.status, orderId: order?.id, outTradeNo: order?.outTradeNo }] as const;
     }),
   );
+  const refundAnswers = await sendRefunds(world, [...world.ledger.refundKeys.keys()]);
+  const retriedRefunds = new Map(
+    refundAnswers.map((a) => {
+      const refund = (a.json as { refund?: { outRefundNo: string } } | null)?.refund;
+      return [a.key, { status: a.status, outRefundNo: refund?.outRefundNo }] as const;
+    }),
+  );
   const unpaid = new Set(
     (await wechatOrders(world)).filter((w) => w.trade_state === 'NOTPAY').map((w) => w.out_trade_no),
   );
@@ -98,7 +112,7 @@ async function recover(world: World, instances: Promise<ServiceProcess[]>): Prom
   await payBurst(world, [...toPay.values()]);
   const wechat = await settled(world);
   await world.stopAll();
-  return { ledger: world.ledger, retried, wechat, ...(await readDatabase(world.db.db)) };
+  return { ledger: world.ledger, retried, retriedRefunds, wechat, ...(await readDatabase(world.db.db)) };
 }
 
 async function wechatOrders(world: World): Promise<WechatOrder[]> {
@@ -112,12 +126,16 @@ async function settled(world: World): Promise<WechatOrder[]> {
     const wechat = await wechatOrders(world);
     const attempts = ((await world.sim('/sim/notifications')).json as { attempts: { status: string }[] })
       .attempts;
-    const { byOutTradeNo } = await readDatabase(world.db.db);
+    const { byOutTradeNo, refunds } = await readDatabase(world.db.db);
     const pending = wechat.filter(
-      (w) => w.trade_state === 'SUCCESS' && byOutTradeNo.get(w.out_trade_no)?.status !== 'PAID',
+      (w) =>
+        PAID_AT_WECHAT.has(w.trade_state) && !CREDITED.has(byOutTradeNo.get(w.out_trade_no)?.status ?? ''),
     );
-    const inFlight = attempts.some((a) => a.status === 'scheduled');
-    if ((pending.length === 0 && !inFlight) || Date.now() > deadline) return wechat;
+    const inFlight = attempts.some(
+      (a) => a.status !== 'delivered' && a.status !== 'failed' && a.status !== 'dropped',
+    );
+    const refunding = refunds.some((r) => r.status === 'PROCESSING');
+    if ((pending.length === 0 && !inFlight && !refunding) || Date.now() > deadline) return wechat;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -16,6 +16,7 @@ export interface RefundRouteDeps {
       amount: number;
       reason: string;
       requestedBy: string;
+      idempotencyKey?: { userId: string; key: string };
     }): Promise<{ refund: Refund; order: Order }>;
     resume(refundId: string): Promise<{ refund: Refund; order: Order }>;
     listForOrder(orderId: string): Promise<Refund[]>;
@@ -27,6 +28,14 @@ export interface RefundRouteDeps {
 /** Idempotency keys of the admin live in their own scope, apart from every user's. */
 const ADMIN_SCOPE = 'admin';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** The refusals `request` makes before it saves anything. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  'VALIDATION_ERROR',
+  'ORDER_NOT_FOUND',
+  'ORDER_NOT_REFUNDABLE',
+  'REFUND_LIMIT_REACHED',
+  'REFUND_EXCEEDS_PAID',
+]);
 
 const AdminRefundSchema = Type.Intersect([
   RefundViewSchema,
@@ -59,8 +68,9 @@ function adminView(refund: Refund, order: Order, all: readonly Refund[]) {
 
 /**
  * `POST /admin/orders/:id/refunds {amount, reason}` with a required Idempotency-Key: the same key
- * and body replay the first answer; the refund is saved (out_refund_no fixed) before WeChat hears
- * of it, so a crash in between is finished by the next retry or the refund reconciler.
+ * and body replay the first answer; the refund is saved (out_refund_no fixed, and recorded on the
+ * key in the same commit) before WeChat hears of it, so a crash in between is finished by the
+ * next retry or the refund reconciler, never refunded twice.
  */
 export async function refundRoutes(app: FastifyInstance, deps: RefundRouteDeps): Promise<void> {
   const { refunds, idempotency, clock } = deps;
@@ -128,10 +138,18 @@ export async function refundRoutes(app: FastifyInstance, deps: RefundRouteDeps):
         result =
           resumeId !== null
             ? await refunds.resume(resumeId)
-            : await refunds.request({ orderId, ...request.body, requestedBy: ADMIN_SCOPE });
+            : await refunds.request({
+                orderId,
+                ...request.body,
+                requestedBy: ADMIN_SCOPE,
+                idempotencyKey: { userId: ADMIN_SCOPE, key },
+              });
       } catch (err) {
         // Refused before anything was saved (unpaid, too much, too many): the key is forgotten.
-        await idempotency.abandon(id);
+        // Anything else (the database lost mid-request) may have saved the refund, and the key
+        // then points at it: the key is released, and its retry resumes that same refund.
+        if (err instanceof AppError && REFUSALS.has(err.code)) await idempotency.abandon(id);
+        else await idempotency.release(id);
         throw err;
       }
       const body = JSON.stringify(
