@@ -42,7 +42,7 @@ export const PAID_AT_WECHAT: ReadonlySet<string> = new Set(['SUCCESS', 'REFUND']
 export interface Facts {
   ledger: Ledger;
   /** The answer to the same key and body sent again after the last restart. */
-  retried: Map<string, { status: number; orderId?: string; outTradeNo?: string }>;
+  retried: Map<string, { status: number; orderId?: string; outTradeNo?: string; code?: string }>;
   orders: Map<string, LocalOrder>;
   byOutTradeNo: Map<string, LocalOrder>;
   wechat: WechatOrder[];
@@ -99,19 +99,27 @@ const createdOrdersExist: Check = ({ ledger, orders }) =>
     return [];
   });
 
-/** The same key and body sent again after the restart finishes the same order. */
-const retriedKeysFinishTheSameOrder: Check = ({ ledger, retried }) => {
+/**
+ * The same key and body sent again after the restart finishes the same order. A key never
+ * answered 201 may find its order closed meanwhile (it expired unpaid): then the clear refusal
+ * to resume it, 409 ORDER_NOT_PENDING, is the right answer, and nothing else.
+ */
+const retriedKeysFinishTheSameOrder: Check = ({ ledger, retried, keyOrders, orders }) => {
   const problems: string[] = [];
   for (const key of ledger.keys.keys()) {
     const again = retried.get(key);
-    if (again?.status !== 201) {
+    const earlier = ledger.created.filter((c) => c.key === key);
+    const target = orders.get(keyOrders.get(key) ?? '');
+    const expired =
+      earlier.length === 0 && again?.code === 'ORDER_NOT_PENDING' && target?.status === 'CLOSED';
+    if (again?.status !== 201 && !expired) {
       problems.push(`key ${key} sent again after the restart was answered ${again?.status ?? 'nothing'}`);
       continue;
     }
-    for (const earlier of ledger.created.filter((c) => c.key === key)) {
-      if (earlier.orderId !== again.orderId || earlier.outTradeNo !== again.outTradeNo) {
+    for (const e of earlier) {
+      if (e.orderId !== again?.orderId || e.outTradeNo !== again.outTradeNo) {
         problems.push(
-          `key ${key} first made ${earlier.orderId}/${earlier.outTradeNo}, then ${again.orderId}/${again.outTradeNo}`,
+          `key ${key} first made ${e.orderId}/${e.outTradeNo}, then ${again?.orderId}/${again?.outTradeNo}`,
         );
       }
     }

@@ -40,6 +40,11 @@ export interface Ledger {
 }
 
 export function createLedger(door: Relay): Ledger {
+  return tapLedger(door).ledger;
+}
+
+/** A ledger fed by `door` until `detach()`: a relay that outlives one run serves the next. */
+export function tapLedger(door: Relay): { ledger: Ledger; detach(): void } {
   const ledger: Ledger = {
     acknowledged: new Map(),
     keys: new Map(),
@@ -48,7 +53,7 @@ export function createLedger(door: Relay): Ledger {
     refunded: [],
     counts: { acknowledged: 0, created: 0, refunded: 0, refundNotified: 0 },
   };
-  door.onExchange((x) => {
+  const detach = door.onExchange((x) => {
     if (x.method !== 'POST') return;
     if (x.path === '/payment/wxnotify' && isSuccessfulNotifyReply(x.status, x.body)) {
       const fields = parseXml(x.requestBody);
@@ -74,5 +79,5 @@ export function createLedger(door: Relay): Ledger {
       ledger.counts.refunded++;
     }
   });
-  return ledger;
+  return { ledger, detach };
 }

@@ -90,8 +90,12 @@ async function recover(world: World, instances: Promise<ServiceProcess[]>): Prom
   const answers = await createOrders(world, [...world.ledger.keys.keys()]);
   const retried = new Map(
     answers.map((a) => {
-      const order = (a.json as { order?: { id: string; outTradeNo: string } } | null)?.order;
-      return [a.key, { status: a.status, orderId: order?.id, outTradeNo: order?.outTradeNo }] as const;
+      const answer = a.json as { order?: { id: string; outTradeNo: string }; code?: string } | null;
+      const order = answer?.order;
+      return [
+        a.key,
+        { status: a.status, orderId: order?.id, outTradeNo: order?.outTradeNo, code: answer?.code },
+      ] as const;
     }),
   );
   const refundAnswers = await sendRefunds(world, [...world.ledger.refundKeys.keys()]);
