@@ -29,7 +29,7 @@ export async function armCallFault(shop: Shop): Promise<void> {
   const fault = shop.rng.pick(CALL_FAULTS);
   const api = shop.rng.pick(APIS);
   // Slower than the service's timeout: it gives up and the outcome is unknown to it.
-  const params = fault === 'SLOW_RESPONSE' ? { seconds: 0.3 } : undefined;
+  const params = fault === 'SLOW_RESPONSE' ? { seconds: 0.6 } : undefined;
   const res = await shop.sim('/sim/faults', { fault, api, times: 1, ...(params && { params }) });
   if (res.status !== 201) throw new Error(`the simulator refused ${fault}: ${JSON.stringify(res.json)}`);
   shop.count(fault);

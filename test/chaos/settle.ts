@@ -24,8 +24,9 @@ export async function settle(shop: Shop, day: DayState): Promise<Facts> {
   let orderKeys = [...byOwner];
   let refundKeys = [...shop.ledger.refundKeys.keys()];
   // A client retries what did not get a final answer (a 5xx, or 409 while a claim is in
-  // flight), a minute later each time, as Retry-After tells it: a few rounds at most.
-  for (let round = 0; round < 4 && (orderKeys.length > 0 || refundKeys.length > 0); round++) {
+  // flight), a minute later each time, as Retry-After tells it: a few rounds at most (on a
+  // loaded machine a WeChat call can time out several times in a row).
+  for (let round = 0; round < 8 && (orderKeys.length > 0 || refundKeys.length > 0); round++) {
     if (round > 0) await shop.jump(61_000);
     const answers = (
       await Promise.all(orderKeys.map(([owner, keys]) => createOrders(shop.as(owner), keys)))

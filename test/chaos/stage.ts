@@ -23,7 +23,7 @@ import { type Instance, startChild, startInProcess, startRetrying } from './inst
 /** Where the frozen clock of an in-process stage starts, every run. */
 const START_MS = Date.UTC(2026, 0, 5, 2, 0, 0);
 /** The service's timeout for WeChat calls: short, so a HANG costs a run little. */
-const WECHAT_TIMEOUT_MS = 250;
+const WECHAT_TIMEOUT_MS = 500;
 
 export interface Stage {
   mode: 'in-process' | 'processes';

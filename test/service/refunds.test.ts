@@ -128,6 +128,60 @@ for (const database of testDatabases()) {
       expect((await orderRow(order.id)).status).toBe('REFUNDED');
     });
 
+    it('ends REFUNDED when the refund notification overtakes the payment one; the late payment changes nothing', async () => {
+      // WeChat holds the payment notification until the order's next one (REORDER). The phone's
+      // sync settles the payment by query, the admin refunds everything, and the refund
+      // notification arrives first; the payment notification follows and must not credit again.
+      const { token } = await h.login();
+      const res = await h.api('POST', '/api/orders', token, { sku: 'latte', quantity: 1 });
+      const { order, payment } = (await res.json()) as {
+        order: { id: string; outTradeNo: string };
+        payment: { package: string };
+      };
+      const paid = await fetch(`${h.simulatorUrl}/sim/pay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-sim-fault': 'REORDER' },
+        body: JSON.stringify({ prepay_id: payment.package.slice('prepay_id='.length), result: 'SUCCESS' }),
+      });
+      expect(paid.status).toBe(200);
+      await h.clock.settle();
+      expect((await orderRow(order.id)).status).toBe('PENDING');
+      await h.api('POST', `/api/orders/${order.id}/sync`, token);
+      expect((await orderRow(order.id)).status).toBe('PAID');
+
+      expect((await refund(order.id, { amount: 2800, reason: '退款' })).status).toBe(201);
+      await refundTimePasses();
+      const delivered = (
+        (await h.sim(`/sim/notifications?out_trade_no=${order.outTradeNo}`)).json as {
+          attempts: { kind: string; ok: boolean }[];
+        }
+      ).attempts.filter((a) => a.ok);
+      expect(delivered.map((a) => a.kind).sort()).toEqual(['payment', 'refund']);
+      // In the order's history the refund settled first; the payment notification came after,
+      // verified and recorded, and applied nothing.
+      const history = await db.db
+        .selectFrom('order_events')
+        .select(['type', 'data'])
+        .where('order_id', '=', order.id)
+        .orderBy('id')
+        .execute();
+      expect(history.slice(-3).map((e) => e.type)).toEqual([
+        'refund_settled',
+        'state_changed',
+        'notification_received',
+      ]);
+      expect(JSON.parse(history.at(-1)?.data ?? '{}')).toMatchObject({ verified: true, applied: false });
+      expect((await orderRow(order.id)).status).toBe('REFUNDED');
+      const events = await db.db
+        .selectFrom('order_events')
+        .select('data')
+        .where('order_id', '=', order.id)
+        .where('type', '=', 'state_changed')
+        .execute();
+      expect(events.filter((e) => (JSON.parse(e.data) as { to: string }).to === 'PAID')).toHaveLength(1);
+      expect(await moneyInvariantViolations(db.db)).toEqual([]);
+    });
+
     it('replays the first answer for the same Idempotency-Key: one refund, not two', async () => {
       const order = await paidOrder();
       const a = await refund(order.id, { amount: 100, reason: 'x' }, `same-${database.name}`);
