@@ -8,7 +8,7 @@ import { CREDITED, type Facts, PAID_AT_WECHAT, readDatabase, type WechatOrder } 
 import { createOrders, sendRefunds } from '../crash/load.js';
 import { liftFaults } from './faults.js';
 import type { Shop, ShopUser } from './shop.js';
-import type { DayState } from './shop-day.js';
+import { type DayState, signIn } from './shop-day.js';
 
 /** Time given to the settling, step by step: past claims, retries, refund delays and expiry. */
 const STEPS_S = [61, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 6 * 3600, 9 * 3600];
@@ -17,6 +17,9 @@ export async function settle(shop: Shop, day: DayState): Promise<Facts> {
   await liftFaults(shop);
   // Past every Idempotency-Key claim a failed or killed request left (60 s).
   await shop.jump(61_000);
+  // Sessions may have expired during the day's clock jumps: each user logs in again (the same
+  // openid is the same user, so its keys are still its own).
+  for (const user of day.users) user.token = (await signIn(shop, user.openid)).token;
   const byOwner = new Map<ShopUser, string[]>();
   for (const [key, owner] of day.keyOwner) byOwner.set(owner, [...(byOwner.get(owner) ?? []), key]);
   const retried = new Map<string, { status: number; orderId?: string; outTradeNo?: string; code?: string }>();
@@ -27,7 +30,13 @@ export async function settle(shop: Shop, day: DayState): Promise<Facts> {
   // flight), a minute later each time, as Retry-After tells it: a few rounds at most (on a
   // loaded machine a WeChat call can time out several times in a row).
   for (let round = 0; round < 8 && (orderKeys.length > 0 || refundKeys.length > 0); round++) {
-    if (round > 0) await shop.jump(61_000);
+    if (round > 0) {
+      // The reconcilers run all the time in production: between two retries they close what
+      // expired unpaid, and the retry of such a key is then told so (409 ORDER_NOT_PENDING).
+      await shop.jump(61_000);
+      await shop.reconcile();
+      if (shop.mode === 'processes') await waitForCycles();
+    }
     const answers = (
       await Promise.all(orderKeys.map(([owner, keys]) => createOrders(shop.as(owner), keys)))
     ).flat();

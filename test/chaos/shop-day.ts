@@ -165,23 +165,26 @@ function play(shop: Shop, day: DayState, action: Action, tag: string): () => Pro
   }
 }
 
-/** wx.login, then POST /api/login; a login that meets WeChat's −1 tries once more with a new code. */
+/** wx.login, then POST /api/login; a login that meets WeChat's −1 tries again with a new code. */
 async function logIn(shop: Shop, day: DayState): Promise<void> {
-  const faulty = shop.rng.chance(0.2);
-  if (faulty) await armLoginFault(shop);
+  if (shop.rng.chance(0.2)) await armLoginFault(shop);
+  day.users.push(await signIn(shop));
+}
+
+/**
+ * Logs a user in (the given openid again, or a new user), trying while the service restarts
+ * after a kill (the relay answers 502) or WeChat answers −1.
+ */
+export async function signIn(shop: Shop, openid?: string): Promise<ShopUser> {
   let last = '';
-  // A user keeps trying while the service restarts after a kill (the relay answers 502).
   const deadline = Date.now() + 30_000;
   for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200));
-    const { json } = await shop.sim('/sim/login', { appid: CREDENTIALS.appid });
-    const { code, openid } = json as { code: string; openid: string };
-    const res = await shop.api('POST', '/api/login', { code });
+    const { json } = await shop.sim('/sim/login', { appid: CREDENTIALS.appid, ...(openid && { openid }) });
+    const login = json as { code: string; openid: string };
+    const res = await shop.api('POST', '/api/login', { code: login.code });
     last = `${res.status} ${JSON.stringify(res.json)}`;
-    if (res.status === 200) {
-      day.users.push({ token: (res.json as { token: string }).token, openid });
-      return;
-    }
+    if (res.status === 200) return { token: (res.json as { token: string }).token, openid: login.openid };
   }
   throw new Error(`could not log in for 30 s: ${last}`);
 }

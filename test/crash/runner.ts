@@ -38,8 +38,11 @@ export interface RunReport {
   output: string;
 }
 
-/** How long the last restart may take to settle every payment before the checks run. */
-const SETTLE_MS = 20_000;
+/**
+ * How long the last restart may take to settle every payment and refund before the checks run:
+ * a refund whose query timed out on a busy machine is asked again once its 30 s lease ends.
+ */
+const SETTLE_MS = 60_000;
 
 export async function runSeed(
   scenario: Scenario,
