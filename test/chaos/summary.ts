@@ -5,7 +5,11 @@
 import { type ChaosOptions, type ChaosReport, replayCommand } from './chaos-run.js';
 import type { RunOutcome } from './slots.js';
 
-/** The rules every run is checked against (test/crash/checks.ts, refund-checks.ts and src/audit). */
+/**
+ * The rules every run is checked against (test/crash/checks.ts, refund-checks.ts and src/audit),
+ * as the summary names them. A new check in CHECKS (webhooks' "every committed state change has
+ * its event", once the outbox exists) gets its line here.
+ */
 export const RULES = [
   'every notification answered SUCCESS is PAID once, with the transaction it named',
   'every order answered 201 exists, with that out_trade_no',
