@@ -50,6 +50,36 @@ for (const database of testDatabases()) {
       expect(later.every((r) => r.kind === 'done' && r.body === 'stored')).toBe(true);
     });
 
+    it('lets only the current holder of a claim record its order, once a slow request was taken over', async () => {
+      // The first request claimed at T0 and stalled past the 60 s claim (a stalled process, a
+      // clock step); a retry took the key over at T0 + 61 s before any order was recorded.
+      const userId = 'u1';
+      expect(await begin('k-fence')).toEqual({ kind: 'new' });
+      const taken = await keys.takeOver({
+        userId,
+        key: 'k-fence',
+        requestHash: 'h1',
+        staleBefore: T0 + 1,
+        now: T0 + 61_000,
+      });
+      expect(taken).toEqual({ orderId: null });
+      expect(
+        await keys.attachOrder({ userId, key: 'k-fence', orderId: 'o-retry', claimedAt: T0 + 61_000 }),
+      ).toBe(true);
+      // The stalled request wakes up: its order is refused, and its clean-up touches nothing.
+      expect(await keys.attachOrder({ userId, key: 'k-fence', orderId: 'o-slow', claimedAt: T0 })).toBe(
+        false,
+      );
+      await keys.release({ userId, key: 'k-fence', claimedAt: T0 });
+      await keys.abandon({ userId, key: 'k-fence', claimedAt: T0 });
+      const row = await handle.db
+        .selectFrom('idempotency_keys')
+        .select(['order_id', 'created_at'])
+        .where('key', '=', 'k-fence')
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ order_id: 'o-retry', created_at: T0 + 61_000 });
+    });
+
     it('lets a retry run again after the first attempt was abandoned', async () => {
       expect(await begin('k-abandon')).toEqual({ kind: 'new' });
       await keys.abandon({ userId: 'u1', key: 'k-abandon' });

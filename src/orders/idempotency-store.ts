@@ -59,22 +59,26 @@ export function createIdempotencyStore(db: Db) {
   });
   const claim = (a: BeginArgs) => claims.submit(a);
 
-  type Update = { userId: string; key: string; set: Updateable<IdempotencyKeysTable> };
-  const updates = createBatcher<Update, void>({
+  /** `claimedAt`: only the claim made (or taken over) at that time may write; see attachOrder. */
+  type Update = { userId: string; key: string; set: Updateable<IdempotencyKeysTable>; claimedAt?: number };
+  const updates = createBatcher<Update, boolean>({
     ...concurrency,
     key: (u) => `${u.userId}\u0000${u.key}`,
     run: (items) =>
       db.transaction().execute(async (trx) => {
+        const written: boolean[] = [];
         for (const u of items) {
-          await trx
+          let update = trx
             .updateTable('idempotency_keys')
             .set(u.set)
             .where('user_id', '=', u.userId)
             .where('key', '=', u.key)
-            .where('state', '=', 'in_flight')
-            .execute();
+            .where('state', '=', 'in_flight');
+          if (u.claimedAt !== undefined) update = update.where('created_at', '=', u.claimedAt);
+          const { numUpdatedRows } = await update.executeTakeFirst();
+          written.push(numUpdatedRows > 0n);
         }
-        return items.map(() => undefined);
+        return written;
       }),
   });
 
@@ -112,6 +116,8 @@ export function createIdempotencyStore(db: Db) {
       body: string;
       orderId?: string;
     }): Promise<void> {
+      // Not fenced: whoever completes first stores the reply; a claim holder and the request that
+      // took it over work on the same order (see attachOrder), so either reply is that order's.
       await updates.submit({
         userId: a.userId,
         key: a.key,
@@ -119,9 +125,24 @@ export function createIdempotencyStore(db: Db) {
       });
     },
 
-    /** Records which order an in-flight request created, so a retry after a crash can finish it. */
-    async attachOrder(a: { userId: string; key: string; orderId: string }): Promise<void> {
-      await updates.submit({ userId: a.userId, key: a.key, set: { order_id: a.orderId } });
+    /**
+     * Records which order an in-flight request created, so a retry after a crash can finish it.
+     * With `claimedAt` (the time the caller claimed or took over the key) it is written only if
+     * the claim is still the caller's: a request that outlived its claim (a stalled process, a
+     * clock step) and was taken over gets false, and must not go on to a second order.
+     */
+    async attachOrder(a: {
+      userId: string;
+      key: string;
+      orderId: string;
+      claimedAt?: number;
+    }): Promise<boolean> {
+      return updates.submit({
+        userId: a.userId,
+        key: a.key,
+        set: { order_id: a.orderId },
+        ...(a.claimedAt !== undefined && { claimedAt: a.claimedAt }),
+      });
     },
 
     /**
@@ -150,24 +171,27 @@ export function createIdempotencyStore(db: Db) {
     },
 
     /** Marks an in-flight claim as immediately stale, keeping its order, so the next retry resumes it. */
-    async release(a: { userId: string; key: string }): Promise<void> {
-      await db
+    async release(a: { userId: string; key: string; claimedAt?: number }): Promise<void> {
+      let query = db
         .updateTable('idempotency_keys')
         .set({ created_at: 0 })
         .where('user_id', '=', a.userId)
         .where('key', '=', a.key)
-        .where('state', '=', 'in_flight')
-        .execute();
+        .where('state', '=', 'in_flight');
+      // Never the claim of a request that took this one over.
+      if (a.claimedAt !== undefined) query = query.where('created_at', '=', a.claimedAt);
+      await query.execute();
     },
 
     /** Forgets an in-flight claim whose work failed before anything lasting happened, so a retry may run. */
-    async abandon(a: { userId: string; key: string }): Promise<void> {
-      await db
+    async abandon(a: { userId: string; key: string; claimedAt?: number }): Promise<void> {
+      let query = db
         .deleteFrom('idempotency_keys')
         .where('user_id', '=', a.userId)
         .where('key', '=', a.key)
-        .where('state', '=', 'in_flight')
-        .execute();
+        .where('state', '=', 'in_flight');
+      if (a.claimedAt !== undefined) query = query.where('created_at', '=', a.claimedAt);
+      await query.execute();
     },
 
     /** Deletes expired keys; returns how many. */

@@ -174,7 +174,7 @@ export function createRefundService(deps: RefundServiceDeps) {
       reason: string;
       requestedBy: string;
       /** Recorded on the refund's key in the same commit as the refund (see RefundStore.reserve). */
-      idempotencyKey?: { userId: string; key: string };
+      idempotencyKey?: { userId: string; key: string; claimedAt?: number };
     }) {
       if (!Number.isSafeInteger(input.amount) || input.amount < 1) {
         throw new AppError('VALIDATION_ERROR', 'amount must be a whole number of fen, 1 or more.');

@@ -78,7 +78,7 @@ export function createRefundStore(db: Db) {
        * commit, so a crash after this commit leaves a key whose retry resumes this refund (the
        * same out_refund_no) rather than saving and sending a second one.
        */
-      idempotencyKey?: { userId: string; key: string },
+      idempotencyKey?: { userId: string; key: string; claimedAt?: number },
     ): Promise<{ ok: true; refund: Refund; order: Order } | { ok: false; refusal: ReserveRefusal }> {
       return db.transaction().execute(async (trx) => {
         const reserved = await trx
@@ -118,13 +118,18 @@ export function createRefundStore(db: Db) {
           .returningAll()
           .executeTakeFirstOrThrow();
         if (idempotencyKey) {
-          await trx
+          let attach = trx
             .updateTable('idempotency_keys')
             .set({ order_id: refund.id })
             .where('user_id', '=', idempotencyKey.userId)
             .where('key', '=', idempotencyKey.key)
-            .where('state', '=', 'in_flight')
-            .execute();
+            .where('state', '=', 'in_flight');
+          const { claimedAt } = idempotencyKey;
+          if (claimedAt !== undefined) attach = attach.where('created_at', '=', claimedAt);
+          const { numUpdatedRows } = await attach.executeTakeFirst();
+          // The key was taken over by a retry while this request ran: that retry owns it, and
+          // this refund is rolled back before it exists.
+          if (numUpdatedRows === 0n) throw new IdempotencyClaimLostError(idempotencyKey.key);
         }
         await event(
           trx,
@@ -334,4 +339,11 @@ export function createRefundStore(db: Db) {
       });
     },
   };
+}
+
+/** A refund's Idempotency-Key claim was taken over while the request ran; nothing was saved. */
+export class IdempotencyClaimLostError extends Error {
+  constructor(key: string) {
+    super(`the claim on Idempotency-Key ${key} was taken over by another request`);
+  }
 }

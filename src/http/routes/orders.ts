@@ -44,6 +44,15 @@ export async function takeOverStale(
   return taken.orderId;
 }
 
+/** A request whose Idempotency-Key claim was taken over while it ran (it outlived the claim). */
+export function lostClaim(): AppError {
+  return new AppError(
+    'IDEMPOTENCY_KEY_IN_FLIGHT',
+    'Another request with this Idempotency-Key took it over; retry to get its answer.',
+    { retryAfter: 1 },
+  );
+}
+
 type CreatedView = { order: OrderView; payment: CreatedOrder['payment'] };
 
 export interface IdempotencyPort {
@@ -66,8 +75,9 @@ export interface IdempotencyPort {
     body: string;
     orderId?: string;
   }): Promise<void>;
-  abandon(input: { userId: string; key: string }): Promise<void>;
-  attachOrder(input: { userId: string; key: string; orderId: string }): Promise<void>;
+  abandon(input: { userId: string; key: string; claimedAt?: number }): Promise<void>;
+  /** False when the claim made at `claimedAt` was taken over meanwhile. */
+  attachOrder(input: { userId: string; key: string; orderId: string; claimedAt?: number }): Promise<boolean>;
   takeOver(input: {
     userId: string;
     key: string;
@@ -75,7 +85,7 @@ export interface IdempotencyPort {
     staleBefore: number;
     now: number;
   }): Promise<{ orderId: string | null } | undefined>;
-  release(input: { userId: string; key: string }): Promise<void>;
+  release(input: { userId: string; key: string; claimedAt?: number }): Promise<void>;
 }
 
 export interface OrderRouteDeps {
@@ -202,14 +212,23 @@ export async function orderRoutes(app: FastifyInstance, deps: OrderRouteDeps): P
           : await create({
               saved: async (orderId) => {
                 orderSaved = true;
-                await idempotency.attachOrder({ userId: id.userId, key: id.key, orderId });
+                // The claim (made or taken over at `now`) may have been taken over by a retry
+                // while this request was slow: then that retry owns the key, and this order
+                // must never reach WeChat.
+                const held = await idempotency.attachOrder({
+                  userId: id.userId,
+                  key: id.key,
+                  orderId,
+                  claimedAt: now,
+                });
+                if (!held) throw lostClaim();
               },
             });
     } catch (err) {
       // Nothing was promised to the client. If an order exists, the next retry with this key
       // resumes it (same out_trade_no, same fields); otherwise the key is simply forgotten.
-      if (orderSaved) await idempotency.release(id);
-      else await idempotency.abandon(id);
+      if (orderSaved) await idempotency.release({ ...id, claimedAt: now });
+      else await idempotency.abandon({ ...id, claimedAt: now });
       throw err;
     }
     const body = JSON.stringify(result);

@@ -6,8 +6,9 @@ import { AppError } from '../../errors.js';
 import type { Order } from '../../orders/order.js';
 import { toOrderView } from '../../orders/order-view.js';
 import type { Refund } from '../../orders/refund.js';
+import { IdempotencyClaimLostError } from '../../orders/refund-store.js';
 import { ErrorResponse, OrderIdParams, OrderSchema, RefundViewSchema } from '../schemas.js';
-import { IDEMPOTENCY_TTL_MS, type IdempotencyPort, takeOverStale } from './orders.js';
+import { IDEMPOTENCY_TTL_MS, type IdempotencyPort, lostClaim, takeOverStale } from './orders.js';
 
 export interface RefundRouteDeps {
   refunds: {
@@ -16,7 +17,7 @@ export interface RefundRouteDeps {
       amount: number;
       reason: string;
       requestedBy: string;
-      idempotencyKey?: { userId: string; key: string };
+      idempotencyKey?: { userId: string; key: string; claimedAt?: number };
     }): Promise<{ refund: Refund; order: Order }>;
     resume(refundId: string): Promise<{ refund: Refund; order: Order }>;
     listForOrder(orderId: string): Promise<Refund[]>;
@@ -142,14 +143,16 @@ export async function refundRoutes(app: FastifyInstance, deps: RefundRouteDeps):
                 orderId,
                 ...request.body,
                 requestedBy: ADMIN_SCOPE,
-                idempotencyKey: { userId: ADMIN_SCOPE, key },
+                idempotencyKey: { userId: ADMIN_SCOPE, key, claimedAt: now },
               });
       } catch (err) {
+        if (err instanceof IdempotencyClaimLostError) throw lostClaim();
         // Refused before anything was saved (unpaid, too much, too many): the key is forgotten.
         // Anything else (the database lost mid-request) may have saved the refund, and the key
         // then points at it: the key is released, and its retry resumes that same refund.
-        if (err instanceof AppError && REFUSALS.has(err.code)) await idempotency.abandon(id);
-        else await idempotency.release(id);
+        if (err instanceof AppError && REFUSALS.has(err.code))
+          await idempotency.abandon({ ...id, claimedAt: now });
+        else await idempotency.release({ ...id, claimedAt: now });
         throw err;
       }
       const body = JSON.stringify(
