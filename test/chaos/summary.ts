@@ -7,8 +7,7 @@ import type { RunOutcome } from './slots.js';
 
 /**
  * The rules every run is checked against (test/crash/checks.ts, refund-checks.ts and src/audit),
- * as the summary names them. A new check in CHECKS (webhooks' "every committed state change has
- * its event", once the outbox exists) gets its line here.
+ * as the summary names them. A new check in CHECKS gets its line here.
  */
 export const RULES = [
   'every notification answered SUCCESS is PAID once, with the transaction it named',
@@ -21,7 +20,7 @@ export const RULES = [
   'every refund answered 201 exists; every refund key sent again finishes the same refund',
   'every refund at WeChat is one of ours, reached through exactly one key (no refund issued twice)',
   'WeChat never gave back more than it took; every refund settled as WeChat settled it',
-  "the audit's checks: no transaction_id on two orders, no order credited twice, refunds within what was paid and at most 50, every status backed by its events, no acknowledged notification without its state change",
+  "the audit's checks: no transaction_id on two orders, no order credited twice, refunds within what was paid and at most 50, every status backed by its events, no acknowledged notification without its state change, every committed change a webhook announces has its outbox event",
 ];
 
 export interface Totals {

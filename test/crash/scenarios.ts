@@ -1,9 +1,9 @@
 /**
  * The crash scenarios. A scenario is only its load under kills, one round at a time; the runner
  * does the rest the same way for all of them (restart, retry every key, order and refund, pay
- * what is unpaid, let the reconcilers run, check). A webhook scenario is one more entry here
- * once the service has an outbox, with its check (every committed change has its event) added
- * to checks.ts.
+ * what is unpaid, let the reconcilers run, check). Every scenario's kills also land between a
+ * state change and its webhook's delivery: the audit's outbox check (part of the invariants in
+ * checks.ts) proves each committed change kept its event.
  */
 import { armKill, describeMoment, drawMoment, type KillMoment } from './kill-plan.js';
 import {
