@@ -37,6 +37,7 @@ import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
 import { type RefundRouteDeps, refundRoutes } from './routes/refunds.js';
 import { type V1RouteDeps, v1Routes } from './routes/v1.js';
+import { v1EventRoutes } from './routes/v1-events.js';
 
 export interface AppDeps extends Omit<OpsDeps, 'metrics'>, Omit<AuthDeps, 'apiKeys'> {
   log: Logger;
@@ -157,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     idempotent: deps.idempotent,
     code2Session: deps.code2Session,
   });
+  await app.register(v1EventRoutes, { events: deps.webhooks.events });
   await app.register(adminLogRoutes, { ring: requestLog });
   await app.register(adminToolRoutes, {
     wechat: deps.wechat,

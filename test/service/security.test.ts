@@ -151,6 +151,7 @@ for (const version of API_VERSIONS)
         '/healthz',
         '/metrics',
         '/v1/code2session',
+        '/v1/events',
         '/v1/payments',
         '/v1/payments/{id}',
         '/v1/payments/{id}/close',
