@@ -88,8 +88,9 @@ export async function adminEventStreamRoutes(
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      // retry: how long a browser's EventSource waits before reconnecting.
-      res.write(`retry: 2000\n: streaming events after ${after}\n\n`);
+      // retry: how long an EventSource waits before reconnecting. The bare id: is the starting
+      // cursor, so a client that reconnects before any event arrives misses none in between.
+      res.write(`retry: 2000\nid: ${after}\n\n`);
       const stream = openEventStream({
         list: deps.events.list,
         onWake: deps.onLogGrowth,
