@@ -109,13 +109,18 @@ export async function adminEventStreamRoutes(
         stream,
         end() {
           stream.close();
-          if (!res.writableEnded) res.end();
+          // The socket goes too: left open and idle, it would hold the server's close up until
+          // the keep-alive timeout.
+          if (!res.writableEnded) res.end(() => socket.destroy());
         },
       };
       open.add(client);
+      const socket = request.raw.socket;
       res.once('close', () => {
         open.delete(client);
         stream.close();
+        // The client left mid-stream: its socket cannot carry another request.
+        socket.destroy();
       });
     },
   );
