@@ -3,20 +3,12 @@
  * child processes, on SQLite and on PostgreSQL: payments made with `weapp-pay trigger` show up in
  * the listener, are forwarded signed to a local receiver, survive a service restart, and resend.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../db/dialects.js';
-import { REPO, runCli, tempDir } from './cli-harness.js';
+import { runCli, tempDir } from './cli-harness.js';
 import { type Follower, startFollower, startReceiver } from './listen-children.js';
-import { type Child, freePort, startChild } from './service-children.js';
+import { type Child, startServeAndSimulate } from './service-children.js';
 
-const WECHAT = {
-  WECHAT_APPID: 'wx1234567890abcdef',
-  WECHAT_SECRET: 'test-app-secret-0123456789abcdef',
-  WECHAT_MCHID: '1900000109',
-  WECHAT_MCH_KEY: 'SimulatorTestKey0123456789abcdef',
-};
-const ADMIN_TOKEN = 'admin-token-0123456789abcdef0123456789';
 const SERVICE_WEBHOOK_SECRET = 'whsec_the_service_endpoint_secret_0123';
 
 for (const database of testDatabases()) {
@@ -35,31 +27,14 @@ for (const database of testDatabases()) {
       cleanups.push(() => db.close());
       endpoint = await startReceiver(() => SERVICE_WEBHOOK_SECRET);
       cleanups.push(endpoint.close);
-      const sim = await startChild(['simulate', '--port', '0', '--time-scale', '60'], {
-        cwd: dir,
-        env: WECHAT,
-        wait: { url: /^ {2}http {3}(http:\/\/\S+)$/m },
+      const started = await startServeAndSimulate(dir, db.url, {
+        WEBHOOK_URL: endpoint.url,
+        WEBHOOK_SECRET: SERVICE_WEBHOOK_SECRET,
       });
-      cleanups.push(sim.stop);
-      const port = await freePort();
-      startService = () =>
-        startChild(['serve', '--port', String(port), '--host', '127.0.0.1'], {
-          cwd: dir,
-          env: {
-            ...WECHAT,
-            WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}/payment/wxnotify`,
-            WECHAT_PAY_BASE_URL: sim.found.url as string,
-            WECHAT_API_BASE_URL: sim.found.url as string,
-            ADMIN_TOKEN,
-            DATABASE_URL: db.url,
-            CATALOGUE_FILE: join(REPO, 'catalogue.example.json'),
-            WEBHOOK_URL: endpoint.url,
-            WEBHOOK_SECRET: SERVICE_WEBHOOK_SECRET,
-          },
-          wait: { url: /weapp-pay service listening on (http:\/\/\S+)/ },
-        });
+      cleanups.push(started.sim.stop);
+      startService = started.startService;
       service = await startService();
-      env = { WEAPP_PAY_URL: `http://127.0.0.1:${port}`, ADMIN_TOKEN };
+      env = started.env;
     }, 120_000);
     afterAll(async () => {
       await service?.stop();
@@ -217,3 +192,17 @@ for (const database of testDatabases()) {
     });
   });
 }
+
+describe('help for listen and events', () => {
+  it('lists the options, the event types, the environment and examples', async () => {
+    const dir = tempDir([]);
+    const listen = await runCli(['listen', '--help'], { cwd: dir });
+    expect(listen.stdout).toContain('--forward-to <url>');
+    expect(listen.stdout).toContain('Event types: payment.succeeded, payment.closed');
+    expect(listen.stdout).toContain('WEAPP_PAY_URL');
+    expect(listen.stdout).toContain('$ weapp-pay listen --forward-to http://localhost:4242/webhooks');
+    const events = await runCli(['events', '--help'], { cwd: dir });
+    expect(events.stdout).toMatch(/\n {2}list \[options\]/);
+    expect(events.stdout).toMatch(/\n {2}resend \[options\] <id>/);
+  });
+});
