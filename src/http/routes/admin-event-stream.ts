@@ -82,6 +82,7 @@ export async function adminEventStreamRoutes(
 
       reply.hijack();
       const res = reply.raw;
+      const socket = request.raw.socket;
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',
@@ -115,7 +116,6 @@ export async function adminEventStreamRoutes(
         },
       };
       open.add(client);
-      const socket = request.raw.socket;
       res.once('close', () => {
         open.delete(client);
         stream.close();
