@@ -20,6 +20,7 @@ import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
 import { registerRequestLog } from './request-log.js';
 import { adminOrderRoutes } from './routes/admin.js';
 import { adminApiKeyRoutes } from './routes/admin-api-keys.js';
+import { type AdminEventStreamDeps, adminEventStreamRoutes } from './routes/admin-event-stream.js';
 import { type AdminEventDeps, adminEventRoutes } from './routes/admin-events.js';
 import { adminLogRoutes } from './routes/admin-logs.js';
 import { adminQueueRoutes } from './routes/admin-queue.js';
@@ -63,7 +64,7 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, Omit<AuthDeps, 'apiKe
   /** POST /v1/code2session: code2Session with the user upserted, never the session_key. */
   code2Session: V1RouteDeps['code2Session'];
   /** Webhook endpoints, the event log and resends (/admin/webhooks, /admin/events). */
-  webhooks: Omit<AdminWebhookDeps & AdminEventDeps, 'clock'>;
+  webhooks: Omit<AdminWebhookDeps & AdminEventDeps, 'clock'> & AdminEventStreamDeps;
   /** The operator console's reads and its resolve action. */
   console: ConsoleData;
   /** Reconciles one day against WeChat's bill (POST /admin/reconciliations). */
@@ -167,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(adminWebhookRoutes, { ...deps.webhooks, clock: deps.clock });
   await app.register(adminEventRoutes, { ...deps.webhooks, clock: deps.clock });
+  await app.register(adminEventStreamRoutes, deps.webhooks);
   await app.register(consoleRoutes, { sessions: consoleSessions, clock: deps.clock });
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);

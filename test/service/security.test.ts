@@ -22,7 +22,10 @@ for (const version of API_VERSIONS)
 
     async function call(method: string, path: string, token?: string, body?: unknown) {
       const res = await h.api(method, path, token, body);
-      const text = await res.text();
+      // An event stream never ends: its status and headers are the answer; leaving closes it.
+      const streaming = res.headers.get('content-type')?.startsWith('text/event-stream');
+      const text = streaming ? '' : await res.text();
+      if (streaming) await res.body?.cancel();
       responses.push(JSON.stringify([...res.headers]), text);
       return { status: res.status, text, headers: res.headers };
     }
@@ -123,6 +126,7 @@ for (const version of API_VERSIONS)
         '/admin/api-keys/{id}/revoke',
         '/admin/audit',
         '/admin/events',
+        '/admin/events/stream',
         '/admin/events/{id}',
         '/admin/events/{id}/resend',
         '/admin/logs',
