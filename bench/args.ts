@@ -5,7 +5,15 @@ import { parseArgs } from 'node:util';
  * verify-only handler and no database, which shows how much of the gap to the baseline is
  * HTTP + XML + signature and how much is storage.
  */
-export const SCENARIOS = ['notify', 'notify-v3', 'notify-nodb', 'orders', 'login', 'duplicates'] as const;
+export const SCENARIOS = [
+  'notify',
+  'notify-v3',
+  'notify-nodb',
+  'orders',
+  'login',
+  'duplicates',
+  'webhooks',
+] as const;
 /**
  * Not the service: the notification handler of the original tutorial's stack (Koa, xml-js, MD5)
  * and a plain Fastify + fast-xml-parser one, each with a durable commit per notification
@@ -26,6 +34,7 @@ export const DATABASES_OF: Readonly<Record<ScenarioName, readonly PlanDb[]>> = {
   orders: ['sqlite', 'postgres'],
   login: ['sqlite'],
   duplicates: ['sqlite', 'postgres'],
+  webhooks: ['sqlite', 'postgres'],
   'anchor-koa': ['sqlite'],
   'anchor-fastify': ['sqlite'],
 };

@@ -1,5 +1,5 @@
 /**
- * Checklist C4 at full scale: 10^7 out_trade_no values from 4 processes, each generating as fast
+ * out_trade_no uniqueness at full scale: 10^7 values from 4 processes, each generating as fast
  * as it can (so hundreds to thousands land in every millisecond), checked globally for collisions
  * and for WeChat's charset/length rule.
  *

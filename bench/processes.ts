@@ -30,6 +30,7 @@ const SERVICE_ROOT = process.env.BENCH_SERVICE_ROOT || REPO_ROOT;
 const CLI = join(SERVICE_ROOT, 'bin', 'weapp-pay.js');
 const BASELINE = fileURLToPath(new URL('./baseline-server.mjs', import.meta.url));
 const NOTIFY_NODB = fileURLToPath(new URL('./notify-nodb-server.mjs', import.meta.url));
+const WEBHOOK_RECEIVER = fileURLToPath(new URL('./webhook-receiver.mjs', import.meta.url));
 const SQL_CAPTURE = fileURLToPath(new URL('./sql-capture.mjs', import.meta.url));
 const SOAK_PROBE = fileURLToPath(new URL('./soak-probe.mjs', import.meta.url));
 const ANCHOR_SCRIPTS: Readonly<Record<AnchorName, string>> = {
@@ -58,7 +59,7 @@ export const BENCH_CREDENTIALS = {
 } as const;
 
 /**
- * API v3 for the v3 notification scenario: the TEST-ONLY keys of the protocol doc's vectors
+ * API v3 for the v3 notification scenario: the TEST-ONLY keys of test/fixtures/v3-keys.ts
  * (they protect nothing); the bench signs notifications with the WeChat Pay private key.
  */
 export const BENCH_V3 = {
@@ -109,6 +110,8 @@ export interface ServiceWatch {
   sqlCapture?: string;
   /** Memory and active resources, sampled into this file (bench/soak-probe.mjs). */
   probeFile?: string;
+  /** More environment for the service (the webhooks scenario's WEBHOOK_URL and WEBHOOK_SECRET). */
+  env?: Record<string, string>;
 }
 
 export function startService(
@@ -126,6 +129,7 @@ export function startService(
     ...serviceEnv(databaseUrl, simulatorUrl, version),
     ...(watch.sqlCapture ? { BENCH_SQL_CAPTURE: watch.sqlCapture } : {}),
     ...(watch.probeFile ? { BENCH_PROBE_FILE: watch.probeFile } : {}),
+    ...watch.env,
   };
   return startListening(
     [...cpuProf(profileDir), ...preload, CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
@@ -148,6 +152,12 @@ export function startSimulator(): Promise<ServerProcess> {
     },
     /http\s+(http:\/\/\S+)/,
   );
+}
+
+/** A webhook receiver answering 200 at once; on stop it writes what it received to `outFile`. */
+export function startWebhookReceiver(outFile: string): Promise<ServerProcess> {
+  const env = { PATH: process.env.PATH, NODE_ENV: 'production', BENCH_RECEIVER_OUT: outFile };
+  return startListening([WEBHOOK_RECEIVER], env, /(http:\/\/\S+)/);
 }
 
 export function startBaseline(): Promise<ServerProcess> {

@@ -115,6 +115,29 @@ function resultTable(rows: Row[]): string[] {
   return lines;
 }
 
+/** The webhooks scenario: deliveries to a receiver answering 2xx during the notification load. */
+function webhookLines(rows: Row[]): string[] {
+  const measured = rows.filter((r) => r.webhooks);
+  if (measured.length === 0) return [];
+  return [
+    '## Webhook delivery under the notification load',
+    '',
+    'The receiver is a separate process answering 200 at once. Delay: from the commit that made the ' +
+      "order PAID (its `updated_at`) to the receiver's 2xx; throughput: distinct events answered per second, first 2xx to last.",
+    '',
+    '| db | events | delivered | deliveries/s | delay p50 ms | delay p99 ms | delay max ms | drained after load s |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|',
+    ...measured.map((r) => {
+      const w = r.webhooks!;
+      return (
+        `| ${r.db} | ${w.events} | ${w.delivered} | ${fmt(w.perSecond)} | ${fmt(w.delayP50Ms)} | ` +
+        `${fmt(w.delayP99Ms)} | ${fmt(w.delayMaxMs)} | ${fmt(w.drainS, 1)} |`
+      );
+    }),
+    '',
+  ];
+}
+
 export function renderMarkdown(report: Report): string {
   const durability = [...new Set(report.rows.map((r) => `${r.db}: ${r.durability}`))];
   return [
@@ -141,6 +164,7 @@ export function renderMarkdown(report: Report): string {
     '|---|---|---|---|',
     ...report.targets.map((t) => `| ${t.measure} | ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`),
     '',
+    ...webhookLines(report.rows),
     ...anchorLines(report.rows),
     ...planLines(report.rows),
   ].join('\n');
@@ -148,6 +172,8 @@ export function renderMarkdown(report: Report): string {
 
 export function printTable(report: Report): void {
   process.stdout.write(`\n${resultTable(report.rows).join('\n')}\n\n`);
+  const webhooks = webhookLines(report.rows);
+  if (webhooks.length > 0) process.stdout.write(`${webhooks.join('\n')}\n`);
   for (const t of report.targets) {
     process.stdout.write(`${t.met ? 'met    ' : 'NOT met'}  ${t.measure}: ${t.value} (target ${t.target})\n`);
   }

@@ -22,6 +22,7 @@ import {
 import { explainCaptured, type PlannedStatement } from './query-plans.js';
 import { seedOrders as seedDatabase } from './seed.js';
 import { checkCredits } from './verify.js';
+import { type WebhookDeliveryStats, webhookDelivery } from './webhooks.js';
 
 export interface Measurement {
   scenario: ScenarioName;
@@ -35,6 +36,8 @@ export interface Measurement {
   seededOrders: number;
   /** Growth on SQLite: the plan of each statement the service ran, against the seeded database. */
   queryPlans?: PlannedStatement[];
+  /** The webhooks scenario: deliveries to a receiver answering 2xx during the notification load. */
+  webhooks?: WebhookDeliveryStats;
 }
 
 export interface ScenarioContext {
@@ -96,6 +99,10 @@ export async function runScenario(name: ScenarioName, ctx: ScenarioContext): Pro
       login,
       'anchor-koa': anchorKoa,
       'anchor-fastify': anchorFastify,
+      webhooks: (c: ScenarioContext, d: BenchDatabase) =>
+        webhookDelivery(c, d, (env, afterLoad) =>
+          notifications(c, d, 1, 'v2', undefined, { env, afterLoad }),
+        ),
     }[name as Exclude<ScenarioName, 'notify-nodb'>];
     const measured = await run(ctx, database);
     const queryPlans = ctx.sqlCapture ? explainCaptured(sqliteFile(database), ctx.sqlCapture) : undefined;
@@ -137,6 +144,12 @@ async function finish(service: ServerProcess, ...others: (ServerProcess | undefi
   return peakRssBytes;
 }
 
+/** What the webhooks scenario adds to a notification run: the service's env, and a wait before it stops. */
+export interface NotificationHooks {
+  env?: Record<string, string>;
+  afterLoad?: () => Promise<void>;
+}
+
 /**
  * Scenario 1: distinct orders, each notified once. Scenario 4: each notified DUPLICATES times at
  * once. notify-v3: scenario 1 with API v3 notifications (RSA verify and AES-GCM decrypt each).
@@ -147,6 +160,7 @@ async function notifications(
   copies: number,
   version: 'v2' | 'v3' = 'v2',
   anchor?: AnchorName,
+  hooks: NotificationHooks = {},
 ): Promise<Measured> {
   const setup = await database.openForSetup();
   const caps = version === 'v3' ? MAX_V3_NOTIFICATIONS : MAX_NOTIFICATIONS;
@@ -166,6 +180,7 @@ async function notifications(
     ? await startAnchor(anchor, sqliteFile(database), profileDir(ctx))
     : await startService(database.url, NO_SIMULATOR, profileDir(ctx), version, {
         sqlCapture: ctx.sqlCapture,
+        ...(hooks.env && { env: hooks.env }),
       });
   const acknowledged = new Set<number>();
   let sent = 0;
@@ -191,6 +206,7 @@ async function notifications(
         if (status === accepted.status && body === accepted.body) acknowledged.add(context.index as number);
       },
     });
+    await hooks.afterLoad?.();
   } finally {
     peakRssBytes = await finish(service);
   }

@@ -179,11 +179,12 @@ class Reader {
 }
 
 function suggest(name: string): string {
-  const close = KNOWN_VARIABLES.find((known) => distance(known, name) <= 2);
+  const close = KNOWN_VARIABLES.find((known) => editDistance(known, name) <= 2);
   return close ? ` (did you mean ${close}?)` : '';
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein distance: how many single-character edits turn `a` into `b` (for "did you mean"). */
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;

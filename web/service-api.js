@@ -51,7 +51,7 @@ export function createServiceApi({ wx, baseUrl, trace = () => {} }) {
 
   return {
     login,
-    // Every route but the notification needs a login (checklist D4), the catalogue included.
+    // Every route but the notification needs a login, the catalogue included.
     products: () => authed('GET', '/api/products').then((r) => r.products),
     createOrder({ sku, quantity }, idempotencyKey = newIdempotencyKey()) {
       return authed('POST', '/api/orders', {

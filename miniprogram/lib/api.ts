@@ -128,7 +128,7 @@ export function createApi({ wx, baseUrl, tokens }: ApiDeps) {
 
   return {
     login,
-    // Every route but the notification needs a login (checklist D4), the catalogue included.
+    // Every route but the notification needs a login, the catalogue included.
     products: async () => (await authed<{ products: Product[] }>('GET', '/api/products')).products,
     /** The key makes a retried tap safe: the service replays the first response. */
     createOrder(input: { sku: string; quantity: number }, idempotencyKey: string) {

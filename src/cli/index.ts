@@ -18,7 +18,9 @@ import {
 } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { describeEnvSource, EnvFileError, readEnvFile } from './env-file.js';
+import { eventsCommands } from './events.js';
 import { keysCommand } from './keys.js';
+import { listenCommand } from './listen.js';
 import { logsCommand } from './logs.js';
 import { migrateCommand } from './migrate.js';
 import { ordersCommands } from './orders.js';
@@ -44,6 +46,8 @@ export const COMMANDS: readonly (CommandSpec | CommandGroup)[] = [
   keysCommand,
   triggerCommand,
   logsCommand,
+  listenCommand,
+  eventsCommands,
   ordersCommands,
 ];
 

@@ -32,7 +32,7 @@ export async function openPostgres(url: string, options: OpenOptions): Promise<D
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     // The server cancels slow statements; the client-side timeout is the backstop for a server
-    // that stopped answering altogether (no RST, so no socket error): fail, never hang (B8).
+    // that stopped answering altogether (no RST, so no socket error): fail, never hang.
     statement_timeout: statementTimeoutMs,
     query_timeout: statementTimeoutMs + 1000,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
@@ -68,6 +68,14 @@ function createHandle(url: string, log: DbLog | undefined, config: pg.PoolConfig
   // An idle pooled client whose server went away emits 'error' on the pool; unhandled, that
   // would crash the process. The pool drops the client and connects afresh on the next query.
   pool.on('error', (err) => log?.warn({ err }, 'idle PostgreSQL connection lost; the pool will reconnect'));
+  // Every connection keeps an error listener for its whole life: pg-pool listens only while a
+  // connection is idle and the query wrapper only once a connection is checked out, and a
+  // server-side kill (pg_terminate_backend, a restart) landing in neither window would emit
+  // 'error' with no listener, which crashes the process. The failing query still rejects, and
+  // a connection that errored is discarded on release (postgres-pool.ts).
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost'));
+  });
   const queryLog = createQueryLog(log);
   const db = new Kysely<Schema>({
     dialect: new PostgresDialect({ pool: recyclingPool(pool) }),

@@ -6,7 +6,7 @@ import type pg from 'pg';
  * `query_timeout` is destroyed on release instead of going back to the pool. pg reports the
  * timeout but keeps the socket and the unanswered query; pooled again, that connection would
  * make every later query on it time out too, and the pool would never recover from a server
- * that stopped answering (checklist B8). Second, a socket error on a checked-out connection no
+ * that stopped answering. Second, a socket error on a checked-out connection no
  * longer crashes the process (see wrapClient).
  */
 export function recyclingPool(pool: pg.Pool): PostgresPool {

@@ -20,6 +20,7 @@ import { frameworkErrorReply, registerErrorHandler } from './error-handler.js';
 import { registerRequestLog } from './request-log.js';
 import { adminOrderRoutes } from './routes/admin.js';
 import { adminApiKeyRoutes } from './routes/admin-api-keys.js';
+import { type AdminEventStreamDeps, adminEventStreamRoutes } from './routes/admin-event-stream.js';
 import { type AdminEventDeps, adminEventRoutes } from './routes/admin-events.js';
 import { adminLogRoutes } from './routes/admin-logs.js';
 import { adminQueueRoutes } from './routes/admin-queue.js';
@@ -37,6 +38,7 @@ import { orderRoutes } from './routes/orders.js';
 import { productRoutes } from './routes/products.js';
 import { type RefundRouteDeps, refundRoutes } from './routes/refunds.js';
 import { type V1RouteDeps, v1Routes } from './routes/v1.js';
+import { v1EventRoutes } from './routes/v1-events.js';
 
 export interface AppDeps extends Omit<OpsDeps, 'metrics'>, Omit<AuthDeps, 'apiKeys'> {
   log: Logger;
@@ -62,7 +64,7 @@ export interface AppDeps extends Omit<OpsDeps, 'metrics'>, Omit<AuthDeps, 'apiKe
   /** POST /v1/code2session: code2Session with the user upserted, never the session_key. */
   code2Session: V1RouteDeps['code2Session'];
   /** Webhook endpoints, the event log and resends (/admin/webhooks, /admin/events). */
-  webhooks: Omit<AdminWebhookDeps & AdminEventDeps, 'clock'>;
+  webhooks: Omit<AdminWebhookDeps & AdminEventDeps, 'clock'> & AdminEventStreamDeps;
   /** The operator console's reads and its resolve action. */
   console: ConsoleData;
   /** Reconciles one day against WeChat's bill (POST /admin/reconciliations). */
@@ -98,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log as FastifyBaseLogger,
     trustProxy: fastifyTrustProxy(deps.trustProxy),
     bodyLimit: 16 * 1024,
-    // A body that trickles in is cut off (checklist A3). Node checks these limits only every
+    // A body that trickles in is cut off. Node checks these limits only every
     // connectionsCheckingInterval (30 s by default), and headersTimeout defaults to 60 s: left
     // alone, a trickled body lived 73-84 s. Checking every second keeps the promise to ~1 s.
     requestTimeout,
@@ -157,6 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     idempotent: deps.idempotent,
     code2Session: deps.code2Session,
   });
+  await app.register(v1EventRoutes, { events: deps.webhooks.events });
   await app.register(adminLogRoutes, { ring: requestLog });
   await app.register(adminToolRoutes, {
     wechat: deps.wechat,
@@ -165,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(adminWebhookRoutes, { ...deps.webhooks, clock: deps.clock });
   await app.register(adminEventRoutes, { ...deps.webhooks, clock: deps.clock });
+  await app.register(adminEventStreamRoutes, deps.webhooks);
   await app.register(consoleRoutes, { sessions: consoleSessions, clock: deps.clock });
   await app.register(docsRoutes);
   if (deps.demo) await app.register(demoRoutes, deps.demo);

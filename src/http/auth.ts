@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 
 /**
  * Every route declares who may call it in `config.auth`; a route without one is refused at
- * start-up, so a new route can never be public by accident (checklist D4).
+ * start-up, so a new route can never be public by accident.
  */
 export type RouteAuth = 'public' | 'user' | 'admin' | 'apikey';
 
@@ -27,7 +27,7 @@ declare module 'fastify' {
     apiKey: ApiKeyCaller | null;
   }
   interface FastifyInstance {
-    /** Every route with its declared audience, for the route-walking security test (D4). */
+    /** Every route with its declared audience, for the security test that walks every route. */
     routeTable: { method: string; url: string; auth: RouteAuth }[];
   }
 }

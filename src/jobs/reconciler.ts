@@ -6,7 +6,7 @@ import type { OrderServiceDeps } from '../orders/order-service.js';
 import type { OrderStorePort } from '../orders/ports.js';
 import { intervalJob } from './interval-job.js';
 
-/** closeorder is advised only 5 minutes or more after the order was created (protocol §2.9). */
+/** 《关闭订单》 advises closing an order only 5 minutes or more after it was created. */
 export const CLOSE_MIN_AGE_MS = 5 * 60 * 1000;
 
 export interface ReconcilerDeps extends Pick<OrderServiceDeps, 'pay' | 'settle' | 'metrics' | 'sleep'> {

@@ -1,7 +1,7 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
- * pino with the redactions the checklist asks for (D2): secrets, tokens and Authorization
+ * pino with redactions: secrets, tokens and Authorization
  * headers are replaced, never logged. Openids are not secrets but are personal data, so
  * code logs them through {@link maskOpenid}.
  */

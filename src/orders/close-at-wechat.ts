@@ -29,7 +29,7 @@ export async function closeAtWechat(
       });
     }
   }
-  // WeChat closed it, but a payment may have raced the close: ask before recording (protocol §2.9).
+  // WeChat closed it, but a payment may have raced the close: ask before recording.
   try {
     const settled = await deps.settle(order, 'close');
     if (settled.status !== 'PENDING') return settled;

@@ -72,7 +72,7 @@ export function createNotifiedSettlement(deps: NotifiedSettlementDeps) {
     }
     if (!result.changed) return { ok: true, outcome: 'duplicate' };
     if (result.from === 'CLOSED') {
-      // Money received is never dropped (checklist B11), but a person should know.
+      // Money received is never dropped, even after a local close, but a person should know.
       await anomalies.record(
         { kind: 'paid_after_close', ref: order.outTradeNo, orderId: order.id, data: {} },
         now,

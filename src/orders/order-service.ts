@@ -13,9 +13,9 @@ import type { OrderStorePort, PaymentGateway, PaymentParams } from './ports.js';
 import type { createQuerySettler } from './query-settler.js';
 import { withUpstreamRetry } from './upstream-retry.js';
 
-/** A prepay_id lives 2 hours at WeChat (protocol doc §2.7). */
+/** A prepay_id lives 2 hours at WeChat (《统一下单》). */
 export const PREPAY_TTL_MS = 2 * 60 * 60 * 1000;
-/** WeChat's body limit is 127 UTF-8 bytes (pitfall P12). */
+/** WeChat's body limit is 127 UTF-8 bytes, not characters (《统一下单》: body String(127)). */
 export const DESCRIPTION_MAX_BYTES = 127;
 
 export interface OrderServiceDeps {
@@ -77,7 +77,7 @@ export function createOrderService(deps: OrderServiceDeps) {
 
   async function ownOrder(userId: string, id: string): Promise<Order> {
     const order = await orders.findByIdForUser(id, userId);
-    // Someone else's order and a missing one look the same (checklist D5).
+    // Someone else's order and a missing one look the same: the answer never reveals it exists.
     if (!order) throw new AppError('ORDER_NOT_FOUND', 'No such order.');
     return order;
   }
@@ -215,7 +215,7 @@ export function createOrderService(deps: OrderServiceDeps) {
     /**
      * Finishes an order whose creation was interrupted (a crash, or unifiedorder failing every
      * retry): the stored request is sent again unchanged, so WeChat sees one out_trade_no with
-     * byte-identical fields (checklist B2, B7).
+     * byte-identical fields, and never a second order number for one local order.
      */
     async resume(userId: string, orderId: string, clientIp: string): Promise<CreatedOrder> {
       return finish(await ownOrder(userId, orderId), clientIp);
@@ -236,7 +236,7 @@ export function createOrderService(deps: OrderServiceDeps) {
     },
 
     /**
-     * The phone says "I paid". That claim only triggers an order query (checklist D8).
+     * The phone says "I paid". That claim only triggers an order query; it never marks an order PAID.
      */
     async sync(userId: string, id: string): Promise<Order> {
       return syncOrder(await ownOrder(userId, id));

@@ -90,8 +90,8 @@ export interface TransitionRule {
  * in OrderStatus and ORDER_STATUSES, new rows here, and a new migration's CHECK list.
  */
 export const TRANSITIONS: Readonly<Record<OrderTransition, TransitionRule>> = {
-  // Money received is never dropped: a payment that lands after a local close still counts
-  // (checklist B11). A REVIEW order is not paid by this table: a person decides.
+  // Money received is never dropped: a payment that lands after a local close still counts.
+  // A REVIEW order is not paid by this table: a person decides.
   pay: { from: ['PENDING', 'CLOSED'], to: 'PAID' },
   close: { from: ['PENDING'], to: 'CLOSED' },
   // A refund's SUCCESS moves the order: REFUNDED once the successful refunds add up to the

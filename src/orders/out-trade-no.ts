@@ -26,7 +26,7 @@ export interface OutTradeNoOptions {
  * Makes out_trade_no values: time (8) + counter (4) + node (12 random digits, or the instanceId),
  * all [0-9A-Za-z], 13–24 characters, inside WeChat's 6–32.
  *
- * Unlike "timestamp + random number" (the collision the checklist calls out, C4), two ids from
+ * Unlike "timestamp + random number" (which collides when orders share a millisecond), two ids from
  * one generator never collide: (time, counter) strictly increases, even when the clock stands
  * still or steps back, because the time part never goes below the last one used and a full
  * counter borrows the next millisecond. Ids from different generators differ in the node part.
@@ -65,7 +65,7 @@ export function createOutTradeNoGenerator(options: OutTradeNoOptions = {}): () =
   };
 }
 
-/** WeChat's out_trade_no rule (protocol doc §2.6); the generator uses only the alphanumeric part. */
+/** WeChat's out_trade_no rule (《统一下单》); the generator uses only the alphanumeric part. */
 export const OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
 
 function toBase62(value: number, width: number): string {

@@ -13,7 +13,7 @@ import type { RefundStore, ReserveRefusal } from './refund-store.js';
 import { withUpstreamRetry } from './upstream-retry.js';
 
 /**
- * WeChat refusals that are not final for a refund (§ 《申请退款》 error codes): the merchant's
+ * WeChat refusals that are not final for a refund (the error codes of 《申请退款》): the merchant's
  * balance is short (NOTENOUGH), too many requests, or "try again". The refund stays PROCESSING
  * with `last_error` and is sent again, with the SAME out_refund_no, by the refund reconciler.
  */

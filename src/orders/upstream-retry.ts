@@ -10,7 +10,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /**
  * Runs an upstream call, retrying SYSTEMERROR and unknown outcomes (timeouts, resets, garbage)
  * with the same arguments: `call` must send identical parameters every time, which is what
- * WeChat asks for (checklist B1, B2). A rejection is final and is not retried.
+ * WeChat asks for (《统一下单》, 《申请退款》: after SYSTEMERROR or a timeout, call again with the same
+ * parameters). A rejection is final and is not retried.
  */
 export async function withUpstreamRetry<T>(
   api: string,

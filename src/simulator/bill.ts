@@ -6,7 +6,7 @@ import type { SimOrder, SimRefund } from './state.js';
 import type { V2Api, V2Outcome } from './v2-endpoint.js';
 
 /**
- * `POST /pay/downloadbill` (doc §2.12): a day's bill (Beijing time) as WeChat's text format,
+ * `POST /pay/downloadbill` (《下载交易账单》): a day's bill (Beijing time) as WeChat's text format,
  * every value prefixed with a backtick, amounts in yuan, CRLF line ends, a summary at the end.
  * Failures are unsigned XML with `error_code`. A day's bill exists from `billDelayHours` after
  * the day ends; unpaid orders never appear.

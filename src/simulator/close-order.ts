@@ -3,7 +3,7 @@ import type { SimContext } from './sim-context.js';
 import { fail, ok, refuse, type V2Api, type V2Outcome } from './v2-endpoint.js';
 import { checkFields, type FieldSpecs, OUT_TRADE_NO } from './validation.js';
 
-/** `POST /pay/closeorder` (doc §2.9): only an unpaid order closes. */
+/** `POST /pay/closeorder` (《关闭订单》): only an unpaid order closes. */
 
 const SPECS: FieldSpecs = { out_trade_no: { required: true, ...OUT_TRADE_NO } };
 
@@ -20,7 +20,7 @@ export function createCloseOrderApi(ctx: SimContext): V2Api {
       const state = currentState(order, now, ctx.behaviour);
       if (state === 'SUCCESS' || state === 'REFUND') return refuse('ORDERPAID', '订单已支付，不能发起关单');
       if (state === 'CLOSED') return refuse('ORDERCLOSED', '订单已关闭，无需重复关单');
-      // S6: the 5-minute rule is advice, not enforced, unless a knob says otherwise.
+      // 《关闭订单》's 5-minute rule is advice, not enforced, unless a knob says otherwise.
       const tooEarly = now < order.createdAt + ctx.behaviour.closeOrderMinAgeSeconds * 1000;
       if (tooEarly && ctx.behaviour.closeOrderRule === 'systemerror')
         return refuse('SYSTEMERROR', '系统超时');

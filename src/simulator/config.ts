@@ -37,27 +37,30 @@ export interface MerchantConfig {
   apiV3Key?: string;
 }
 
-/** The protocol doc §5 knobs (S1–S13), with the defaults shown there. */
+/**
+ * How the simulated WeChat behaves where its documentation leaves room or merchants report
+ * variations: one knob each, with WeChat's usual behaviour as the default (DEFAULT_BEHAVIOUR).
+ */
 export interface SimBehaviour {
-  /** S1: a login code lives this long. */
+  /** A login code lives this long. */
   codeLifetimeSeconds: number;
-  /** S1: a code can be exchanged once. */
+  /** A login code can be exchanged once. */
   codeSingleUse: boolean;
   /** code2Session calls per openid per minute before 45011. */
   loginRateLimitPerMinute: number;
-  /** S2: `prepay_id` lifetime. */
+  /** `prepay_id` lifetime. */
   prepayLifetimeSeconds: number;
-  /** S3: re-entry with identical parameters issues a new prepay_id, or returns the same one. */
+  /** Re-entry with identical parameters issues a new prepay_id, or returns the same one. */
   reentryPrepayId: 'new' | 'same';
-  /** S4: the err_code for re-entry with different parameters. */
+  /** The err_code for re-entry with different parameters. */
   reentryConflictCode: 'INVALID_REQUEST' | 'OUT_TRADE_NO_USED';
-  /** Re-entry that changes only `time_expire` is accepted and the new value wins (doc §2.7). */
+  /** Re-entry that changes only `time_expire` is accepted and the new value wins, as WeChat staff say. */
   allowTimeExpireChange: boolean;
-  /** S5: the earliest `time_expire`, in seconds after the call. */
+  /** The earliest `time_expire`, in seconds after the call. */
   minTimeExpireSeconds: number;
-  /** S5: a sooner `time_expire` is raised to the minimum, or refused. */
+  /** A sooner `time_expire` is raised to the minimum, or refused. */
   timeExpireTooSoon: 'clamp' | 'reject';
-  /** A `time_expire` that has already passed is refused (INVALID_REQUEST), or raised like S5. */
+  /** A `time_expire` that has already passed is refused (INVALID_REQUEST), or raised to the minimum. */
   timeExpireInPast: 'reject' | 'clamp';
   /** An order without `time_expire` can be paid for this many days after it was placed. */
   orderLifetimeDays: number;
@@ -66,15 +69,18 @@ export interface SimBehaviour {
    * signed business error `APPID_MCHID_NOT_MATCH`.
    */
   appidMchMismatch: 'return_code' | 'err_code';
-  /** S6: closing within this many seconds of creation triggers `closeOrderRule`. */
+  /** Closing within this many seconds of creation triggers `closeOrderRule`. */
   closeOrderMinAgeSeconds: number;
-  /** S6: 'off' (not enforced), 'systemerror' (answer SYSTEMERROR), 'noop' (SUCCESS but stays NOTPAY). */
+  /**
+   * What an early close does (《关闭订单》 asks for 5 minutes): 'off' (not enforced), 'systemerror'
+   * (answer SYSTEMERROR), 'noop' (SUCCESS but stays NOTPAY).
+   */
   closeOrderRule: 'off' | 'systemerror' | 'noop';
-  /** S7: an expired unpaid order stays NOTPAY (payment refused), or is reported CLOSED. */
+  /** An expired unpaid order stays NOTPAY (payment refused), or is reported CLOSED. */
   expiredOrderState: 'NOTPAY' | 'CLOSED';
-  /** S8: seconds to wait before each retry (15 retries; 24h04m in total). */
+  /** Seconds to wait before each retry (15 retries; 24h04m in total). */
   notifyRetrySchedule: number[];
-  /** S9: copies of every notification attempt, sent concurrently. */
+  /** Copies of every notification attempt, sent concurrently. */
   notifyCopies: number;
   /** HTTP timeout of one delivery attempt (WeChat wants a reply within 5 s). */
   notifyTimeoutMs: number;
@@ -82,31 +88,31 @@ export interface SimBehaviour {
   requireHttpsNotifyUrl: boolean;
   /** JSAPI openids must come from /sim/login for the same appid. */
   strictOpenid: boolean;
-  /** S10: a refund stays PROCESSING this long, then becomes SUCCESS. */
+  /** A refund stays PROCESSING this long, then becomes SUCCESS. */
   refundDelaySeconds: number;
   /** At most this many refunds per order. */
   maxRefundsPerOrder: number;
-  /** The first refund moves the order to REFUND, even a partial one (doc §2.15). */
+  /** The first refund moves the order to REFUND, even a partial one, as merchants report. */
   refundMarksOrder: boolean;
   /** Refunds only over mTLS with the merchant's client certificate. Default: on when TLS is configured. */
   refundRequiresClientCert: boolean;
-  /** S12: `return_msg` of a signature failure. */
+  /** `return_msg` of a signature failure. */
   signFailureMessage: string;
   /** A day's bill can be downloaded from this many hours after the day ends (Beijing time). */
   billDelayHours: number;
   /** Prefix the bill text with a UTF-8 byte-order mark, as WeChat sometimes does. */
   billBom: boolean;
-  /** S11: a v3 request whose `timestamp` is further than this from now is refused (401 SIGN_ERROR). */
+  /** A v3 request whose `timestamp` is further than this from now is refused (401 SIGN_ERROR). */
   v3TimestampToleranceSeconds: number;
-  /** v3: the HTTP status of `ORDERPAID` on re-order or close (UNCERTAIN; community code shows 400). */
+  /** v3: the HTTP status of `ORDERPAID` on re-order or close (not documented; community code shows 400). */
   v3OrderPaidStatus: 400 | 403;
-  /** v3: closing an order already closed answers 204 again, or 400 `ORDER_CLOSED` (UNCERTAIN). */
+  /** v3: closing an order already closed answers 204 again, or 400 `ORDER_CLOSED` (not documented). */
   v3CloseClosedOrder: 'no-content' | 'ORDER_CLOSED';
-  /** v3: the code of an unknown order, `ORDER_NOT_EXIST` or `ORDERNOTEXIST` (UNCERTAIN; both appear). */
+  /** v3: the code of an unknown order, `ORDER_NOT_EXIST` or `ORDERNOTEXIST` (not documented; both appear). */
   v3OrderNotExistCode: 'ORDER_NOT_EXIST' | 'ORDERNOTEXIST';
 }
 
-/** 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h (protocol doc §2.13). */
+/** 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h (《支付结果通知》). */
 export const WECHAT_RETRY_SCHEDULE_SECONDS: readonly number[] = [
   15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
 ];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { formatWechatTime } from '../wechat/v2/fields.js';
 
 /**
- * Identifiers shaped like WeChat's (protocol doc §0), so merchant code that stores them in
+ * Identifiers shaped like WeChat's (lengths and prefixes as below), so merchant code that stores them in
  * columns sized for the real thing is exercised. A process-wide serial keeps them unique.
  */
 

@@ -7,7 +7,7 @@ import { answerTransportFault, resolveFault } from './request-faults.js';
 import type { SimContext } from './sim-context.js';
 
 /**
- * `GET /sns/jscode2session` (doc §1): trades a wx.login code, issued by POST /sim/login, for
+ * `GET /sns/jscode2session` (auth.code2Session): trades a wx.login code, issued by POST /sim/login, for
  * the openid and a session_key. A code lives 5 minutes, works once, and only for the appid it
  * was issued for. Errors are JSON with `errcode` and HTTP 200, as WeChat answers them.
  */
@@ -69,7 +69,7 @@ export function registerLogin(app: FastifyInstance, ctx: SimContext): void {
     if ('error' in chosen) return reply.code(400).send({ error: chosen.error });
     const fault = chosen.fault;
     if (fault && (await answerTransportFault(fault, request, reply, 'before', ctx.hungSockets))) return reply;
-    // WeChat historically answers text/plain even for JSON (doc §1.4); clients must parse regardless.
+    // WeChat historically answers text/plain even for JSON; clients must parse regardless.
     const json = (body: object) => reply.type('text/plain; charset=utf-8').send(JSON.stringify(body));
     if (fault?.fault === 'LOGIN_SYSTEM_ERROR' || fault?.fault === 'SYSTEMERROR') return json(error(-1));
     if (fault?.fault === 'LOGIN_RATE_LIMIT') return json(error(45011));

@@ -5,8 +5,8 @@ import type { MerchantConfig } from './config.js';
 import type { SimOrder, SimRefund } from './state.js';
 
 /**
- * The XML bodies WeChat posts to a merchant: the signed payment notification (doc §2.13) and
- * the refund notification whose details travel encrypted in `req_info` (doc §2.14).
+ * The XML bodies WeChat posts to a merchant: the signed payment notification (《支付结果通知》) and
+ * the refund notification whose details travel encrypted in `req_info` (《退款结果通知》).
  */
 
 /** Fields of the payment notification, before signing. */
@@ -55,7 +55,7 @@ export function formatRefundTime(epochMs: number): string {
   return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)} ${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}`;
 }
 
-/** The plaintext of `req_info`: a `<root>` document (doc §2.14). */
+/** The plaintext of `req_info`: a `<root>` document (《退款结果通知》). */
 export function refundReqInfoFields(order: SimOrder, refund: SimRefund): Record<string, string> {
   const fields: Record<string, string> = {
     transaction_id: order.transactionId ?? '',
@@ -76,7 +76,7 @@ export function refundReqInfoFields(order: SimOrder, refund: SimRefund): Record<
   return fields;
 }
 
-/** The refund notification: unsigned outer XML, authenticated by `req_info` decrypting (doc §2.14). */
+/** The refund notification: unsigned outer XML, authenticated by `req_info` decrypting (《退款结果通知》). */
 export function refundNotificationBody(order: SimOrder, refund: SimRefund, merchant: MerchantConfig): string {
   return buildRefundNotification(
     { appid: order.appid, mch_id: order.mchId, nonce_str: createNonce() },

@@ -5,7 +5,7 @@ import type { SimOrder } from './state.js';
 import { fail, ok, refuse, type V2Api, type V2Outcome } from './v2-endpoint.js';
 import { checkFields, type FieldSpecs, OUT_TRADE_NO, TRANSACTION_ID } from './validation.js';
 
-/** `POST /pay/orderquery` (doc §2.8). `transaction_id` wins when both numbers are given. */
+/** `POST /pay/orderquery` (《查询订单》). `transaction_id` wins when both numbers are given. */
 
 const SPECS: FieldSpecs = { transaction_id: TRANSACTION_ID, out_trade_no: OUT_TRADE_NO };
 
@@ -56,7 +56,7 @@ export function createOrderQueryApi(ctx: SimContext): V2Api {
       const order = findOrder(ctx, merchant.mchId, fields);
       if (!order) return refuse('ORDERNOTEXIST', '订单不存在');
       const state = currentState(order, now, ctx.behaviour);
-      // Unpaid orders: the set seen in real responses (doc §2.8: exact set UNCERTAIN).
+      // Unpaid orders: the fields seen in real responses (《查询订单》 does not say exactly which).
       const out: Record<string, string> = {
         trade_state: state,
         trade_state_desc: TRADE_STATE_DESC[state],

@@ -15,7 +15,7 @@ const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * When the order stops being payable: its `time_expire`, or `orderLifetimeDays` after it was
- * placed when it has none (doc §2.7: "an order life of 7 days by default", UNCERTAIN).
+ * placed when it has none (7 days by default, as 《JSAPI下单》 says for v3; v2 does not say).
  */
 export function payableUntil(order: SimOrder, behaviour: SimBehaviour): number {
   return order.timeExpire ?? order.createdAt + behaviour.orderLifetimeDays * DAY_MS;
@@ -28,7 +28,7 @@ export function isExpired(order: SimOrder, now: number, behaviour: SimBehaviour)
 
 /**
  * The order's state as WeChat would report it now. An unpaid order past `time_expire` stays
- * NOTPAY by default (S7: it just cannot be paid any more); with `expiredOrderState: 'CLOSED'` it
+ * NOTPAY by default (it just cannot be paid any more); with `expiredOrderState: 'CLOSED'` it
  * is closed the first time anyone looks.
  */
 export function currentState(order: SimOrder, now: number, behaviour: SimBehaviour): TradeState {
@@ -42,7 +42,7 @@ export function currentState(order: SimOrder, now: number, behaviour: SimBehavio
   return order.state;
 }
 
-/** Is the prepay_id issued at `issuedAt` still usable? (S2: 2 hours.) */
+/** Is the prepay_id issued at `issuedAt` still usable? (2 hours at WeChat.) */
 export function isPrepayLive(issuedAt: number, now: number, behaviour: SimBehaviour): boolean {
   return now < issuedAt + behaviour.prepayLifetimeSeconds * 1000;
 }

@@ -11,7 +11,7 @@ import type { SimOrder } from './state.js';
 /**
  * What `wx.requestPayment` does on the phone, for POST /sim/pay and the cashier page. Given the
  * real client's parameters (`{ result, appId, payment }`) it first checks what the WeChat client
- * checks (doc §3.4): a live prepay_id, the appId, a 10-digit string timeStamp, the signType of
+ * checks: a live prepay_id, the appId, a 10-digit string timeStamp, the signType of
  * the order and the paySign. Then it plays the user's choice.
  */
 

@@ -5,7 +5,7 @@ import { fail, ok, refuse, type V2Api, type V2Outcome } from './v2-endpoint.js';
 import { checkFields, type FieldSpecs, OUT_REFUND_NO, OUT_TRADE_NO, TRANSACTION_ID } from './validation.js';
 
 /**
- * `POST /pay/refundquery` (doc §2.11). Priority when several numbers are given: refund_id >
+ * `POST /pay/refundquery` (《查询退款》). Priority when several numbers are given: refund_id >
  * out_refund_no > transaction_id > out_trade_no. By order number, at most 10 records from
  * `offset`; `total_refund_count` says how many there are.
  */

@@ -9,7 +9,7 @@ import { fail, ok, refuse, type V2Api, type V2Outcome } from './v2-endpoint.js';
 import { checkFields, type FieldSpecs, OUT_REFUND_NO, OUT_TRADE_NO, TRANSACTION_ID } from './validation.js';
 
 /**
- * `POST /secapi/pay/refund` (doc §2.10), over mutual TLS. A refund is accepted as PROCESSING
+ * `POST /secapi/pay/refund` (《申请退款》), over mutual TLS. A refund is accepted as PROCESSING
  * and becomes SUCCESS after `refundDelaySeconds`, when its notification is sent. At most
  * `maxRefundsPerOrder` refunds per order, never more than was paid, and one `out_refund_no`
  * refunds once: repeating it with the same amounts answers the same refund.

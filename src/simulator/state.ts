@@ -2,7 +2,7 @@ import type { V2SignType } from '../wechat/v2/sign.js';
 import type { MerchantConfig } from './config.js';
 import type { FaultRule } from './faults.js';
 
-/** WeChat's `trade_state` values a mini program order can take (protocol doc §2.15). */
+/** WeChat's `trade_state` values a mini program order can take (《查询订单》). */
 export type TradeState = 'NOTPAY' | 'USERPAYING' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
 
 /** v2 `refund_status`. */

@@ -8,7 +8,7 @@ import type { SimOrder } from './state.js';
 import { fail, ok, refuse, type V2Api, type V2Outcome, type V2Request } from './v2-endpoint.js';
 import { checkFields, type FieldSpecs, OUT_TRADE_NO } from './validation.js';
 
-/** `POST /pay/unifiedorder` (doc §2.7): create or re-enter an order, answer a prepay_id. */
+/** `POST /pay/unifiedorder` (《统一下单》): create or re-enter an order, answer a prepay_id. */
 
 const SPECS: FieldSpecs = {
   body: { required: true, maxBytes: 127 },
@@ -48,7 +48,7 @@ function prepayAnswer(order: SimOrder): V2Outcome {
 }
 
 /**
- * S5: a `time_expire` sooner than the minimum is raised to it, or refused. One that has already
+ * A `time_expire` sooner than the minimum is raised to it, or refused. One that has already
  * passed is refused by default (`timeExpireInPast`): it is usually a UTC time sent as Beijing time.
  */
 function resolveTimeExpire(
@@ -73,7 +73,7 @@ function resolveTimeExpire(
 }
 
 /**
- * Re-entry: the order's state answers first (doc §2.15), then the parameter comparison. A
+ * Re-entry: the order's state answers first (ORDERPAID, ORDERCLOSED), then the parameter comparison. A
  * `time_expire` is judged against the clock only when it moves: an identical retry sent after
  * the deadline is the same order, not a new deadline in the past (or one to raise).
  */
@@ -96,7 +96,7 @@ function reenter(
     const des = code === 'INVALID_REQUEST' ? '201 商户订单号重复' : '同一笔交易不能多次提交';
     return refuse(code, des);
   }
-  // Doc §2.7: a WeChat staffer says re-entry with only time_expire changed is accepted, new value wins.
+  // A WeChat staffer says re-entry with only time_expire changed is accepted, new value wins.
   const raw = request.params.time_expire;
   if (raw !== undefined && raw !== order.params.time_expire) {
     const moved = resolveTimeExpire(ctx, raw, now);

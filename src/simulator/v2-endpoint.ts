@@ -59,7 +59,7 @@ type V2Fail = Extract<V2Outcome, { kind: 'fail' }>;
 /** `return_code=FAIL`: unsigned, only `return_msg`. */
 export const fail = (message: string): V2Fail => ({ kind: 'fail', message });
 
-/** Communication-layer messages for the protocol errors of doc §2.16. */
+/** `return_msg` of the request-format errors every v2 API lists: not POST, empty, not UTF-8, bad XML. */
 export const PROTOCOL_MESSAGES = {
   REQUIRE_POST_METHOD: '请使用post方法',
   POST_DATA_EMPTY: 'post数据为空',
@@ -94,7 +94,7 @@ function parseBody(request: FastifyRequest): Parsed {
   }
 }
 
-/** downloadbill's failure vocabulary (doc §2.12); the numeric codes beyond 20002 are a guess. */
+/** downloadbill's failure vocabulary (《下载交易账单》); the numeric codes beyond 20002 are a guess. */
 function billFailure(outcome: V2Fail, phase: string): V2Outcome {
   if (outcome.errorCode) return outcome;
   const map: Record<string, [string, string]> = {
@@ -136,7 +136,7 @@ async function runPipeline(
   const base = { merchant, signType };
   if (!app) return { ...base, outcome: refuse('APPID_NOT_EXIST', 'appid不存在') };
   if (app.mchId !== merchant.mchId) {
-    // Doc §2.5 lists this among the communication errors; the old business answer is a knob.
+    // Merchants see this as a communication error (return_code=FAIL); 《统一下单》's err_code is a knob.
     if (ctx.behaviour.appidMchMismatch === 'return_code') return failAs(fail('appid和mch_id不匹配'), 'appid');
     return { ...base, outcome: refuse('APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配') };
   }

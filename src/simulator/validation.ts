@@ -8,9 +8,10 @@ import {
 } from '../wechat/v2/fields.js';
 
 /**
- * Field checks against the limits of protocol doc §2.6–§2.12. A missing required field is a
- * business error (`LACK_PARAMS`, signed); a present but malformed one is a communication-layer
- * `return_code=FAIL` whose `return_msg` names the field, as WeChat's `body参数长度有误` does.
+ * Field checks against the limits WeChat's v2 pages give (《统一下单》 to 《下载交易账单》). A
+ * missing required field is a business error (`LACK_PARAMS`, signed); a present but malformed
+ * one is a communication-layer `return_code=FAIL` whose `return_msg` names the field, as
+ * WeChat's `body参数长度有误` does.
  */
 
 export interface FieldSpec {

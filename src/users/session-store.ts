@@ -3,7 +3,7 @@ import type { Db, SessionsTable } from '../db/database.js';
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
-/** 32 random bytes: 256 bits, well past the 128 the checklist asks for (D7). */
+/** 32 random bytes: 256 bits, well past the 128 bits that make a session token unguessable. */
 const TOKEN_BYTES = 32;
 
 /**

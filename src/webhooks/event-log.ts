@@ -129,6 +129,15 @@ export function createEventLog(db: Db) {
       return { events, hasMore: rows.length > limit };
     },
 
+    /** The sequence of the newest event in the log (0 when empty): where "from now" starts. */
+    async lastSequence(): Promise<number> {
+      const { last } = await db
+        .selectFrom('webhook_events')
+        .select((eb) => eb.fn.max('position').as('last'))
+        .executeTakeFirstOrThrow();
+      return Number(last ?? 0);
+    },
+
     /** One event, whether or not it is in the log yet, with its deliveries and their latest attempts. */
     async find(
       id: string,

@@ -29,9 +29,26 @@ export async function createWebhooks(deps: {
   const endpoints = createEndpointStore(db);
   await endpoints.syncFromEnv(deps.endpointFromEnv, clock.now());
   const store = createDeliveryStore(db);
+  // Event streams wake when this process puts events in the log, or commits some to the outbox.
+  const logListeners = new Set<() => void>();
+  const logGrew = () => {
+    for (const listener of logListeners) listener();
+  };
+  const onLogGrowth = (listener: () => void) => {
+    logListeners.add(listener);
+    const stopCommits = deps.outbox.onCommitted(listener);
+    return () => {
+      logListeners.delete(listener);
+      stopCommits();
+    };
+  };
   const deliverer = createDeliverer({
     store,
-    fanOut: (now) => fanOut(db, now),
+    fanOut: async (now) => {
+      const dispatched = await fanOut(db, now);
+      if (dispatched > 0) logGrew();
+      return dispatched;
+    },
     post: deps.post ?? postWebhook,
     clock,
     log,
@@ -45,6 +62,7 @@ export async function createWebhooks(deps: {
       events: createEventLog(db),
       resend: store.resend,
       wake: () => deliverer.wake(),
+      onLogGrowth,
     },
   };
 }

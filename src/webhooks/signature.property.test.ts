@@ -74,7 +74,8 @@ describe('verifyWebhook properties', () => {
           v1.splice(Math.min(at, v1.length), 0, hmac(key, t, raw));
           const header = [`t=${t}`, ...v1.map((s) => `v1=${s}`)].join(',');
           const result = verifyWebhook(raw, header, key, { now: t + skew });
-          expect(result).toEqual({ ok: true, event: ev, timestamp: t });
+          // The event as JSON carries it (a -0 in the generated object arrives as 0).
+          expect(result).toEqual({ ok: true, event: JSON.parse(raw), timestamp: t });
         },
       ),
       { numRuns: 500 },

@@ -27,7 +27,7 @@ describe('bench options', () => {
     expect(full).toMatchObject({
       ok: true,
       options: {
-        scenarios: ['notify', 'notify-v3', 'notify-nodb', 'orders', 'login', 'duplicates'],
+        scenarios: ['notify', 'notify-v3', 'notify-nodb', 'orders', 'login', 'duplicates', 'webhooks'],
         databases: ['sqlite', 'postgres'],
         connections: 50,
         durationS: 10,

@@ -4,9 +4,11 @@
  * each a child process of the bundled CLI, configured only by its environment.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { BARE_ENV, cliBundle } from './cli-harness.js';
+import { join } from 'node:path';
+import { freePort } from '../service/harness.js';
+import { BARE_ENV, cliBundle, REPO } from './cli-harness.js';
 
-export { freePort } from '../service/harness.js';
+export { freePort };
 
 export interface Child {
   pid: number;
@@ -83,4 +85,51 @@ export async function startDemoChild(cwd: string, api: 'v2' | 'v3' = 'v3'): Prom
   });
   const { service = '', simulator = '', token = '' } = child.found;
   return { child, serviceUrl: service, simulatorUrl: simulator, adminToken: token };
+}
+
+/** The simulator's merchant, as `serve` reads it (API v2). */
+export const SIM_WECHAT_ENV = {
+  WECHAT_APPID: 'wx1234567890abcdef',
+  WECHAT_SECRET: 'test-app-secret-0123456789abcdef',
+  WECHAT_MCHID: '1900000109',
+  WECHAT_MCH_KEY: 'SimulatorTestKey0123456789abcdef',
+};
+export const SERVICE_ADMIN_TOKEN = 'admin-token-0123456789abcdef0123456789';
+
+/**
+ * `weapp-pay simulate` (at 60× time) and `weapp-pay serve` against it on `databaseUrl`, on a port
+ * that stays the same across `startService()` calls (a restart). `env` is what the CLI commands
+ * need to reach the service.
+ */
+export async function startServeAndSimulate(
+  cwd: string,
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ sim: Child; startService: () => Promise<Child>; env: Record<string, string> }> {
+  const sim = await startChild(['simulate', '--port', '0', '--time-scale', '60'], {
+    cwd,
+    env: SIM_WECHAT_ENV,
+    wait: { url: /^ {2}http {3}(http:\/\/\S+)$/m },
+  });
+  const port = await freePort();
+  const startService = () =>
+    startChild(['serve', '--port', String(port), '--host', '127.0.0.1'], {
+      cwd,
+      env: {
+        ...SIM_WECHAT_ENV,
+        WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}/payment/wxnotify`,
+        WECHAT_PAY_BASE_URL: sim.found.url as string,
+        WECHAT_API_BASE_URL: sim.found.url as string,
+        ADMIN_TOKEN: SERVICE_ADMIN_TOKEN,
+        DATABASE_URL: databaseUrl,
+        CATALOGUE_FILE: join(REPO, 'catalogue.example.json'),
+        ...extraEnv,
+      },
+      wait: { url: /weapp-pay service listening on (http:\/\/\S+)/ },
+    });
+  return {
+    sim,
+    startService,
+    env: { WEAPP_PAY_URL: `http://127.0.0.1:${port}`, ADMIN_TOKEN: SERVICE_ADMIN_TOKEN },
+  };
 }

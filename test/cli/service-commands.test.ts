@@ -3,19 +3,12 @@
  * and `weapp-pay simulate` running as two child processes, on SQLite and on PostgreSQL.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../db/dialects.js';
-import { BARE_ENV, cliBundle, REPO, runCli, tempDir } from './cli-harness.js';
-import { type Child, freePort, startChild } from './service-children.js';
+import { BARE_ENV, cliBundle, runCli, tempDir } from './cli-harness.js';
+import { type Child, SERVICE_ADMIN_TOKEN, startServeAndSimulate } from './service-children.js';
 
-const WECHAT = {
-  WECHAT_APPID: 'wx1234567890abcdef',
-  WECHAT_SECRET: 'test-app-secret-0123456789abcdef',
-  WECHAT_MCHID: '1900000109',
-  WECHAT_MCH_KEY: 'SimulatorTestKey0123456789abcdef',
-};
-const ADMIN_TOKEN = 'admin-token-0123456789abcdef0123456789';
+const ADMIN_TOKEN = SERVICE_ADMIN_TOKEN;
 
 for (const database of testDatabases()) {
   describe(`the service commands against serve and simulate, on ${database.name}`, {
@@ -33,29 +26,11 @@ for (const database of testDatabases()) {
       dir = tempDir(cleanups);
       const db = await database.openMigrated();
       closeDb = () => db.close();
-      const sim = await startChild(['simulate', '--port', '0', '--time-scale', '60'], {
-        cwd: dir,
-        env: WECHAT,
-        wait: { url: /^ {2}http {3}(http:\/\/\S+)$/m },
-      });
-      children.push(sim);
-      const port = await freePort();
-      startService = () =>
-        startChild(['serve', '--port', String(port), '--host', '127.0.0.1'], {
-          cwd: dir,
-          env: {
-            ...WECHAT,
-            WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}/payment/wxnotify`,
-            WECHAT_PAY_BASE_URL: sim.found.url as string,
-            WECHAT_API_BASE_URL: sim.found.url as string,
-            ADMIN_TOKEN,
-            DATABASE_URL: db.url,
-            CATALOGUE_FILE: join(REPO, 'catalogue.example.json'),
-          },
-          wait: { url: /weapp-pay service listening on (http:\/\/\S+)/ },
-        });
+      const started = await startServeAndSimulate(dir, db.url);
+      children.push(started.sim);
+      startService = started.startService;
       service = await startService();
-      env = { WEAPP_PAY_URL: `http://127.0.0.1:${port}`, ADMIN_TOKEN };
+      env = started.env;
     }, 120_000);
     afterAll(async () => {
       await service?.stop();

@@ -1,44 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type Facts, type LocalOrder, violations, type WechatOrder } from './checks.js';
-import type { Ledger } from './ledger.js';
+import { type Facts, type LocalOrder, violations } from './checks.js';
+import { healthy, paid } from './healthy-facts.js';
 
 /**
  * The crash checks must see a broken money rule: each case below is a database a real bug
  * would leave behind, and each must be reported (a check that cannot fail proves nothing).
  */
-
-function paid(outTradeNo: string, transactionId: string, events = [transactionId]): LocalOrder {
-  return {
-    id: `id-${outTradeNo}`,
-    outTradeNo,
-    status: 'PAID',
-    amount: 100,
-    transactionId,
-    paidEvents: events,
-  };
-}
-
-function healthy(): Facts {
-  const order = paid('T1', 'tx1');
-  const ledger: Ledger = {
-    acknowledged: new Map([['T1', new Set(['tx1'])]]),
-    keys: new Map([['k1', { sku: 'coffee', quantity: 1 }]]),
-    created: [{ key: 'k1', orderId: order.id, outTradeNo: 'T1' }],
-    counts: { acknowledged: 1, created: 1 },
-  };
-  const wechat: WechatOrder[] = [
-    { out_trade_no: 'T1', trade_state: 'SUCCESS', total_fee: 100, transaction_id: 'tx1' },
-  ];
-  return {
-    ledger,
-    retried: new Map([['k1', { status: 201, orderId: order.id, outTradeNo: 'T1' }]]),
-    orders: new Map([[order.id, order]]),
-    byOutTradeNo: new Map([['T1', order]]),
-    wechat,
-    keyOrders: new Map([['k1', order.id]]),
-    invariants: [],
-  };
-}
 
 function withOrder(facts: Facts, order: LocalOrder): Facts {
   const orders = new Map(facts.orders);

@@ -7,6 +7,7 @@
 import type { Db } from '../../src/db/database.js';
 import { moneyInvariantViolations } from '../service/invariants.js';
 import type { Ledger } from './ledger.js';
+import { REFUND_CHECKS } from './refund-checks.js';
 
 export interface LocalOrder {
   id: string;
@@ -23,22 +24,50 @@ export interface WechatOrder {
   trade_state: string;
   total_fee: number;
   transaction_id: string | null;
+  refunds?: WechatRefund[];
 }
+
+export interface WechatRefund {
+  out_refund_no: string;
+  refund_id: string;
+  refund_fee: number;
+  status: string;
+}
+
+/** A credited order: paid, then perhaps refunded in part or in full. */
+export const CREDITED: ReadonlySet<string> = new Set(['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED']);
+/** WeChat's states of an order it took money for (REFUND: a refund was asked for since). */
+export const PAID_AT_WECHAT: ReadonlySet<string> = new Set(['SUCCESS', 'REFUND']);
 
 export interface Facts {
   ledger: Ledger;
   /** The answer to the same key and body sent again after the last restart. */
-  retried: Map<string, { status: number; orderId?: string; outTradeNo?: string }>;
+  retried: Map<string, { status: number; orderId?: string; outTradeNo?: string; code?: string }>;
   orders: Map<string, LocalOrder>;
   byOutTradeNo: Map<string, LocalOrder>;
   wechat: WechatOrder[];
   /** The order each Idempotency-Key points to. */
   keyOrders: Map<string, string | null>;
+  /** Every refund in the database. */
+  refunds: LocalRefund[];
+  /** The refund each of the admin's Idempotency-Keys points to. */
+  refundKeyTargets: Map<string, string | null>;
+  /** The answer to each refund key and body sent again after the last restart. */
+  retriedRefunds: Map<string, { status: number; outRefundNo?: string }>;
   /** Violations found by the SQL invariants every service test runs. */
   invariants: string[];
 }
 
-type Check = (facts: Facts) => string[];
+export interface LocalRefund {
+  id: string;
+  orderId: string;
+  outRefundNo: string;
+  amount: number;
+  status: string;
+  refundId: string | null;
+}
+
+export type Check = (facts: Facts) => string[];
 
 /** Every notification answered SUCCESS is PAID, once, with the transaction it named. */
 const acknowledgedNotificationsArePaid: Check = ({ ledger, byOutTradeNo }) => {
@@ -48,7 +77,7 @@ const acknowledgedNotificationsArePaid: Check = ({ ledger, byOutTradeNo }) => {
     const named = [...transactions];
     if (!order)
       problems.push(`notification for ${outTradeNo} was answered SUCCESS but the order does not exist`);
-    else if (order.status !== 'PAID')
+    else if (!CREDITED.has(order.status))
       problems.push(`notification for ${outTradeNo} was answered SUCCESS but the order is ${order.status}`);
     else if (named.length !== 1 || named[0] !== order.transactionId)
       problems.push(`${outTradeNo} acknowledged ${named.join(', ')} but holds ${order.transactionId}`);
@@ -70,19 +99,27 @@ const createdOrdersExist: Check = ({ ledger, orders }) =>
     return [];
   });
 
-/** The same key and body sent again after the restart finishes the same order. */
-const retriedKeysFinishTheSameOrder: Check = ({ ledger, retried }) => {
+/**
+ * The same key and body sent again after the restart finishes the same order. A key never
+ * answered 201 may find its order closed meanwhile (it expired unpaid): then the clear refusal
+ * to resume it, 409 ORDER_NOT_PENDING, is the right answer, and nothing else.
+ */
+const retriedKeysFinishTheSameOrder: Check = ({ ledger, retried, keyOrders, orders }) => {
   const problems: string[] = [];
   for (const key of ledger.keys.keys()) {
     const again = retried.get(key);
-    if (again?.status !== 201) {
+    const earlier = ledger.created.filter((c) => c.key === key);
+    const target = orders.get(keyOrders.get(key) ?? '');
+    const expired =
+      earlier.length === 0 && again?.code === 'ORDER_NOT_PENDING' && target?.status === 'CLOSED';
+    if (again?.status !== 201 && !expired) {
       problems.push(`key ${key} sent again after the restart was answered ${again?.status ?? 'nothing'}`);
       continue;
     }
-    for (const earlier of ledger.created.filter((c) => c.key === key)) {
-      if (earlier.orderId !== again.orderId || earlier.outTradeNo !== again.outTradeNo) {
+    for (const e of earlier) {
+      if (e.orderId !== again?.orderId || e.outTradeNo !== again.outTradeNo) {
         problems.push(
-          `key ${key} first made ${earlier.orderId}/${earlier.outTradeNo}, then ${again.orderId}/${again.outTradeNo}`,
+          `key ${key} first made ${e.orderId}/${e.outTradeNo}, then ${again?.orderId}/${again?.outTradeNo}`,
         );
       }
     }
@@ -117,10 +154,10 @@ const noOrphanOrders: Check = ({ orders, keyOrders }) => {
 /** No lost payment: every order WeChat took money for is PAID here, with WeChat's transaction. */
 const paidAtWechatIsPaidHere: Check = ({ wechat, byOutTradeNo }) =>
   wechat
-    .filter((w) => w.trade_state === 'SUCCESS')
+    .filter((w) => PAID_AT_WECHAT.has(w.trade_state))
     .flatMap((w) => {
       const order = byOutTradeNo.get(w.out_trade_no);
-      if (order?.status === 'PAID' && order.transactionId === w.transaction_id) return [];
+      if (order && CREDITED.has(order.status) && order.transactionId === w.transaction_id) return [];
       return [
         `WeChat was paid for ${w.out_trade_no} (${w.transaction_id}) but it is ${order?.status ?? 'missing'} here`,
       ];
@@ -130,20 +167,29 @@ const paidAtWechatIsPaidHere: Check = ({ wechat, byOutTradeNo }) =>
 const paidHereWasPaidAtWechat: Check = ({ orders, wechat }) => {
   const atWechat = new Map(wechat.map((w) => [w.out_trade_no, w]));
   return [...orders.values()]
-    .filter((o) => o.status === 'PAID')
+    .filter((o) => CREDITED.has(o.status))
     .flatMap((o) => {
       const w = atWechat.get(o.outTradeNo);
-      if (w?.trade_state === 'SUCCESS' && w.transaction_id === o.transactionId && w.total_fee === o.amount)
+      if (
+        w &&
+        PAID_AT_WECHAT.has(w.trade_state) &&
+        w.transaction_id === o.transactionId &&
+        w.total_fee === o.amount
+      )
         return [];
-      return [`${o.outTradeNo} is PAID (${o.transactionId}) but WeChat says ${w?.trade_state ?? 'nothing'}`];
+      return [
+        `${o.outTradeNo} is ${o.status} (${o.transactionId}) but WeChat says ${w?.trade_state ?? 'nothing'}`,
+      ];
     });
 };
 
 /** Every PAID order has its one state-change event, naming its transaction. */
 const paidOrdersHaveTheirEvent: Check = ({ orders }) =>
   [...orders.values()]
-    .filter((o) => o.status === 'PAID' && (o.paidEvents.length !== 1 || o.paidEvents[0] !== o.transactionId))
-    .map((o) => `PAID order ${o.outTradeNo} has state-change events for [${o.paidEvents.join(', ')}]`);
+    .filter(
+      (o) => CREDITED.has(o.status) && (o.paidEvents.length !== 1 || o.paidEvents[0] !== o.transactionId),
+    )
+    .map((o) => `${o.status} order ${o.outTradeNo} has state-change events for [${o.paidEvents.join(', ')}]`);
 
 export const CHECKS: readonly Check[] = [
   acknowledgedNotificationsArePaid,
@@ -154,8 +200,12 @@ export const CHECKS: readonly Check[] = [
   paidAtWechatIsPaidHere,
   paidHereWasPaidAtWechat,
   paidOrdersHaveTheirEvent,
+  ...REFUND_CHECKS,
   ({ invariants }) => invariants,
 ];
+
+/** The scope the admin's Idempotency-Keys live in (the refund route's). */
+const ADMIN_SCOPE = 'admin';
 
 /** Reads the database side of the facts. */
 export async function readDatabase(db: Db) {
@@ -184,11 +234,21 @@ export async function readDatabase(db: Db) {
     const data = JSON.parse(e.data) as { to?: string; transactionId?: string };
     if (data.to === 'PAID') orders.get(e.order_id)?.paidEvents.push(data.transactionId ?? '');
   }
-  const keys = await db.selectFrom('idempotency_keys').select(['key', 'resource_id']).execute();
+  const keys = await db.selectFrom('idempotency_keys').select(['scope', 'key', 'resource_id']).execute();
+  const refunds = await db.selectFrom('refunds').selectAll().orderBy('created_at').execute();
   return {
     orders,
     byOutTradeNo: new Map([...orders.values()].map((o) => [o.outTradeNo, o])),
-    keyOrders: new Map(keys.map((k) => [k.key, k.resource_id])),
+    keyOrders: new Map(keys.filter((k) => k.scope !== ADMIN_SCOPE).map((k) => [k.key, k.resource_id])),
+    refundKeyTargets: new Map(keys.filter((k) => k.scope === ADMIN_SCOPE).map((k) => [k.key, k.resource_id])),
+    refunds: refunds.map((r) => ({
+      id: r.id,
+      orderId: r.order_id,
+      outRefundNo: r.out_refund_no,
+      amount: Number(r.amount),
+      status: r.status,
+      refundId: r.refund_id,
+    })),
     invariants: await moneyInvariantViolations(db),
   };
 }

@@ -4,12 +4,21 @@
 //    lives "a minute later", as it would after a real crash and restart, so claims its dead
 //    predecessor left behind (Idempotency-Key claims, reconciler leases) are stale without the
 //    test waiting a real minute.
+//    The chaos runs also move it while it runs: a message { clockOffsetMs } on the IPC channel
+//    sets the offset (answered { clockOffsetMs } once applied), as a clock jump would.
 // 2. Dies with the test: if the process that started it goes away (a test runner killed or
 //    timed out), the instance stops instead of running on as an orphan.
-const offset = Number(process.env.CRASH_CLOCK_OFFSET_MS ?? 0);
-if (offset !== 0) {
-  const realNow = Date.now;
-  Date.now = () => realNow() + offset;
+let offset = Number(process.env.CRASH_CLOCK_OFFSET_MS ?? 0);
+const realNow = Date.now;
+Date.now = () => realNow() + offset;
+if (process.send) {
+  process.on('message', (message) => {
+    if (typeof message?.clockOffsetMs !== 'number') return;
+    offset = message.clockOffsetMs;
+    process.send?.({ clockOffsetMs: offset });
+  });
+  // The channel must not keep a gracefully stopped instance alive.
+  process.channel?.unref();
 }
 const parent = process.ppid;
 setInterval(() => {

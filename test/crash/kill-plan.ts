@@ -13,14 +13,23 @@ export type KillMoment =
   | { after: 'acknowledged'; count: number }
   /** Right after the service answered 201 to the count-th order creation. */
   | { after: 'created'; count: number }
+  /** Right after the service answered 201 to the count-th refund. */
+  | { after: 'refunded'; count: number }
+  /** Right after the service answered SUCCESS to the count-th refund notification. */
+  | { after: 'refundNotified'; count: number }
   /** While the count-th unifiedorder is at WeChat: it applies there, the answer is lost. */
   | { after: 'unifiedorder'; count: number }
+  /** While the count-th refund call is at WeChat: WeChat accepts it, the answer is lost. */
+  | { after: 'refund'; count: number }
   /** After a delay, wherever the service happens to be. */
   | { after: 'ms'; ms: number };
 
 export function describeMoment(moment: KillMoment): string {
   return moment.after === 'ms' ? `${moment.ms} ms in` : `after ${moment.after} #${moment.count}`;
 }
+
+/** The WeChat call a kill can catch in flight. */
+const WECHAT_PATHS = { unifiedorder: '/pay/unifiedorder', refund: '/secapi/pay/refund' } as const;
 
 /** A moment among those `kinds` can produce, counts up to `events`. */
 export function drawMoment(rng: Prng, kinds: readonly KillMoment['after'][], events: number): KillMoment {
@@ -44,12 +53,13 @@ export function armKill(world: World, victim: ServiceProcess, moment: KillMoment
     void world.kill(victim).then(() => settle(true));
   };
   const start = { ...world.ledger.counts };
-  let unifiedOrders = 0;
+  let calls = 0;
   if (moment.after === 'ms') {
     setTimeout(fire, moment.ms);
-  } else if (moment.after === 'unifiedorder') {
-    world.wechat.onRequest((path) => {
-      if (path === '/pay/unifiedorder' && ++unifiedOrders === moment.count) fire();
+  } else if (moment.after === 'unifiedorder' || moment.after === 'refund') {
+    const path = WECHAT_PATHS[moment.after];
+    world.wechat.onRequest((p) => {
+      if (p === path && ++calls === moment.count) fire();
     });
   } else {
     const which = moment.after;

@@ -10,6 +10,9 @@ import { buildPaymentNotification } from '../../src/wechat/v2/notify.js';
 import { CATALOGUE, CREDENTIALS } from '../service/harness.js';
 import type { World } from './world.js';
 
+/** What the traffic needs of a run: its seeded choices, its ledger, and the doors to call. */
+export type Traffic = Pick<World, 'rng' | 'ledger' | 'door' | 'user' | 'api' | 'sim' | 'admin'>;
+
 export interface PayableOrder {
   outTradeNo: string;
   amount: number;
@@ -23,7 +26,7 @@ export interface PaidOrder {
 }
 
 /** Draws `count` new Idempotency-Keys with their bodies and records them as sent. */
-export function newKeys(world: World, prefix: string, count: number): string[] {
+export function newKeys(world: Traffic, prefix: string, count: number): string[] {
   const skus = CATALOGUE.map((p) => p.sku);
   return Array.from({ length: count }, (_, i) => {
     const key = `${prefix}-${i}-${world.rng.int(0, 1e9).toString(36)}`;
@@ -33,7 +36,7 @@ export function newKeys(world: World, prefix: string, count: number): string[] {
 }
 
 /** POST /api/orders for each key with its recorded body; keys given twice race each other. */
-export async function createOrders(world: World, keys: readonly string[]) {
+export async function createOrders(world: Traffic, keys: readonly string[]) {
   return Promise.all(
     keys.map(async (key) => {
       const body = world.ledger.keys.get(key);
@@ -62,7 +65,7 @@ export function payable(answers: Awaited<ReturnType<typeof createOrders>>): Paya
 }
 
 /** The user pays each order at WeChat; some payments are followed by copies of their notification. */
-export async function payBurst(world: World, orders: readonly PayableOrder[]): Promise<PaidOrder[]> {
+export async function payBurst(world: Traffic, orders: readonly PayableOrder[]): Promise<PaidOrder[]> {
   const copies = orders.map(() => (world.rng.chance(0.4) ? world.rng.int(1, 3) : 0));
   const paid: PaidOrder[] = [];
   await Promise.all(
@@ -81,7 +84,7 @@ export async function payBurst(world: World, orders: readonly PayableOrder[]): P
 }
 
 /** WeChat's retries after a restart: the notifications of some earlier payments, once more. */
-export async function replayNotifications(world: World, paid: readonly PaidOrder[]): Promise<void> {
+export async function replayNotifications(world: Traffic, paid: readonly PaidOrder[]): Promise<void> {
   const chosen = paid.filter(() => world.rng.chance(0.3));
   await Promise.all(chosen.map((order) => postNotification(world, order)));
 }
@@ -90,7 +93,7 @@ export async function replayNotifications(world: World, paid: readonly PaidOrder
  * A payment notification signed with the merchant key, built by the protocol layer exactly as
  * the simulator builds its own. The answer is read by the ledger off the relay.
  */
-export async function postNotification(world: World, order: PaidOrder): Promise<void> {
+export async function postNotification(world: Traffic, order: PaidOrder): Promise<void> {
   const xml = buildPaymentNotification(
     {
       return_code: 'SUCCESS',
@@ -118,4 +121,29 @@ export async function postNotification(world: World, order: PaidOrder): Promise<
     headers: { 'content-type': 'text/xml' },
     body: xml,
   }).then((res) => res.arrayBuffer());
+}
+
+/**
+ * The admin refunds: POST /admin/orders/:id/refunds for each key with its recorded order and
+ * body (keys given twice race each other, as a double click would).
+ */
+export async function sendRefunds(world: Traffic, keys: readonly string[]) {
+  return Promise.all(
+    keys.map(async (key) => {
+      const refund = world.ledger.refundKeys.get(key);
+      if (!refund) throw new Error(`refund key ${key} was never drawn`);
+      const { orderId, ...body } = refund;
+      const answer = await world.admin('POST', `/admin/orders/${encodeURIComponent(orderId)}/refunds`, body, {
+        'idempotency-key': key,
+      });
+      return { key, ...answer };
+    }),
+  );
+}
+
+/** Draws a refund key of `amount` fen for `orderId` and records it as sent. */
+export function newRefundKey(world: Traffic, prefix: string, orderId: string, amount: number): string {
+  const key = `${prefix}-${world.rng.int(0, 1e9).toString(36)}`;
+  world.ledger.refundKeys.set(key, { orderId, amount, reason: 'chaos' });
+  return key;
 }

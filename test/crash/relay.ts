@@ -26,8 +26,8 @@ export interface Relay {
   setUpstreams(urls: readonly string[]): void;
   /** Called when a request arrives, before it is forwarded. */
   onRequest(listener: (path: string) => void): void;
-  /** Called when the upstream's answer is complete, before it is passed back. */
-  onExchange(listener: (exchange: Exchange) => void): void;
+  /** Called when the upstream's answer is complete, before it is passed back; returns its removal. */
+  onExchange(listener: (exchange: Exchange) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -101,6 +101,10 @@ export async function startRelay(options: { latencyMs?: () => number } = {}): Pr
     },
     onExchange(listener) {
       exchangeListeners.push(listener);
+      return () => {
+        const i = exchangeListeners.indexOf(listener);
+        if (i >= 0) exchangeListeners.splice(i, 1);
+      };
     },
     async close() {
       server.closeAllConnections();

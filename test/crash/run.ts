@@ -6,7 +6,7 @@
  *   --seeds N        seeds 1..N (default 10)
  *   --from S         start at seed S instead of 1
  *   --seed S         exactly one seed
- *   --scenario NAME  only this scenario ("notification burst", "order creation", "two instances")
+ *   --scenario NAME  only this scenario ("notification burst", "order creation", "two instances", "refunds")
  *   --database NAME  only sqlite or postgres
  *   --rounds R       kill rounds per run (default: the scenario's own)
  */

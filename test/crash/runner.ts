@@ -4,8 +4,15 @@
  * seeds) and by `npm run crash` (many).
  */
 import type { TestDatabase } from '../db/dialects.js';
-import { type Facts, readDatabase, violations, type WechatOrder } from './checks.js';
-import { createOrders, payable, payBurst } from './load.js';
+import {
+  CREDITED,
+  type Facts,
+  PAID_AT_WECHAT,
+  readDatabase,
+  violations,
+  type WechatOrder,
+} from './checks.js';
+import { createOrders, payable, payBurst, sendRefunds } from './load.js';
 import type { RunMemory, Scenario } from './scenarios.js';
 import type { ServiceProcess } from './service-process.js';
 import { createWorld, logIn, type World } from './world.js';
@@ -31,8 +38,11 @@ export interface RunReport {
   output: string;
 }
 
-/** How long the last restart may take to settle every payment before the checks run. */
-const SETTLE_MS = 20_000;
+/**
+ * How long the last restart may take to settle every payment and refund before the checks run:
+ * a refund whose query timed out on a busy machine is asked again once its 30 s lease ends.
+ */
+const SETTLE_MS = 60_000;
 
 export async function runSeed(
   scenario: Scenario,
@@ -62,7 +72,7 @@ export async function runSeed(
       plan,
       acknowledged: world.ledger.acknowledged.size,
       created: world.ledger.created.length,
-      paid: facts.wechat.filter((w) => w.trade_state === 'SUCCESS').length,
+      paid: facts.wechat.filter((w) => PAID_AT_WECHAT.has(w.trade_state)).length,
       orphans: [...facts.orders.keys()].filter((id) => ![...facts.keyOrders.values()].includes(id)).length,
       violations: found,
       output: found.length > 0 ? world.output() : '',
@@ -83,8 +93,19 @@ async function recover(world: World, instances: Promise<ServiceProcess[]>): Prom
   const answers = await createOrders(world, [...world.ledger.keys.keys()]);
   const retried = new Map(
     answers.map((a) => {
-      const order = (a.json as { order?: { id: string; outTradeNo: string } } | null)?.order;
-      return [a.key, { status: a.status, orderId: order?.id, outTradeNo: order?.outTradeNo }] as const;
+      const answer = a.json as { order?: { id: string; outTradeNo: string }; code?: string } | null;
+      const order = answer?.order;
+      return [
+        a.key,
+        { status: a.status, orderId: order?.id, outTradeNo: order?.outTradeNo, code: answer?.code },
+      ] as const;
+    }),
+  );
+  const refundAnswers = await sendRefunds(world, [...world.ledger.refundKeys.keys()]);
+  const retriedRefunds = new Map(
+    refundAnswers.map((a) => {
+      const refund = (a.json as { refund?: { outRefundNo: string } } | null)?.refund;
+      return [a.key, { status: a.status, outRefundNo: refund?.outRefundNo }] as const;
     }),
   );
   const unpaid = new Set(
@@ -98,7 +119,7 @@ async function recover(world: World, instances: Promise<ServiceProcess[]>): Prom
   await payBurst(world, [...toPay.values()]);
   const wechat = await settled(world);
   await world.stopAll();
-  return { ledger: world.ledger, retried, wechat, ...(await readDatabase(world.db.db)) };
+  return { ledger: world.ledger, retried, retriedRefunds, wechat, ...(await readDatabase(world.db.db)) };
 }
 
 async function wechatOrders(world: World): Promise<WechatOrder[]> {
@@ -112,12 +133,16 @@ async function settled(world: World): Promise<WechatOrder[]> {
     const wechat = await wechatOrders(world);
     const attempts = ((await world.sim('/sim/notifications')).json as { attempts: { status: string }[] })
       .attempts;
-    const { byOutTradeNo } = await readDatabase(world.db.db);
+    const { byOutTradeNo, refunds } = await readDatabase(world.db.db);
     const pending = wechat.filter(
-      (w) => w.trade_state === 'SUCCESS' && byOutTradeNo.get(w.out_trade_no)?.status !== 'PAID',
+      (w) =>
+        PAID_AT_WECHAT.has(w.trade_state) && !CREDITED.has(byOutTradeNo.get(w.out_trade_no)?.status ?? ''),
     );
-    const inFlight = attempts.some((a) => a.status === 'scheduled');
-    if ((pending.length === 0 && !inFlight) || Date.now() > deadline) return wechat;
+    const inFlight = attempts.some(
+      (a) => a.status !== 'delivered' && a.status !== 'failed' && a.status !== 'dropped',
+    );
+    const refunding = refunds.some((r) => r.status === 'PROCESSING');
+    if ((pending.length === 0 && !inFlight && !refunding) || Date.now() > deadline) return wechat;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

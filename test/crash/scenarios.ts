@@ -1,12 +1,22 @@
 /**
  * The crash scenarios. A scenario is only its load under kills, one round at a time; the runner
- * does the rest the same way for all of them (restart, retry every key, pay what is unpaid, let
- * the reconciler run, check). A refund scenario is one more entry here, whose round pays orders,
- * refunds them through the service and kills mid-refund, plus one refund check in checks.ts
- * (refunds never above the amount paid, one out_refund_no per refund).
+ * does the rest the same way for all of them (restart, retry every key, order and refund, pay
+ * what is unpaid, let the reconcilers run, check). Every scenario's kills also land between a
+ * state change and its webhook's delivery: the audit's outbox check (part of the invariants in
+ * checks.ts) proves each committed change kept its event.
  */
 import { armKill, describeMoment, drawMoment, type KillMoment } from './kill-plan.js';
-import { createOrders, newKeys, type PaidOrder, payable, payBurst, replayNotifications } from './load.js';
+import {
+  createOrders,
+  newKeys,
+  newRefundKey,
+  type PaidOrder,
+  type PayableOrder,
+  payable,
+  payBurst,
+  replayNotifications,
+  sendRefunds,
+} from './load.js';
 import type { World } from './world.js';
 
 export interface Scenario {
@@ -104,4 +114,49 @@ export const twoInstances: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [notificationBurst, orderCreation, twoInstances];
+/**
+ * Refunds under kills: orders are paid first (no kill armed), then refunded in part or in full
+ * through the admin route (some clicks doubled, earlier unanswered keys sent again) while the
+ * kill waits for a 201, a refund call at WeChat, a refund notification, or a moment.
+ */
+export const refunds: Scenario = {
+  name: 'refunds',
+  instances: 1,
+  rounds: 2,
+  ciSeed: 1,
+  async round(world, r, memory) {
+    const paid = await payAndWait(world, payable(await createOrders(world, newKeys(world, `r${r}`, 8))));
+    memory.paid.push(...paid);
+    const orderIds = new Map(world.ledger.created.map((c) => [c.outTradeNo, c.orderId]));
+    const fresh = paid.flatMap((order) => {
+      const orderId = orderIds.get(order.outTradeNo) as string;
+      const first = world.rng.chance(0.3) ? order.amount : world.rng.int(1, order.amount);
+      const keys = [newRefundKey(world, `f${r}`, orderId, first)];
+      if (first < order.amount && world.rng.chance(0.5))
+        keys.push(newRefundKey(world, `g${r}`, orderId, world.rng.int(1, order.amount)));
+      return keys;
+    });
+    const answered = new Set(world.ledger.refunded.map((a) => a.key));
+    const retry = [...world.ledger.refundKeys.keys()].filter((k) => !answered.has(k) && !fresh.includes(k));
+    const doubleClicks = fresh.filter(() => world.rng.chance(0.2));
+    const kinds = ['refunded', 'refund', 'refund', 'refundNotified', 'ms'] as const;
+    const moment = drawMoment(world.rng, kinds, fresh.length);
+    return underKills(world, [moment], async () => {
+      await sendRefunds(world, [...fresh, ...retry, ...doubleClicks]);
+      // Give the refund notifications of the accepted refunds their moment too.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    });
+  },
+};
+
+/** Pays the orders and waits (a few seconds at most) until the service acknowledged each. */
+async function payAndWait(world: World, orders: PayableOrder[]): Promise<PaidOrder[]> {
+  const paid = await payBurst(world, orders);
+  const deadline = Date.now() + 5000;
+  while (paid.some((p) => !world.ledger.acknowledged.has(p.outTradeNo)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return paid.filter((p) => world.ledger.acknowledged.has(p.outTradeNo));
+}
+
+export const SCENARIOS: readonly Scenario[] = [notificationBurst, orderCreation, twoInstances, refunds];

@@ -22,6 +22,8 @@ export interface ServiceProcess {
   stop(): Promise<void>;
   /** The last lines the process wrote, for a failure message. */
   output(): string;
+  /** Moves the instance's clock to `offsetMs` ahead of real time; resolves once it has. */
+  setClockOffset(offsetMs: number): Promise<void>;
 }
 
 export async function startServiceProcess(
@@ -41,7 +43,7 @@ export async function startServiceProcess(
         CRASH_CLOCK_OFFSET_MS: String(options.clockOffsetMs ?? 0),
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },
   );
   const lines: string[] = [];
@@ -80,6 +82,24 @@ export async function startServiceProcess(
       clearTimeout(timer);
     },
     output: () => tail(lines),
+    setClockOffset(offsetMs) {
+      if (child.exitCode !== null || child.signalCode !== null || !child.connected) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          child.off('message', onMessage);
+          child.off('exit', done);
+          resolve();
+        };
+        const onMessage = (m: { clockOffsetMs?: number }) => {
+          if (m?.clockOffsetMs === offsetMs) done();
+        };
+        child.on('message', onMessage);
+        child.once('exit', done);
+        child.send({ clockOffsetMs: offsetMs }, (err) => {
+          if (err) done();
+        });
+      });
+    },
   };
 }
 

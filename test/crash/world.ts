@@ -11,19 +11,17 @@ import { join } from 'node:path';
 import { createSimClock, createSimulator } from '../../src/simulator/index.js';
 import type { TestDbHandle } from '../db/dialects.js';
 import { CATALOGUE, CREDENTIALS, SIM_MERCHANTS } from '../service/harness.js';
+import { callJson, type JsonAnswer } from './json-call.js';
 import { createLedger, type Ledger } from './ledger.js';
 import { createPrng, type Prng } from './prng.js';
 import { type Relay, startRelay } from './relay.js';
+import { serviceEnv } from './service-env.js';
 import { type ServiceProcess, startServiceProcess } from './service-process.js';
 
 /** Each restart runs this much later than the last: past every claim a dead instance left (60 s). */
 export const RESTART_CLOCK_STEP_MS = 65_000;
 
-export interface JsonAnswer {
-  status: number;
-  json: unknown;
-  headers: Headers;
-}
+export type { JsonAnswer };
 
 export interface World {
   db: TestDbHandle;
@@ -51,6 +49,8 @@ export interface World {
   /** A call through the service's relay, as the mini program makes it. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonAnswer>;
   sim(path: string, body?: unknown): Promise<JsonAnswer>;
+  /** A call through the service's relay with the admin token, as the console makes it. */
+  admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonAnswer>;
   /** What the dead instances printed last, for a failure message. */
   output(): string;
   close(): Promise<void>;
@@ -67,7 +67,14 @@ export async function createWorld(db: TestDbHandle, seed: number): Promise<World
     clock,
     // One delivery attempt per payment: whatever a kill makes the service miss, only the
     // reconciler can find again (no lost payment), not WeChat's 15-second retry.
-    behaviour: { notifyRetrySchedule: [], notifyTimeoutMs: 3000, loginRateLimitPerMinute: 10_000 },
+    behaviour: {
+      notifyRetrySchedule: [],
+      notifyTimeoutMs: 3000,
+      loginRateLimitPerMinute: 10_000,
+      // A refund succeeds (and is notified) a moment after WeChat accepts it, so kills land
+      // between the acceptance and the notification too.
+      refundDelaySeconds: 0.05,
+    },
   });
   const { url: simulatorUrl } = await simulator.listen({ port: 0, host: '127.0.0.1' });
   const door = await startRelay();
@@ -85,41 +92,17 @@ export async function createWorld(db: TestDbHandle, seed: number): Promise<World
   const outputs: string[] = [];
   const publish = () => door.setUpstreams(live.map((p) => p.url));
 
-  const env = (recovery: boolean): Record<string, string> => ({
-    DATABASE_URL: db.url,
-    WECHAT_APPID: CREDENTIALS.appid,
-    WECHAT_SECRET: CREDENTIALS.secret,
-    WECHAT_MCHID: CREDENTIALS.mchId,
-    WECHAT_MCH_KEY: CREDENTIALS.key,
-    WECHAT_NOTIFY_URL: `${door.url}/payment/wxnotify`,
-    WECHAT_PAY_BASE_URL: wechat.url,
-    WECHAT_API_BASE_URL: simulatorUrl,
-    WECHAT_TIMEOUT_MS: '3000',
-    CATALOGUE_FILE: catalogueFile,
-    LOG_LEVEL: 'warn',
-    LOGIN_RATE_PER_MINUTE: '10000',
-    // During the load the reconciler stays out of the way; after the last restart it queries
-    // every order older than a second, once a second.
-    RECONCILE_AFTER_SECONDS: recovery ? '1' : '3600',
-    RECONCILE_INTERVAL_SECONDS: '1',
-    RECONCILE_BATCH: '1000',
-  });
-
-  async function call(base: string, method: string, path: string, body?: unknown, headers = {}) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
+  // During the load the reconciler stays out of the way; after the last restart it queries
+  // every order older than a second, once a second.
+  const env = (recovery: boolean) =>
+    serviceEnv({
+      databaseUrl: db.url,
+      doorUrl: door.url,
+      payUrl: wechat.url,
+      loginUrl: simulatorUrl,
+      catalogueFile,
+      reconcile: { afterSeconds: recovery ? 1 : 3600, intervalSeconds: 1 },
     });
-    const text = await res.text();
-    let json: unknown = text;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      // Not JSON (a 502 from the relay): keep the text.
-    }
-    return { status: res.status, json, headers: res.headers };
-  }
 
   const world: World = {
     db,
@@ -172,12 +155,17 @@ export async function createWorld(db: TestDbHandle, seed: number): Promise<World
       outputs.push(...stopping.map((p) => p.output()));
     },
     api(method, path, body, headers = {}) {
-      return call(door.url, method, path, body, {
+      return callJson(door.url, method, path, body, {
         authorization: `Bearer ${world.user.token}`,
         ...headers,
       });
     },
-    sim: (path, body) => call(simulatorUrl, body === undefined ? 'GET' : 'POST', path, body),
+    admin: (method, path, body, headers = {}) =>
+      callJson(door.url, method, path, body, {
+        authorization: `Bearer ${CREDENTIALS.adminToken}`,
+        ...headers,
+      }),
+    sim: (path, body) => callJson(simulatorUrl, body === undefined ? 'GET' : 'POST', path, body),
     output: () => outputs.filter(Boolean).join('\n---\n'),
     async close() {
       const waiting = await Promise.allSettled(standby.splice(0));

@@ -112,6 +112,9 @@ describe('console sign-in cookie and CSRF', () => {
     const chart = await h.api('GET', '/admin/static/chart.umd.min.js');
     expect(chart.status).toBe(200);
     expect(chart.headers.get('content-type')).toContain('javascript');
+    // Read the 200 KB body: left unread, its connection stays busy and the service's close waits
+    // for it (half a minute, until the client gives up).
+    expect((await chart.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
     for (const file of ['chart.js.map', '..%2fpackage.json', 'index.html', 'console-messages.json']) {
       expect((await h.api('GET', `/admin/static/${file}`)).status, file).toBe(404);
     }

@@ -150,11 +150,19 @@ export interface HarnessOptions {
   v3KeyMode?: V3KeyMode;
   /** The Pay API URL the service is given, from the simulator's (a proxy in front of it, say). */
   payBaseUrl?: (simulatorUrl: string) => string;
+  /**
+   * Where the frozen clock starts (2024-01-01 by default). A receiver that checks webhook
+   * timestamps against its own system clock needs the clock to start at the real now.
+   */
+  startMs?: number;
 }
 
 export async function startHarness(database: DbHandle, overrides: HarnessOptions = {}): Promise<Harness> {
   const version = overrides.version ?? 'v2';
-  const clock = createSimClock({ startMs: Date.UTC(2024, 0, 1, 4, 0, 0), frozen: true });
+  const clock = createSimClock({
+    startMs: overrides.startMs ?? Date.UTC(2024, 0, 1, 4, 0, 0),
+    frozen: true,
+  });
   const simulator = createSimulator({
     merchants: SIM_MERCHANTS,
     // The fixture's TEST-ONLY key: generating an RSA key per suite costs a second.

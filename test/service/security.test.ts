@@ -22,7 +22,10 @@ for (const version of API_VERSIONS)
 
     async function call(method: string, path: string, token?: string, body?: unknown) {
       const res = await h.api(method, path, token, body);
-      const text = await res.text();
+      // An event stream never ends: its status and headers are the answer; leaving closes it.
+      const streaming = res.headers.get('content-type')?.startsWith('text/event-stream');
+      const text = streaming ? '' : await res.text();
+      if (streaming) await res.body?.cancel();
       responses.push(JSON.stringify([...res.headers]), text);
       return { status: res.status, text, headers: res.headers };
     }
@@ -122,10 +125,11 @@ for (const version of API_VERSIONS)
         '/admin/api-keys',
         '/admin/api-keys/{id}/revoke',
         '/admin/audit',
-        '/admin/logs',
         '/admin/events',
+        '/admin/events/stream',
         '/admin/events/{id}',
         '/admin/events/{id}/resend',
+        '/admin/logs',
         '/admin/orders',
         '/admin/orders.csv',
         '/admin/orders/{id}',
@@ -135,12 +139,12 @@ for (const version of API_VERSIONS)
         '/admin/reconciliations/{date}',
         '/admin/session',
         '/admin/summary',
-        '/admin/wechat',
         '/admin/webhooks',
         '/admin/webhooks/{id}',
         '/admin/webhooks/{id}/disable',
         '/admin/webhooks/{id}/enable',
         '/admin/webhooks/{id}/rotate-secret',
+        '/admin/wechat',
         '/api/login',
         '/api/orders',
         '/api/orders/{id}',
@@ -151,6 +155,7 @@ for (const version of API_VERSIONS)
         '/healthz',
         '/metrics',
         '/v1/code2session',
+        '/v1/events',
         '/v1/payments',
         '/v1/payments/{id}',
         '/v1/payments/{id}/close',

@@ -412,7 +412,7 @@ describe('GET /v3/certificates', () => {
   });
 });
 
-it('signs requests with the doc’s test merchant key (sanity check of the fixture)', () => {
+it('signs requests with the test merchant key (sanity check of the fixture)', () => {
   const header = signRequestV3({
     method: 'GET',
     pathWithQuery: '/v3/certificates',

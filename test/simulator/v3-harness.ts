@@ -48,7 +48,7 @@ export interface CallOptions {
 }
 
 export async function startV3Sim(options: SimOptions = {}) {
-  // The doc's TEST-ONLY platform key by default: generating an RSA key per test costs a second.
+  // The fixtures' TEST-ONLY platform key by default: generating an RSA key per test costs a second.
   const h = await startSim({
     merchants: V3_MERCHANTS,
     ...options,

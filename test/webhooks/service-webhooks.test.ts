@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDbHandle, testDatabases } from '../db/dialects.js';
 import { CREDENTIALS, type Harness, startHarness } from '../service/harness.js';
+import { payCoffee } from './pay-order.js';
 import { startReceiver, type TestReceiver } from './receiver.js';
 
 const admin = { authorization: `Bearer ${CREDENTIALS.adminToken}` };
@@ -45,27 +46,10 @@ for (const database of testDatabases()) {
       return { status: res.status, text, json: text ? JSON.parse(text) : null };
     };
 
-    async function payOrder() {
-      const { token } = await h.login();
-      const res = await h.api('POST', '/api/orders', token, { sku: 'coffee', quantity: 1 });
-      const { order, payment } = (await res.json()) as {
-        order: { id: string; outTradeNo: string };
-        payment: { package: string };
-      };
-      await h.sim('/sim/pay', {
-        prepay_id: payment.package.slice('prepay_id='.length),
-        result: 'SUCCESS',
-        appId: CREDENTIALS.appid,
-        payment,
-      });
-      await h.clock.settle();
-      return order;
-    }
-
     it('POSTs payment.succeeded, signed and verified by hand, promptly after the notification commits', async () => {
       const before = receiver.received.length;
-      const order = await payOrder();
-      // payOrder returns once the notification has committed the payment.
+      const order = await payCoffee(h);
+      // payCoffee returns once the notification has committed the payment.
       const committed = performance.now();
       await until(() => receiver.received.length > before);
       const delay = performance.now() - committed;
@@ -155,8 +139,8 @@ for (const database of testDatabases()) {
     });
 
     it('pages the event log for catch-up, shows an event with its attempts, and resends it with the same id', async () => {
-      await payOrder();
-      await payOrder();
+      await payCoffee(h);
+      await payCoffee(h);
       await until(() => receiver.applied.length >= 3);
       const first = await call('GET', '/admin/events?after=0&limit=2');
       expect(first.status).toBe(200);
@@ -201,7 +185,7 @@ for (const database of testDatabases()) {
       receiver.answer = (_r, count) => (count === 1 ? { status: 500, body: 'busy' } : { status: 200 });
       try {
         const before = receiver.received.length;
-        await payOrder();
+        await payCoffee(h);
         await until(() => receiver.received.length === before + 1);
         const eventId = receiver.received.at(-1)!.eventId;
         // The 500 is recorded (and the retry scheduled from the clock) before time moves on.

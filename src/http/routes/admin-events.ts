@@ -6,6 +6,7 @@ import type { DeliveryStore } from '../../webhooks/delivery-store.js';
 import type { EndpointStore } from '../../webhooks/endpoint-store.js';
 import type { EventLog } from '../../webhooks/event-log.js';
 import { AdminErrors } from '../admin-query.js';
+import { EVENT_PAGE_SUMMARY, EventPageQuery, EventPageSchema, readEventPage } from '../event-page.js';
 import { DeliverySchema, EventSchema } from './admin-webhook-schemas.js';
 
 export interface AdminEventDeps {
@@ -18,7 +19,6 @@ export interface AdminEventDeps {
 }
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const MAX_LIMIT = 500;
 
 /**
  * The event log, for catching up after an outage (GET /admin/events?after=), one event with its
@@ -33,36 +33,13 @@ export async function adminEventRoutes(app: FastifyInstance, deps: AdminEventDep
     {
       ...admin,
       schema: {
-        summary:
-          'The event log, oldest first, after the sequence `after` (0 for the start); page with `next` while `hasMore`',
+        summary: EVENT_PAGE_SUMMARY,
         security,
-        querystring: Type.Object({
-          after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
-          limit: Type.Optional(
-            Type.String({ pattern: '^[0-9]{1,4}$', description: `1 to ${MAX_LIMIT}, 100 by default` }),
-          ),
-        }),
-        response: {
-          200: Type.Object({
-            events: Type.Array(EventSchema),
-            hasMore: Type.Boolean(),
-            next: Type.Integer({
-              description: 'pass as `after` for the next page (the same as `after` when empty)',
-            }),
-          }),
-          ...AdminErrors,
-        },
+        querystring: EventPageQuery,
+        response: { 200: EventPageSchema, ...AdminErrors },
       },
     },
-    async (request) => {
-      const after = Number(request.query.after ?? 0);
-      const limit = Number(request.query.limit ?? 100);
-      if (limit < 1 || limit > MAX_LIMIT) {
-        throw new AppError('VALIDATION_ERROR', `limit must be 1 to ${MAX_LIMIT} (it is ${limit}).`);
-      }
-      const { events, hasMore } = await deps.events.list(after, limit);
-      return { events, hasMore, next: events.at(-1)?.sequence ?? after };
-    },
+    async (request) => readEventPage(deps.events, request.query),
   );
 
   app.get<{ Params: { id: string } }>(

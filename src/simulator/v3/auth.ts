@@ -6,7 +6,7 @@ import type { SimContext } from '../sim-context.js';
 import { type V3Outcome, v3Error } from './outcomes.js';
 
 /**
- * WeChat's check of a v3 request's `Authorization` (protocol doc §4.1, 《签名生成》): the
+ * WeChat's check of a v3 request's `Authorization` (《签名生成》): the
  * merchant exists, the `serial_no` is its API certificate's, the timestamp is within
  * `v3TimestampToleranceSeconds` of now (either way), and the signature over
  * `METHOD\nPATH?QUERY\nTS\nNONCE\nBODY\n` verifies with the certificate's public key.
@@ -57,7 +57,7 @@ export function authenticate(
   return { merchant };
 }
 
-/** A body or query `mchid` must be the one that signed (doc §4.1). */
+/** A body or query `mchid` must be the one that signed. */
 export function mchidMismatch(merchant: MerchantConfig, mchid: unknown): V3Outcome | undefined {
   if (mchid === undefined) return undefined;
   return mchid === merchant.mchId ? undefined : signError('请求中的mchid与签名的商户号不一致').refusal;

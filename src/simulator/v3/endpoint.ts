@@ -15,7 +15,7 @@ import type { PlatformKeys } from './platform-keys.js';
 /**
  * The shared pipeline of every Pay API v3 route, in WeChat's order: the `Authorization`
  * signature, the JSON body, the faults, then the route; every answer but the bill file is signed
- * with the simulator's WeChat Pay key (errors and 204 included, protocol doc §4.2).
+ * with the simulator's WeChat Pay key (errors and 204 included).
  */
 
 export interface V3Context extends SimContext {

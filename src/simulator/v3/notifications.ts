@@ -8,7 +8,7 @@ import type { PlatformKeys } from './platform-keys.js';
 import { refundResourceOf, rfc3339, transactionOf, V3_REFUND_STATUS } from './resources.js';
 
 /**
- * The v3 notifications (《支付通知》, 《退款结果通知》, protocol doc §4.8) of orders and refunds
+ * The v3 notifications (《支付通知》, 《退款结果通知》) of orders and refunds
  * made through v3. The body (id, create_time, the encrypted resource) is fixed when the event
  * happens, so every retry carries the same `id`; the `Wechatpay-*` headers are signed afresh for
  * each attempt, with the key the mode picks, so a late retry is still inside the 5-minute window.

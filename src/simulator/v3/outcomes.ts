@@ -3,7 +3,7 @@ import type { V2Outcome } from '../v2-endpoint.js';
 
 /**
  * What a v3 route answers, and how the business rules' v2 vocabulary (`err_code`) reads in
- * v3's `{ code, message }` with an HTTP status (protocol doc "错误码", §4.7). One set of rules
+ * v3's `{ code, message }` with an HTTP status (WeChat's 《错误码》 page). One set of rules
  * serves both versions: the v3 routes call the same handlers as v2 and translate.
  */
 
@@ -54,7 +54,7 @@ export function v3CodeOf(errCode: string, behaviour: SimBehaviour): [number, str
       return [429, 'FREQUENCY_LIMITED'];
     case 'INVALID_REQ_TOO_MUCH':
       return [403, 'REQUEST_BLOCKED'];
-    // The v3 spellings of codes the v2 tables write without underscores (protocol "错误码").
+    // The v3 spellings of codes the v2 tables write without underscores (《错误码》).
     case 'NOAUTH':
       return [403, 'NO_AUTH'];
     case 'NOTENOUGH':

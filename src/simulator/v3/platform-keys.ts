@@ -12,7 +12,7 @@ import type { SimClock } from '../sim-clock.js';
 import { issuePlatformCertificate } from './platform-certificate.js';
 
 /**
- * The simulator's own WeChat Pay keys (S14): the WeChat Pay public key (`PUB_KEY_ID_…`, no
+ * The simulator's own WeChat Pay keys: the WeChat Pay public key (`PUB_KEY_ID_…`, no
  * expiry) and the platform certificates (rotating, X.509). The mode decides which of them sign:
  * `public-key`, `certificate`, or `both` for the migration, when either may sign and
  * `Wechatpay-Serial` says which. Keys are made on first use: RSA generation and `openssl` take

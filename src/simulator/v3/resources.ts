@@ -3,8 +3,8 @@ import { currentState, TRADE_STATE_DESC } from '../order-rules.js';
 import type { RefundStatus, SimOrder, SimRefund, TradeState } from '../state.js';
 
 /**
- * The v3 JSON objects the simulator answers and notifies: the Transaction (《查询订单》, protocol
- * doc §4.4) and the Refund (《申请退款》/《查询单笔退款》, §4.6), built from the one order store v2
+ * The v3 JSON objects the simulator answers and notifies: the Transaction (《查询订单》) and the
+ * Refund (《申请退款》/《查询单笔退款》), built from the one order store v2
  * and v3 share. Times are RFC 3339 in Beijing time, as WeChat writes them.
  */
 
@@ -110,7 +110,7 @@ export function refundOf(order: SimOrder, refund: SimRefund): Record<string, unk
   return out;
 }
 
-/** The decrypted resource of a `REFUND.*` notification (protocol doc §4.8). */
+/** The decrypted resource of a `REFUND.*` notification (《退款结果通知》). */
 export function refundResourceOf(order: SimOrder, refund: SimRefund): Record<string, unknown> {
   const out: Record<string, unknown> = {
     mchid: order.mchId,

@@ -77,7 +77,7 @@ function unifiedOrderFields(
       const detail = { field: '#/properties/time_expire', value: b.time_expire, location: 'body' };
       return { refusal: v3Error(400, 'PARAM_ERROR', 'time_expire 格式错误，应为 RFC 3339', detail) };
     }
-    // 《JSAPI下单》: a deadline past 90 days is lowered to 90 days (sooner ones follow v2's S5 rule).
+    // 《JSAPI下单》: a deadline past 90 days is lowered to 90 days; a sooner one is handled as in v2.
     fields.time_expire = formatWechatTime(Math.min(at, now + MAX_TIME_EXPIRE_MS));
   }
   return { fields };

@@ -3,7 +3,7 @@ import { type LoginErrorCode, WechatLoginError, WechatUnknownOutcomeError } from
 import { createTransport, type Transport } from '../transport.js';
 
 /**
- * code2Session (protocol doc §1): exchanges a `wx.login` code for the user's openid.
+ * code2Session (《小程序登录》, auth.code2Session): exchanges a `wx.login` code for the user's openid.
  * Version-neutral: Pay API v2 and v3 share it.
  *
  * The AppSecret travels in the query string, so it never appears in an error message (the

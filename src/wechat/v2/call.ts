@@ -12,9 +12,10 @@ import { buildXml, parseXml } from './xml.js';
 
 /**
  * One v2 call: build the signed XML request, POST it, and turn the answer into verified fields
- * or one of the three typed outcomes (see errors.ts). The judgement order is WeChat's own
- * (protocol doc §2.1/§2.5): HTTP status, XML, `return_code`, then the signature, and only then
- * `result_code`. Nothing in a response is believed before its signature has verified.
+ * or one of the three typed outcomes (see errors.ts). The judgement order follows WeChat's two
+ * layers (`return_code`, then `result_code`): HTTP status, XML, `return_code`, then the signature,
+ * and only then `result_code`. Nothing in a response is believed before its signature has
+ * verified.
  */
 
 export interface V2Identity {
@@ -24,7 +25,7 @@ export interface V2Identity {
   signType: V2SignType;
 }
 
-/** `result_code=FAIL` codes that mean "call again with the same parameters" (§2.16). */
+/** `result_code=FAIL` codes that mean "call again with the same parameters" (each API's error table). */
 export const V2_RETRYABLE_ERR_CODES: ReadonlySet<string> = new Set([
   'SYSTEMERROR',
   'BIZERR_NEED_RETRY',
@@ -142,7 +143,7 @@ const RETRYABLE_BILL_CODES: ReadonlySet<string> = new Set(['SYSTEMERROR', 'BILL_
 
 /**
  * Judges a `downloadbill` answer: plain text on success (unsigned, maybe with a BOM, which is
- * removed), or an unsigned XML failure carrying `error_code` (§2.12).
+ * removed), or an unsigned XML failure carrying `error_code` (《下载交易账单》).
  *
  * @example
  * interpretBillResponse(res) // '交易时间,公众账号ID,…\r\n`2024-01-01 12:05:30,…'

@@ -95,7 +95,7 @@ async function rejection(promise: Promise<unknown>): Promise<WechatError> {
 }
 
 describe('unifiedOrder', () => {
-  it('sends vector A: the exact signed XML of the protocol doc', async () => {
+  it('sends the fixed order with its known MD5 signature and exactly the expected fields', async () => {
     reply = answer(signed(prepay));
     const result = await client.unifiedOrder(order);
     expect(result.prepayId).toBe('wx01120530123456789abcdef0123456700');
@@ -121,7 +121,7 @@ describe('unifiedOrder', () => {
     );
   });
 
-  it('signs with HMAC-SHA256 (vector A prime) and verifies the HMAC response', async () => {
+  it('signs with HMAC-SHA256 and verifies the HMAC response', async () => {
     const hmac = createV2Client({
       baseUrl,
       appid,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Formats of v2 field values (protocol doc §2.6): Beijing-time timestamps, UTF-8 byte limits,
+ * Formats of v2 field values (as the v2 API pages give them): Beijing-time timestamps, UTF-8 byte limits,
  * merchant order and refund numbers, amounts in fen, nonces. Parsers here are strict and return
  * `undefined` on anything doubtful, so a caller cannot mistake a rejected value for a default.
  */
@@ -52,7 +52,7 @@ export function parseWechatTime(text: string): number | undefined {
 
 /**
  * Bytes of `text` in UTF-8. v2 length limits (`body` String(127), `attach` …) count bytes, so a
- * Chinese character costs 3 (protocol doc pitfall P12).
+ * Chinese character costs 3 (past the limit WeChat answers `body参数长度有误`).
  *
  * @example
  * utf8ByteLength('咖啡') // 6
@@ -62,8 +62,8 @@ export function utf8ByteLength(text: string): number {
 }
 
 /**
- * Cuts `text` to at most `maxBytes` UTF-8 bytes without ever splitting a character (reliability
- * checklist A9): a surrogate pair counts as one 4-byte character and is kept or dropped whole.
+ * Cuts `text` to at most `maxBytes` UTF-8 bytes without ever splitting a character: a surrogate
+ * pair counts as one 4-byte character and is kept or dropped whole.
  *
  * @example
  * truncateUtf8('测'.repeat(43), 127) // '测'.repeat(42), 126 bytes
@@ -83,7 +83,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return text.slice(0, end);
 }
 
-/** `out_trade_no`: 6–32 characters of `[0-9A-Za-z_-|*]` (protocol doc §2.6; `@` deliberately left out). */
+/** `out_trade_no`: 6–32 characters of `[0-9A-Za-z_-|*]` (《统一下单》; `@` deliberately left out). */
 export const OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
 
 /** `out_refund_no`: 1–64 characters of `[0-9A-Za-z_-|*@]`. */
@@ -113,7 +113,7 @@ const FEN = /^[1-9][0-9]{0,9}$/;
 
 /**
  * An amount in fen, strictly: 1 to 2^31−1 written as plain ASCII digits with no sign, no
- * leading zero, no space, no decimal point or exponent (reliability checklist A7). Everything
+ * leading zero, no space, no decimal point or exponent. Everything
  * else is `undefined`, because a lenient `Number()` turns `100.0`, `1e2` and `0x64` into 100.
  *
  * @example

@@ -29,7 +29,7 @@ const signed = (fields: Record<string, string>, signType: 'MD5' | 'HMAC-SHA256' 
   buildXml(withSignV2(fields, key, signType));
 
 describe('verifyPaymentNotification', () => {
-  it('accepts vector B with its published signature and types every field', () => {
+  it('accepts vectorB with its known signature and types every field', () => {
     const xml = buildXml({ ...vectorB, sign: 'D27337D13232C28C4B4BB568719E2C5E' });
     const n = verifyPaymentNotification(Buffer.from(xml), { key });
     expect(n).toEqual({
@@ -192,7 +192,7 @@ describe('notification replies', () => {
 });
 
 describe('buildPaymentNotification', () => {
-  it('signs vector B exactly as the doc says, and the verifier accepts it', () => {
+  it('signs vectorB to its known signature, and the verifier accepts it', () => {
     const xml = buildPaymentNotification(vectorB, key, 'MD5');
     expect(xml).toContain('<sign>D27337D13232C28C4B4BB568719E2C5E</sign>');
     expect(xml.startsWith('<xml><appid>wx1234567890abcdef</appid>')).toBe(true);

@@ -10,10 +10,11 @@ import { buildXml, DEFAULT_MAX_XML_BYTES, parseXml } from './xml.js';
  * The v2 payment notification, both directions: verifying one (the service) and building one
  * (the simulator, the benchmarks), plus the reply WeChat expects and how WeChat judges it.
  *
- * Verification order (protocol doc §2.13): strict parse → signature over ALL received fields,
- * unconditionally (pitfalls P6/P7: a notification without `sign` is a forgery, not a special
- * case) → required fields → formats → `return_code`/`result_code`. Matching the amount, appid
- * and mch_id against our own order is the service's job; this module knows no orders.
+ * Verification order: strict parse → signature over ALL received fields, unconditionally (a
+ * notification without `sign` is a forgery, not a special case; SDKs that skipped the check
+ * for it accepted forged notifications) → required fields → formats → `return_code`/
+ * `result_code`. Matching the amount, appid and mch_id against our own order is the service's
+ * job; this module knows no orders.
  */
 
 export interface PaymentNotification {
@@ -146,8 +147,7 @@ export function notifyReply(ok: boolean, message?: string): string {
 
 /**
  * How WeChat judges a merchant's reply: HTTP 200, well-formed v2 XML, `return_code` SUCCESS.
- * A plain `success`, JSON, an HTML page or any other status means "not received": retry
- * (pitfall P13).
+ * A plain `success`, JSON, an HTML page or any other status means "not received": retry.
  *
  * @example
  * isSuccessfulNotifyReply(200, notifyReply(true)) // true

@@ -8,7 +8,7 @@ const prepayId = 'wx01120530123456789abcdef0123456700';
 const clock = createManualClock(1_704_081_930_000);
 
 describe('wx.requestPayment parameters (v2)', () => {
-  it("reproduces WeChat's official paySign example (vector 1)", () => {
+  it("reproduces WeChat's official paySign example (《小程序调起支付API》)", () => {
     const params = requestPaymentParams({
       appid: 'wxd678efh567hg6787',
       prepayId: 'wx2017033010242291fcfe0db70013231072',
@@ -20,7 +20,7 @@ describe('wx.requestPayment parameters (v2)', () => {
     expect(params.paySign).toBe('22D9B4E54AB1950F51E0649E8810ACD6');
   });
 
-  it('builds the exact object for the front end, MD5 (vector D)', () => {
+  it('builds the exact object for the front end, MD5', () => {
     expect(
       requestPaymentParams({ appid, prepayId, key, signType: 'MD5', clock, nonceStr: 'Xk3pQ9zT2vLm8RsW' }),
     ).toEqual({
@@ -32,7 +32,7 @@ describe('wx.requestPayment parameters (v2)', () => {
     });
   });
 
-  it('signs with HMAC-SHA256 when the order was placed with it (vector D)', () => {
+  it('signs with HMAC-SHA256 when the order was placed with it', () => {
     const params = requestPaymentParams({
       appid,
       prepayId,

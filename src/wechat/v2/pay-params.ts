@@ -4,14 +4,14 @@ import { createNonce } from './fields.js';
 import { isV2SignType, signV2, type V2SignType } from './sign.js';
 
 /**
- * The parameters of `wx.requestPayment` for a v2 order (protocol doc §3.2).
+ * The parameters of `wx.requestPayment` for a v2 order (《小程序调起支付API》).
  *
  * Signed set: exactly `appId` (capital I), `nonceStr`, `package`, `signType`, `timeStamp`, with
  * the v2 key and the algorithm named in `signType`, which must be the one the order was placed
  * with. `timeStamp` is a string of SECONDS: milliseconds, a number type, or re-using the
- * unifiedorder `sign` all end in "支付验证签名失败" (pitfalls P1, P2).
+ * unifiedorder `sign` all end in "支付验证签名失败".
  *
- * Vectors (§3.3):
+ * Vectors (the first is WeChat's own example in 《小程序调起支付API》):
  * - key `qazwsxedcrfvtgbyhnujmikolp111111`, appId `wxd678efh567hg6787`, timeStamp `1490840662`,
  *   nonceStr `5K8264ILTKCH16CQ2502SI8ZNMTM67VS`, package `prepay_id=wx2017033010242291fcfe0db70013231072`,
  *   MD5 → `22D9B4E54AB1950F51E0649E8810ACD6`

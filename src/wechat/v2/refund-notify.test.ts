@@ -9,7 +9,7 @@ import {
 import { buildXml } from './xml.js';
 
 const key = 'SimulatorTestKey0123456789abcdef';
-// Protocol doc §2.14, vector C.
+// The plaintext of a fixed refund notification's req_info (《退款结果通知》) under the test key.
 const plainFields: Record<string, string> = {
   out_refund_no: 'R20240101000001',
   out_trade_no: 'ORDER_20240101_0001',
@@ -38,12 +38,12 @@ function codeOf(fn: () => unknown): string {
   throw new Error('expected a NotificationError');
 }
 
-describe('refund req_info (vector C)', () => {
-  it('decrypts the doc vector to its 13 fields', () => {
+describe('refund req_info (a fixed example)', () => {
+  it('decrypts the fixed req_info to its 13 fields', () => {
     expect(decryptRefundReqInfo(reqInfo, key)).toEqual(plainFields);
   });
 
-  it('encrypts the same fields back to the exact doc string', () => {
+  it('encrypts the same fields back to the exact fixed req_info', () => {
     expect(encryptRefundReqInfo(plainFields, key)).toBe(reqInfo);
   });
 
@@ -87,7 +87,7 @@ describe('verifyRefundNotification', () => {
     });
   });
 
-  it('accepts the doc vector as the outer req_info', () => {
+  it('accepts the fixed req_info inside a notification', () => {
     const xml = buildXml({ return_code: 'SUCCESS', ...outer, req_info: reqInfo });
     expect(verifyRefundNotification(xml, { key }).outRefundNo).toBe('R20240101000001');
   });

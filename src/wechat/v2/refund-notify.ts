@@ -6,13 +6,13 @@ import type { V2RefundStatus } from './responses.js';
 import { buildXml, parseXml } from './xml.js';
 
 /**
- * The v2 refund notification (protocol doc §2.14). Its outer XML carries no signature:
+ * The v2 refund notification (《退款结果通知》). Its outer XML carries no signature:
  * authenticity comes from `req_info` decrypting under our key. AES-256-ECB, key = the
  * lower-case hex MD5 of the API v2 key used as 32 ASCII bytes (not the 16 digest bytes),
  * standard PKCS#7; the plaintext is a flat `<root>` document.
  *
- * Vector C (§2.14): key `SimulatorTestKey0123456789abcdef` → AES key `8a16185a45cc3e505d6177772d3246a2`;
- * the doc's `req_info` decrypts to the 13 fields of R20240101000001, and encrypting those
+ * Example: key `SimulatorTestKey0123456789abcdef` → AES key `8a16185a45cc3e505d6177772d3246a2`;
+ * the tests' fixed `req_info` decrypts to the 13 fields of R20240101000001, and encrypting those
  * fields (in that order, all CDATA) gives the same `req_info` back.
  */
 

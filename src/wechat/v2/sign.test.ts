@@ -38,17 +38,17 @@ describe('v2 signatures', () => {
     );
   });
 
-  it('leaves out empty fields and a stale sign, and signs UTF-8 text (vector A)', () => {
+  it('leaves out empty fields and a stale sign, and signs UTF-8 text (vectorA)', () => {
     expect(signV2(vectorA, key)).toBe('55759E2E0D09A1A86A2FAD3E5217B23D');
   });
 
-  it('signs sign_type itself when HMAC-SHA256 is used (vector A prime)', () => {
+  it('signs sign_type itself when HMAC-SHA256 is used (vectorA)', () => {
     const signed = withSignV2(vectorA, key, 'HMAC-SHA256');
     expect(signed.sign_type).toBe('HMAC-SHA256');
     expect(signed.sign).toBe('49F57228B80C56A7001AA8B36D171BE5A147766AC1532E2AB9DF04D605CAAC51');
   });
 
-  it('signs a payment notification (vector B) and verifies it', () => {
+  it('signs a payment notification (vectorB) and verifies it', () => {
     expect(signV2(vectorB, key)).toBe('D27337D13232C28C4B4BB568719E2C5E');
     expect(verifyV2({ ...vectorB, sign: 'D27337D13232C28C4B4BB568719E2C5E' }, key)).toBe(true);
   });

@@ -4,7 +4,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  * API v2 signatures (MD5 and HMAC-SHA256), used alike by the service, the simulator and the
  * tests, so that every party signs through the production path.
  *
- * Test vectors (protocol doc §2.4, WeChat's own example):
+ * Test vectors (WeChat's own example in 《签名算法》):
  * - fields `appid=wxd930ea5d5a258f4f, mch_id=10000100, device_info=1000, body=test,
  *   nonce_str=ibuaiVcKdpRxkhJA`, key `192006250b4c09247ec02edce69f6a2d`
  * - MD5 → `9A0A8659F005D6984697E2CA0A9CF3B7`

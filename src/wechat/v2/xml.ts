@@ -16,7 +16,7 @@ import { XmlError } from '../errors.js';
  * start is accepted, because common SDKs emit one. It must declare UTF-8 if it names an encoding.
  */
 
-/** A real notification is 1–2 KB; 64 KiB is ample (reliability checklist A3). */
+/** A real notification is 1–2 KB; 64 KiB is ample. */
 export const DEFAULT_MAX_XML_BYTES = 64 * 1024;
 
 export interface ParseXmlOptions {

@@ -12,7 +12,7 @@ function flipByte(base64: string, index: number): string {
 }
 
 describe('AEAD_AES_256_GCM', () => {
-  it('reproduces the published notification ciphertext and decrypts it back', () => {
+  it('reproduces the known notification ciphertext and decrypts it back', () => {
     expect(encryptAeadAes256Gcm({ ...input, plaintext: VECTOR_G.plaintext })).toBe(VECTOR_G.ciphertext);
     expect(decryptAeadAes256Gcm({ ...input, ciphertext: VECTOR_G.ciphertext })).toEqual({
       ok: true,

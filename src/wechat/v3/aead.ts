@@ -6,8 +6,8 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
  * `nonce`, the additional data `associated_data`; the ciphertext travels as base64 of
  * ciphertext ‖ 16-byte tag.
  *
- * Test vector (protocol doc §4.8): key `SimulatorApiV3Key0123456789abcde`, nonce `fdasflkja484`,
- * associated data `transaction`, the payment JSON → `kWEkcg3xUgwAxle/…ZZww=`.
+ * Test vector (`VECTOR_G` in `test/fixtures/v3-keys.ts`): key `SimulatorApiV3Key0123456789abcde`,
+ * nonce `fdasflkja484`, associated data `transaction`, the payment JSON → `kWEkcg3xUgwAxle/…ZZww=`.
  */
 
 const KEY_BYTES = 32;

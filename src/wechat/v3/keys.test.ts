@@ -57,7 +57,7 @@ describe('certificate helpers', () => {
 });
 
 describe('v3 key store', () => {
-  it('public-key mode resolves only the PUB_KEY_ID and verifies the published notification', () => {
+  it('public-key mode resolves only the PUB_KEY_ID and verifies the known notification', () => {
     const store = createV3KeyStore({ publicKey: { id: PLATFORM_PUBLIC_KEY_ID, pem: PLATFORM_PUBLIC_KEY } });
     expect(store.serials()).toEqual([PLATFORM_PUBLIC_KEY_ID]);
     expect(store.resolve(PLATFORM_CERTIFICATE_A_SERIAL)).toBeUndefined();

@@ -32,7 +32,7 @@ function withResource(change: Record<string, string>): string {
 }
 
 describe('v3 notifications', () => {
-  it('verifies and decrypts the published payment notification', () => {
+  it('verifies and decrypts the known payment notification', () => {
     const result = verifyV3Notification(VECTOR_F.body, options);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -46,7 +46,7 @@ describe('v3 notifications', () => {
     expect(transaction?.transaction_id).toBe('4200001234202401011234567890');
   });
 
-  it('builds the published notification byte for byte, headers included', () => {
+  it('builds the known notification byte for byte, headers included', () => {
     const built = buildV3Notification({
       id: 'EV-2018022511223320873',
       createTime: '2024-01-01T12:05:31+08:00',

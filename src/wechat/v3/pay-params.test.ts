@@ -11,7 +11,7 @@ import { v3PayParams, verifyV3PaySign } from './pay-params.js';
 const prepayId = VECTOR_H.package.slice('prepay_id='.length);
 
 describe('v3 wx.requestPayment parameters', () => {
-  it('reproduces the published paySign', () => {
+  it('reproduces the known paySign', () => {
     const params = v3PayParams({
       appid: VECTOR_H.appid,
       prepayId,

@@ -9,8 +9,9 @@ import { signV3, type V3Key, verifyV3 } from './sign.js';
  * RSA-SHA256 with the MERCHANT private key; `signType` is `RSA` and is not signed. `timeStamp`
  * is a string of seconds.
  *
- * Vector (protocol doc §4.9): appId `wx1234567890abcdef`, timeStamp `1704081930`, nonceStr
- * `Xk3pQ9zT2vLm8RsW`, package `prepay_id=wx01120530123456789abcdef0123456700`, merchant test key
+ * Vector (`VECTOR_H` in `test/fixtures/v3-keys.ts`): appId `wx1234567890abcdef`, timeStamp
+ * `1704081930`, nonceStr `Xk3pQ9zT2vLm8RsW`, package
+ * `prepay_id=wx01120530123456789abcdef0123456700`, merchant test key
  * → `jbY0c6H3ZVrtNG57…juS081saOhR3mw==`.
  */
 

@@ -41,7 +41,7 @@ function vectorFHeaders(overrides: Record<string, string | undefined> = {}) {
 }
 
 describe('v3 request signatures', () => {
-  it('reproduces the published signature of a JSAPI order (POST with a body)', () => {
+  it('reproduces the known signature of a JSAPI order (POST with a body)', () => {
     const message = v3RequestMessage(
       VECTOR_E.method,
       VECTOR_E.path,
@@ -56,7 +56,7 @@ describe('v3 request signatures', () => {
     expect(verifyV3(message, VECTOR_E.signature, MERCHANT_PUBLIC_KEY)).toBe(true);
   });
 
-  it('reproduces the published signature of an order query (GET, query string, empty body)', () => {
+  it('reproduces the known signature of an order query (GET, query string, empty body)', () => {
     const message = v3RequestMessage('GET', VECTOR_E2.path, VECTOR_E2.timestamp, VECTOR_E2.nonce, '');
     expect(message).toBe(
       'GET\n/v3/pay/transactions/out-trade-no/ORDER_20240101_0001?mchid=1900000109\n1704081930\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n',
@@ -128,7 +128,7 @@ describe('v3 request signatures', () => {
 });
 
 describe('v3 response and notification verification', () => {
-  it('verifies the published notification signature (public-key mode)', () => {
+  it('verifies the known notification signature (public-key mode)', () => {
     expect(v3ResponseMessage(VECTOR_F.timestamp, VECTOR_F.nonce, VECTOR_F.body)).toBe(
       `1704081931\nb8f1c2a3d4e5f60718293a4b5c6d7e8f\n${VECTOR_F.body}\n`,
     );
@@ -149,7 +149,7 @@ describe('v3 response and notification verification', () => {
     ).toEqual({ ok: true, serial: PLATFORM_PUBLIC_KEY_ID });
   });
 
-  it('signResponseV3 reproduces the published notification headers', () => {
+  it('signResponseV3 reproduces the known notification headers', () => {
     const headers = signResponseV3({
       body: VECTOR_F.body,
       privateKey: PLATFORM_PRIVATE_KEY,

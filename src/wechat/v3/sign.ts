@@ -4,7 +4,7 @@ import { createPublicKey, createSign, createVerify, type KeyObject } from 'node:
  * API v3 signatures (RSA-SHA256, PKCS#1 v1.5), used alike by the service, the simulator and the
  * tests, so that every party signs through the production path ("API v3 签名生成", "签名验证").
  *
- * Test vectors (protocol doc §4.1, keys in `test/fixtures/v3-keys.ts`):
+ * Test vectors (keys and inputs in `test/fixtures/v3-keys.ts`):
  * - `POST /v3/pay/transactions/jsapi`, ts `1704081930`, nonce `593BEC0C930BF1AFEB40B4A08C8FB242`,
  *   the JSAPI order body → `SmgvAWO/7IZKVWjT…ERPU/FLVg==`
  * - `GET /v3/pay/transactions/out-trade-no/ORDER_20240101_0001?mchid=1900000109`, same ts and
