@@ -283,7 +283,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     loginRatePerMinute: config.loginRatePerMinute,
     trustProxy: config.trustProxy,
     // The count reads the whole orders table: scrapes a few seconds apart share one.
-    countOrders: cachedFor(METRICS_COUNT_TTL_MS, () => orders.countByStatus()),
+    countOrders: cachedFor(
+      METRICS_COUNT_TTL_MS,
+      () => orders.countByStatus(),
+      () => clock.now(),
+    ),
     // A constant query: health checks run often and must not scan the orders table.
     pingDatabase: async () => {
       await sql`select 1`.execute(db);
