@@ -2,12 +2,13 @@
  * The money rules, checked after the last restart against what the outside world was told
  * (the ledger), what WeChat knows (the simulator's orders) and what the database holds. Each
  * check returns the violations it found, in words a reader can act on; the run passes when
- * every list is empty. A new kind of traffic (refunds) adds its own check to CHECKS.
+ * every list is empty. A new kind of traffic (refunds, webhooks) adds its own checks to CHECKS.
  */
 import type { Db } from '../../src/db/database.js';
 import { moneyInvariantViolations } from '../service/invariants.js';
 import type { Ledger } from './ledger.js';
 import { REFUND_CHECKS } from './refund-checks.js';
+import { WEBHOOK_CHECKS, type WebhookFacts } from './webhook-checks.js';
 
 export interface LocalOrder {
   id: string;
@@ -56,6 +57,8 @@ export interface Facts {
   retriedRefunds: Map<string, { status: number; outRefundNo?: string }>;
   /** Violations found by the SQL invariants every service test runs. */
   invariants: string[];
+  /** What the webhook receiver got and the outbox holds, when the run had a receiver. */
+  webhooks?: WebhookFacts;
 }
 
 export interface LocalRefund {
@@ -201,6 +204,7 @@ export const CHECKS: readonly Check[] = [
   paidHereWasPaidAtWechat,
   paidOrdersHaveTheirEvent,
   ...REFUND_CHECKS,
+  ...WEBHOOK_CHECKS,
   ({ invariants }) => invariants,
 ];
 

@@ -38,6 +38,7 @@ export function defineCrashSuite(dialect: SqlDialect): void {
         // The run proved something only if money moved and the service was told about it.
         expect(report.paid).toBeGreaterThan(0);
         expect(report.created).toBeGreaterThan(0);
+        if (scenario.webhooks) expect(report.webhooksReceived).toBeGreaterThan(0);
       }, 180_000);
     }
   });

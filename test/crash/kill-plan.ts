@@ -21,6 +21,8 @@ export type KillMoment =
   | { after: 'unifiedorder'; count: number }
   /** While the count-th refund call is at WeChat: WeChat accepts it, the answer is lost. */
   | { after: 'refund'; count: number }
+  /** As the shop's receiver gets the count-th webhook POST, before it answers 200. */
+  | { after: 'delivered'; count: number }
   /** After a delay, wherever the service happens to be. */
   | { after: 'ms'; ms: number };
 
@@ -60,6 +62,10 @@ export function armKill(world: World, victim: ServiceProcess, moment: KillMoment
     const path = WECHAT_PATHS[moment.after];
     world.wechat.onRequest((p) => {
       if (p === path && ++calls === moment.count) fire();
+    });
+  } else if (moment.after === 'delivered') {
+    world.webhooks?.onReceived(() => {
+      if (++calls === moment.count) fire();
     });
   } else {
     const which = moment.after;

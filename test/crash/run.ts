@@ -6,7 +6,7 @@
  *   --seeds N        seeds 1..N (default 10)
  *   --from S         start at seed S instead of 1
  *   --seed S         exactly one seed
- *   --scenario NAME  only this scenario ("notification burst", "order creation", "two instances", "refunds")
+ *   --scenario NAME  only this scenario ("notification burst", "webhook delivery", "order creation", "two instances", "refunds")
  *   --database NAME  only sqlite or postgres
  *   --rounds R       kill rounds per run (default: the scenario's own)
  */
@@ -73,9 +73,10 @@ for (const database of databases) {
       totals.paid += report.paid;
       totals.orphans += report.orphans;
       totals.violations += report.violations.length;
+      const received = report.webhooksReceived > 0 ? ` | ${report.webhooksReceived} webhooks` : '';
       const verdict = report.violations.length === 0 ? 'ok' : `${report.violations.length} VIOLATIONS`;
       process.stdout.write(
-        `${database.name} | ${scenario.name} | seed ${seed} | ${report.kills} kills | ${report.orphans} orphans | ${verdict} | ${Date.now() - t0} ms | ${report.plan.join('; ')}\n`,
+        `${database.name} | ${scenario.name} | seed ${seed} | ${report.kills} kills | ${report.orphans} orphans${received} | ${verdict} | ${Date.now() - t0} ms | ${report.plan.join('; ')}\n`,
       );
       for (const v of report.violations) process.stdout.write(`    ${v}\n`);
       if (report.violations.length > 0) process.stdout.write(`${report.output}\n`);

@@ -15,6 +15,7 @@ import {
 import { createOrders, payable, payBurst, sendRefunds } from './load.js';
 import type { RunMemory, Scenario } from './scenarios.js';
 import type { ServiceProcess } from './service-process.js';
+import { readOutbox, undelivered, type WebhookFacts } from './webhook-checks.js';
 import { createWorld, logIn, type World } from './world.js';
 
 export interface RunReport {
@@ -33,6 +34,8 @@ export interface RunReport {
    * order's own commit, so the checks count any orphan as a violation. Kept in the report's line.
    */
   orphans: number;
+  /** Webhook POSTs the receiver got (0 when the scenario has none). */
+  webhooksReceived: number;
   violations: string[];
   /** What the killed instances printed last, when something went wrong. */
   output: string;
@@ -51,7 +54,7 @@ export async function runSeed(
   rounds = scenario.rounds,
 ): Promise<RunReport> {
   const db = await database.openMigrated();
-  const world = await createWorld(db, seed);
+  const world = await createWorld(db, seed, { webhooks: scenario.webhooks ?? false });
   const plan: string[] = [];
   try {
     const memory: RunMemory = { paid: [] };
@@ -74,6 +77,7 @@ export async function runSeed(
       created: world.ledger.created.length,
       paid: facts.wechat.filter((w) => PAID_AT_WECHAT.has(w.trade_state)).length,
       orphans: [...facts.orders.keys()].filter((id) => ![...facts.keyOrders.values()].includes(id)).length,
+      webhooksReceived: facts.webhooks?.received.length ?? 0,
       violations: found,
       output: found.length > 0 ? world.output() : '',
     };
@@ -118,8 +122,33 @@ async function recover(world: World, instances: Promise<ServiceProcess[]>): Prom
   );
   await payBurst(world, [...toPay.values()]);
   const wechat = await settled(world);
+  const webhooks = await drained(world);
   await world.stopAll();
-  return { ledger: world.ledger, retried, retriedRefunds, wechat, ...(await readDatabase(world.db.db)) };
+  return {
+    ledger: world.ledger,
+    retried,
+    retriedRefunds,
+    wechat,
+    ...(await readDatabase(world.db.db)),
+    ...(webhooks ? { webhooks } : {}),
+  };
+}
+
+/** How long the deliverer has, after settling, to bring every payment's event to the receiver. */
+const DRAIN_MS = 20_000;
+
+/** With a receiver: polls until it has every paid order's payment.succeeded (or DRAIN_MS passed). */
+async function drained(world: World): Promise<WebhookFacts | undefined> {
+  const receiver = world.webhooks;
+  if (!receiver) return undefined;
+  const deadline = Date.now() + DRAIN_MS;
+  for (;;) {
+    const facts = { received: receiver.received, outbox: await readOutbox(world.db.db) };
+    const orders = await world.db.db.selectFrom('orders').select(['id', 'status']).execute();
+    if (undelivered(orders, facts).length === 0 || Date.now() > deadline)
+      return { received: [...receiver.received], outbox: facts.outbox };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 async function wechatOrders(world: World): Promise<WechatOrder[]> {

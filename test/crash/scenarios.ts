@@ -3,7 +3,8 @@
  * does the rest the same way for all of them (restart, retry every key, order and refund, pay
  * what is unpaid, let the reconcilers run, check). Every scenario's kills also land between a
  * state change and its webhook's delivery: the audit's outbox check (part of the invariants in
- * checks.ts) proves each committed change kept its event.
+ * checks.ts) proves each committed change kept its event, and the webhook delivery scenario adds
+ * a receiver that proves each event also reached the shop.
  */
 import { armKill, describeMoment, drawMoment, type KillMoment } from './kill-plan.js';
 import {
@@ -25,6 +26,8 @@ export interface Scenario {
   instances: number;
   /** Two instances need a database several processes can write at once. */
   postgresOnly?: boolean;
+  /** Instances run with WEBHOOK_URL at the world's receiver, and the webhook checks apply. */
+  webhooks?: boolean;
   /** Kill rounds before the final restart. */
   rounds: number;
   /** The seed CI runs (one round): chosen so the CI set kills at each kind of moment. */
@@ -72,6 +75,30 @@ export const notificationBurst: Scenario = {
     return underKills(world, [moment], async () => {
       const [paid] = await Promise.all([payBurst(world, orders), replayNotifications(world, previous)]);
       memory.paid.push(...paid);
+    });
+  },
+};
+
+/**
+ * The notification burst with a webhook receiver: each payment's commit writes its
+ * payment.succeeded event, the deliverer POSTs it at once, and the kill waits for a SUCCESS, for
+ * the receiver to be mid-way through a POST (it arrived, the 200 is not sent), or a moment.
+ */
+export const webhookDelivery: Scenario = {
+  name: 'webhook delivery',
+  instances: 1,
+  webhooks: true,
+  rounds: 2,
+  ciSeed: 2, // as the receiver gets the 7th POST, before its 200
+  async round(world, r, memory) {
+    const orders = payable(await createOrders(world, newKeys(world, `w${r}`, 20)));
+    const moment = drawMoment(world.rng, ['acknowledged', 'delivered', 'delivered', 'ms'], orders.length);
+    const previous = memory.paid.slice();
+    return underKills(world, [moment], async () => {
+      const [paid] = await Promise.all([payBurst(world, orders), replayNotifications(world, previous)]);
+      memory.paid.push(...paid);
+      // The deliveries trail the commits: give them their moment under the armed kill too.
+      await new Promise((resolve) => setTimeout(resolve, 300));
     });
   },
 };
@@ -159,4 +186,10 @@ async function payAndWait(world: World, orders: PayableOrder[]): Promise<PaidOrd
   return paid.filter((p) => world.ledger.acknowledged.has(p.outTradeNo));
 }
 
-export const SCENARIOS: readonly Scenario[] = [notificationBurst, orderCreation, twoInstances, refunds];
+export const SCENARIOS: readonly Scenario[] = [
+  notificationBurst,
+  webhookDelivery,
+  orderCreation,
+  twoInstances,
+  refunds,
+];

@@ -17,6 +17,7 @@ import { createPrng, type Prng } from './prng.js';
 import { type Relay, startRelay } from './relay.js';
 import { serviceEnv } from './service-env.js';
 import { type ServiceProcess, startServiceProcess } from './service-process.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 /** Each restart runs this much later than the last: past every claim a dead instance left (60 s). */
 export const RESTART_CLOCK_STEP_MS = 65_000;
@@ -30,6 +31,8 @@ export interface World {
   door: Relay;
   wechat: Relay;
   simulatorUrl: string;
+  /** The shop's webhook receiver, when the scenario configures WEBHOOK_URL at it. */
+  webhooks?: WebhookReceiver;
   live: ServiceProcess[];
   /** SIGKILLs that landed on a live instance. */
   kills: number;
@@ -56,7 +59,14 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function createWorld(db: TestDbHandle, seed: number): Promise<World> {
+/** A secret of the 24 characters WEBHOOK_SECRET asks for at least. */
+const WEBHOOK_SECRET = 'whsec_crash_run_receiver_secret';
+
+export async function createWorld(
+  db: TestDbHandle,
+  seed: number,
+  options: { webhooks?: boolean } = {},
+): Promise<World> {
   const rng = createPrng(seed);
   // Latency draws happen in whatever order requests arrive, so they get a generator of their
   // own and never shift the plan drawn from `rng`.
@@ -82,6 +92,7 @@ export async function createWorld(db: TestDbHandle, seed: number): Promise<World
   const wechat = await startRelay({ latencyMs: () => jitter.int(2, 12) });
   wechat.setUpstreams([simulatorUrl]);
   const ledger = createLedger(door);
+  const webhooks = options.webhooks ? await startWebhookReceiver(WEBHOOK_SECRET) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'weapp-pay-crash-'));
   const catalogueFile = join(dir, 'catalogue.json');
   writeFileSync(catalogueFile, JSON.stringify(CATALOGUE));
@@ -94,15 +105,17 @@ export async function createWorld(db: TestDbHandle, seed: number): Promise<World
 
   // During the load the reconciler stays out of the way; after the last restart it queries
   // every order older than a second, once a second.
-  const env = (recovery: boolean) =>
-    serviceEnv({
+  const env = (recovery: boolean) => ({
+    ...serviceEnv({
       databaseUrl: db.url,
       doorUrl: door.url,
       payUrl: wechat.url,
       loginUrl: simulatorUrl,
       catalogueFile,
       reconcile: { afterSeconds: recovery ? 1 : 3600, intervalSeconds: 1 },
-    });
+    }),
+    ...(webhooks ? { WEBHOOK_URL: webhooks.url, WEBHOOK_SECRET: webhooks.secret } : {}),
+  });
 
   const world: World = {
     db,
@@ -111,6 +124,7 @@ export async function createWorld(db: TestDbHandle, seed: number): Promise<World
     door,
     wechat,
     simulatorUrl,
+    webhooks,
     live,
     kills: 0,
     user: { token: '', openid: '' },
@@ -174,6 +188,7 @@ export async function createWorld(db: TestDbHandle, seed: number): Promise<World
       await door.close();
       await wechat.close();
       await simulator.close();
+      await webhooks?.close();
       clock.close();
       rmSync(dir, { recursive: true, force: true });
     },
