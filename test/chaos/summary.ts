@@ -7,7 +7,8 @@ import type { RunOutcome } from './slots.js';
 
 /**
  * The rules every run is checked against (test/crash/checks.ts, refund-checks.ts and src/audit),
- * as the summary names them. A new check in CHECKS gets its line here.
+ * as the summary names them. A new check the chaos runs play gets its line here (the webhook
+ * checks need a receiver, which only the crash scenario has).
  */
 export const RULES = [
   'every notification answered SUCCESS is PAID once, with the transaction it named',
