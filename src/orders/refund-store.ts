@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
+import { type BacklogClaim, leaseBacklog } from '../db/lease-backlog.js';
 import { type IdempotencyClaim, recordResource } from '../idempotency/idempotency-store.js';
 import { refundObject } from '../webhooks/objects.js';
 import type { Outbox } from '../webhooks/outbox.js';
@@ -291,46 +292,12 @@ export function createRefundStore(db: Db, outbox: Outbox) {
     },
 
     /**
-     * Leases up to `limit` PROCESSING refunds saved before `createdBefore`, as the order
-     * reconciler leases orders (reconcile-claims.ts): FOR UPDATE SKIP LOCKED on PostgreSQL, so
-     * instances share the backlog and never ask about one refund twice in a cycle.
+     * Leases PROCESSING refunds saved before `createdBefore`, as the order reconciler leases
+     * orders (lease-backlog.ts), stamping the claim as their last query.
      */
-    async claimForReconcile(claim: {
-      now: number;
-      createdBefore: number;
-      limit: number;
-      leaseMs: number;
-      owner: string;
-    }): Promise<Refund[]> {
-      if (claim.limit <= 0) return [];
-      return db.transaction().execute(async (trx) => {
-        const candidates = trx
-          .selectFrom('refunds')
-          .select('id')
-          .where('status', '=', 'PROCESSING')
-          .where('created_at', '<', claim.createdBefore)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.now)]))
-          .orderBy(sql`coalesce(last_queried_at, 0)`)
-          .orderBy('created_at')
-          .orderBy('id')
-          .limit(claim.limit);
-        const ids = (await (postgres ? candidates.forUpdate().skipLocked() : candidates).execute()).map(
-          (r) => r.id,
-        );
-        if (ids.length === 0) return [];
-        const rows = await trx
-          .updateTable('refunds')
-          .set({
-            lease_until: claim.now + claim.leaseMs,
-            lease_owner: claim.owner,
-            last_queried_at: claim.now,
-          })
-          .where('id', 'in', ids)
-          .returningAll()
-          .execute();
-        const byId = new Map(rows.map((r) => [r.id, toRefund(r)]));
-        return ids.flatMap((rid) => byId.get(rid) ?? []);
-      });
+    async claimForReconcile(claim: BacklogClaim): Promise<Refund[]> {
+      const rows = await leaseBacklog(db, 'refunds', 'PROCESSING', claim, { stampQueried: true });
+      return rows.map(toRefund);
     },
   };
 }
