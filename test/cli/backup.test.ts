@@ -29,28 +29,43 @@ async function weappPayDatabase(file: string): Promise<void> {
 
 /**
  * Another process inserting one anomaly row per transaction as fast as it can, printing each id
- * after its COMMIT returned: a printed id is a committed row.
+ * and the wall-clock time after its COMMIT returned: a printed id is a committed row. The times
+ * say when each commit happened even if this process reads the pipe late (the backup may hold
+ * our event loop while it copies).
  */
-function startWriter(file: string): { child: ChildProcess; committed: () => number } {
+function startWriter(file: string): {
+  child: ChildProcess;
+  committed: () => number;
+  committedBetween: (from: number, to: number) => number;
+} {
   const script = `
     const Database = require(${JSON.stringify(BETTER_SQLITE3)});
     const db = new Database(${JSON.stringify(file)}, { timeout: 5000 });
     db.pragma('journal_mode = WAL');
     const insert = db.prepare("insert into anomalies (kind, ref, data, created_at) values ('backup-test', ?, '{}', 0)");
     let i = 0;
-    const tick = () => { for (let k = 0; k < 20; k++) { i++; insert.run(String(i)); process.stdout.write(i + '\\n'); } setImmediate(tick); };
+    const tick = () => { for (let k = 0; k < 20; k++) { i++; insert.run(String(i)); process.stdout.write(i + ' ' + Date.now() + '\\n'); } setImmediate(tick); };
     tick();`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanups.push(() => child.kill());
   let last = 0;
+  const commitTimes: number[] = [];
   let buffer = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
     const lines = buffer.split('\n');
     buffer = lines.pop()!;
-    if (lines.length > 0) last = Number(lines.at(-1));
+    for (const line of lines) {
+      const [id, at] = line.split(' ').map(Number);
+      last = id!;
+      commitTimes.push(at!);
+    }
   });
-  return { child, committed: () => last };
+  return {
+    child,
+    committed: () => last,
+    committedBetween: (from, to) => commitTimes.filter((at) => at > from && at < to).length,
+  };
 }
 
 describe('weapp-pay backup (SQLite)', () => {
@@ -68,11 +83,14 @@ describe('weapp-pay backup (SQLite)', () => {
     const writer = startWriter(file);
     while (writer.committed() < 2000) await new Promise((r) => setTimeout(r, 20));
     const before = writer.committed();
+    const started = Date.now();
     const run = await runMain(['backup', 'backup.db'], { cwd: dir, env: { DATABASE_URL: `sqlite:${file}` } });
-    const after = writer.committed();
+    const finished = Date.now();
+    // Let the pipe drain: lines written during the backup may not have been read yet.
+    await new Promise((r) => setTimeout(r, 200));
     writer.child.kill();
     expect(run.code).toBe(0);
-    expect(after).toBeGreaterThan(before); // the writer kept writing during the backup
+    expect(writer.committedBetween(started, finished)).toBeGreaterThan(0); // the writer kept writing during the backup
     expect(run.stdout).toContain(`Backed up ${file} to ${join(dir, 'backup.db')} (integrity ok;`);
 
     const copy = new Database(join(dir, 'backup.db'), { readonly: true });
