@@ -65,7 +65,7 @@ const MAX_NOTIFICATIONS = { quick: 20_000, full: 150_000 };
 /** v3 notifications are signed with their timestamp while prepared: few enough to stay in the 5 minutes. */
 const MAX_V3_NOTIFICATIONS = { quick: 10_000, full: 30_000 };
 /** Login codes at most (each is fetched from the simulator beforehand). */
-const MAX_LOGIN_CODES = { quick: 4_000, full: 20_000 };
+const MAX_LOGIN_CODES = { quick: 10_000, full: 40_000 };
 const DUPLICATES = 10;
 const USERS = 50;
 
