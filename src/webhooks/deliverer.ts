@@ -42,8 +42,16 @@ export interface DelivererDeps {
 export type Deliverer = ReturnType<typeof createDeliverer>;
 
 /**
+ * Slots freed by finished POSTs are refilled together: a claim is a write transaction (a commit,
+ * an fsync on SQLite), so one claim per freed slot made every delivery pay a commit of its own.
+ * A claim waits until a quarter of the slots are free, or at most this long.
+ */
+const CLAIM_DELAY_MS = 25;
+
+/**
  * Sends webhook deliveries. A pump claims due deliveries up to `maxConcurrent` in flight and
- * starts their POSTs; each finished POST frees a slot and pumps again. It is woken at once when
+ * starts their POSTs; finished POSTs free slots, which are claimed again a quarter at a time
+ * (or after CLAIM_DELAY_MS), so one claim's commit serves many deliveries. It is woken at once when
  * a transaction that wrote events commits in this process (outbox.onCommitted), and by an
  * interval as the safety net for everything else (other instances' events, retries coming due,
  * a wake-up lost in a crash).
@@ -53,10 +61,28 @@ export function createDeliverer(deps: DelivererDeps) {
   const random = deps.random ?? Math.random;
   const owner = deps.owner ?? `deliverer-${randomBytes(4).toString('hex')}`;
   const inFlight = new Set<Promise<void>>();
+  const refillAt = Math.max(1, Math.floor(settings.maxConcurrent / 4));
   let pumping: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Armed while freed slots wait for more to free up; when it fires, the next fill claims. */
+  let claimTimer: NodeJS.Timeout | undefined;
+  let claimDue = false;
   let stopped = true;
+
+  const free = () => settings.maxConcurrent - inFlight.size;
+  /** Whether a claim now would be worth its commit: enough free slots, none busy, or waited enough. */
+  const worthClaiming = () => inFlight.size === 0 || free() >= refillAt || claimDue;
+
+  function claimSoon(): void {
+    if (claimTimer || stopped) return;
+    claimTimer = setTimeout(() => {
+      claimTimer = undefined;
+      claimDue = true;
+      wake();
+    }, CLAIM_DELAY_MS);
+    claimTimer.unref();
+  }
 
   async function attempt(delivery: ClaimedDelivery): Promise<void> {
     const startedAt = clock.now();
@@ -92,18 +118,32 @@ export function createDeliverer(deps: DelivererDeps) {
     }
   }
 
-  /** Fans out, then claims what fits in the free slots and starts it. Returns the POSTs started. */
+  /**
+   * Fans out, then claims what fits in the free slots and starts it, unless too few slots are
+   * free to be worth a claim yet (then a claim follows within CLAIM_DELAY_MS). Returns the POSTs
+   * started.
+   */
   async function fill(): Promise<Promise<void>[]> {
     await deps.fanOut(clock.now());
-    const free = settings.maxConcurrent - inFlight.size;
-    const claimed = await store.claim({ now: clock.now(), limit: free, leaseMs: settings.leaseMs, owner });
-    if (claimed.length === free && free > 0) again = true;
+    const slots = free();
+    if (slots <= 0) return [];
+    if (!worthClaiming()) {
+      claimSoon();
+      return [];
+    }
+    claimDue = false;
+    clearTimeout(claimTimer);
+    claimTimer = undefined;
+    const claimed = await store.claim({ now: clock.now(), limit: slots, leaseMs: settings.leaseMs, owner });
+    if (claimed.length === slots) again = true;
     return claimed.map((delivery) => {
       const running = attempt(delivery)
         .catch((err) => log.error({ err, deliveryId: delivery.id }, 'webhook attempt could not be recorded'))
         .finally(() => {
           inFlight.delete(running);
-          if (!stopped) wake();
+          if (stopped) return;
+          if (worthClaiming()) wake();
+          else claimSoon();
         });
       inFlight.add(running);
       return running;
@@ -153,6 +193,8 @@ export function createDeliverer(deps: DelivererDeps) {
       stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
+      clearTimeout(claimTimer);
+      claimTimer = undefined;
       await pumping;
       await Promise.all([...inFlight]);
     },

@@ -2,7 +2,7 @@ import type { Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { createBatcher } from '../orders/batcher.js';
 import { signingSecrets, wants } from './endpoint-store.js';
-import { type FinishContext, type FinishResult, finishIn } from './finish-attempt.js';
+import { type FinishContext, type FinishItem, type FinishResult, finishAllIn } from './finish-attempt.js';
 import { DELIVERY_WINDOW_MS } from './retry-schedule.js';
 
 /** A delivery leased to this instance, with what it takes to send it. */
@@ -50,17 +50,9 @@ const pendingRow = (now: number) => ({
  */
 export function createDeliveryStore(db: Db) {
   const postgres = dialectOf(db) === 'postgres';
-  const finishes = createBatcher<
-    { delivery: ClaimedDelivery; outcome: AttemptOutcome; c: FinishContext },
-    FinishResult
-  >({
+  const finishes = createBatcher<FinishItem, FinishResult>({
     maxConcurrent: postgres ? 4 : 1,
-    run: (items) =>
-      db.transaction().execute(async (trx) => {
-        const results: FinishResult[] = [];
-        for (const { delivery, outcome, c } of items) results.push(await finishIn(trx, delivery, outcome, c));
-        return results;
-      }),
+    run: (items) => db.transaction().execute((trx) => finishAllIn(trx, items)),
   });
 
   return {
