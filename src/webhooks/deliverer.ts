@@ -68,6 +68,8 @@ export function createDeliverer(deps: DelivererDeps) {
   /** Armed while freed slots wait for more to free up; when it fires, the next fill claims. */
   let claimTimer: NodeJS.Timeout | undefined;
   let claimDue = false;
+  /** New events may wait for their fan-out: set by every outside wake-up, not by a freed slot. */
+  let eventsWaiting = true;
   let stopped = true;
 
   const free = () => settings.maxConcurrent - inFlight.size;
@@ -79,7 +81,7 @@ export function createDeliverer(deps: DelivererDeps) {
     claimTimer = setTimeout(() => {
       claimTimer = undefined;
       claimDue = true;
-      wake();
+      pump();
     }, CLAIM_DELAY_MS);
     claimTimer.unref();
   }
@@ -124,7 +126,12 @@ export function createDeliverer(deps: DelivererDeps) {
    * started.
    */
   async function fill(): Promise<Promise<void>[]> {
-    await deps.fanOut(clock.now());
+    if (eventsWaiting) {
+      eventsWaiting = false;
+      // A fan-out that found events looks once more (it takes a limited number at a time); a
+      // finished POST brings no new events, so it does not pay for this read.
+      if ((await deps.fanOut(clock.now())) > 0) eventsWaiting = true;
+    }
     const slots = free();
     if (slots <= 0) return [];
     if (!worthClaiming()) {
@@ -142,7 +149,7 @@ export function createDeliverer(deps: DelivererDeps) {
         .finally(() => {
           inFlight.delete(running);
           if (stopped) return;
-          if (worthClaiming()) wake();
+          if (worthClaiming()) pump();
           else claimSoon();
         });
       inFlight.add(running);
@@ -150,8 +157,14 @@ export function createDeliverer(deps: DelivererDeps) {
     });
   }
 
-  /** Runs fill() until nothing more is asked for; one pump at a time. */
+  /** Something outside may have new work: events committed, retries come due, the interval. */
   function wake(): void {
+    eventsWaiting = true;
+    pump();
+  }
+
+  /** Runs fill() until nothing more is asked for; one pump at a time. */
+  function pump(): void {
     if (stopped) return;
     if (pumping) {
       again = true;
@@ -166,7 +179,7 @@ export function createDeliverer(deps: DelivererDeps) {
           log.error({ err }, 'webhook deliverer cycle failed');
           break;
         }
-      } while (again && !stopped);
+      } while ((again || eventsWaiting) && !stopped);
     })().finally(() => {
       pumping = undefined;
     });
@@ -183,6 +196,7 @@ export function createDeliverer(deps: DelivererDeps) {
     },
     /** Delivers what is due now, without the timer: for tests and `runOnce` jobs. Waits for every POST. */
     async runOnce(): Promise<number> {
+      eventsWaiting = true;
       const started = await fill();
       await Promise.all(started);
       return started.length;
