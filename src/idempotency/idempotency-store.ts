@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { writeTransaction } from '../db/commit-group.js';
 import type { Database, Db, IdempotencyKeysTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { AppError } from '../errors.js';
@@ -91,7 +92,7 @@ export function createIdempotencyStore(db: Db) {
     ...concurrency,
     key: keyOf,
     run: (items) =>
-      db.transaction().execute(async (trx) => {
+      writeTransaction(db, async (trx) => {
         const won: boolean[] = [];
         for (const a of items) won.push(await claimIn(trx, a));
         return won;
@@ -109,7 +110,7 @@ export function createIdempotencyStore(db: Db) {
     ...concurrency,
     key: (c) => keyOf(c.claim),
     run: (items) =>
-      db.transaction().execute(async (trx) => {
+      writeTransaction(db, async (trx) => {
         for (const c of items) {
           await trx
             .updateTable('idempotency_keys')

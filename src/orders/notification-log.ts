@@ -1,3 +1,4 @@
+import { writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
 import { createBatcher } from './batcher.js';
 
@@ -19,21 +20,23 @@ export function createNotificationLog(db: Db, options: { maxConcurrent?: number 
   const writes = createBatcher<LoggedNotification & { now: number }, void>({
     maxConcurrent: options.maxConcurrent ?? 1,
     async run(items) {
-      await db
-        .insertInto('wechat_notifications')
-        .values(
-          items.map((n) => ({
-            id: n.id,
-            event_type: n.eventType,
-            out_trade_no: n.outTradeNo,
-            outcome: n.outcome,
-            data: JSON.stringify(n.data),
-            received_at: n.now,
-          })),
-        )
-        // Two copies handled at once: the first one written wins, the other changes nothing.
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
+      await writeTransaction(db, (trx) =>
+        trx
+          .insertInto('wechat_notifications')
+          .values(
+            items.map((n) => ({
+              id: n.id,
+              event_type: n.eventType,
+              out_trade_no: n.outTradeNo,
+              outcome: n.outcome,
+              data: JSON.stringify(n.data),
+              received_at: n.now,
+            })),
+          )
+          // Two copies handled at once: the first one written wins, the other changes nothing.
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute(),
+      );
       return items.map(() => undefined);
     },
   });

@@ -1,3 +1,4 @@
+import { writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { AppError } from '../errors.js';
@@ -20,7 +21,7 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
     ...concurrency,
     run: (items) =>
       outTradeNoUnique(items, () =>
-        db.transaction().execute(async (trx) => {
+        writeTransaction(db, async (trx) => {
           // Each order's Idempotency-Key learns its order in the order's own commit (keys in one
           // order across batches, so two batches never wait on each other's key rows).
           const keyed = items.filter((i) => i.row.idempotencyClaim).sort((a, b) => claimOrder(a.row, b.row));
@@ -51,7 +52,7 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
     ...concurrency,
     key: (p) => p.id,
     run: (items) =>
-      db.transaction().execute(async (trx) => {
+      writeTransaction(db, async (trx) => {
         const saved: Order[] = [];
         for (const { id, prepay, now } of items) {
           // RETURNING: the caller answers with the saved order, without reading it again.

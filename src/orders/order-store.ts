@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { writeTransaction } from '../db/commit-group.js';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -148,7 +149,7 @@ export function createOrderStore(db: Db, outbox: Outbox) {
 
   /** Runs `work` in a transaction, then wakes the deliverer: its events are committed now. */
   async function committing<T>(work: (trx: Tx) => Promise<T>): Promise<T> {
-    const result = await db.transaction().execute(work);
+    const result = await writeTransaction(db, work);
     outbox.committed();
     return result;
   }

@@ -1,3 +1,4 @@
+import { writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
 import { createBatcher } from '../orders/batcher.js';
 import { newSession } from './session-store.js';
@@ -34,7 +35,7 @@ export function createLoginWrites(db: Db, options: { maxConcurrent?: number } = 
   const batch = createBatcher<LoginWrite, LoginRecord>({
     maxConcurrent: options.maxConcurrent ?? 1,
     run: (items) =>
-      db.transaction().execute(async (trx) => {
+      writeTransaction(db, async (trx) => {
         const users = await upsertUsers(
           trx,
           items.map((i) => ({ ...i.who, now: i.now })),

@@ -1,3 +1,4 @@
+import { writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { createBatcher } from '../orders/batcher.js';
@@ -52,7 +53,7 @@ export function createDeliveryStore(db: Db) {
   const postgres = dialectOf(db) === 'postgres';
   const finishes = createBatcher<FinishItem, FinishResult>({
     maxConcurrent: postgres ? 4 : 1,
-    run: (items) => db.transaction().execute((trx) => finishAllIn(trx, items)),
+    run: (items) => writeTransaction(db, (trx) => finishAllIn(trx, items)),
   });
 
   return {
@@ -63,7 +64,7 @@ export function createDeliveryStore(db: Db) {
       owner: string;
     }): Promise<ClaimedDelivery[]> {
       if (c.limit <= 0) return [];
-      return db.transaction().execute(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const due = trx
           .selectFrom('webhook_deliveries as d')
           .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')

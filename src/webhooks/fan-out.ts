@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { wants } from './endpoint-store.js';
@@ -26,7 +27,7 @@ export async function fanOut(db: Db, now: number, limit = 200): Promise<number> 
     .limit(1)
     .execute();
   if (waiting.length === 0) return 0;
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(db, async (trx) => {
     if (postgres) await sql`select pg_advisory_xact_lock(${FAN_OUT_LOCK})`.execute(trx);
     const events = await trx
       .selectFrom('webhook_events')
