@@ -13,6 +13,7 @@ import { createCodeExchange, createLoginService } from './auth/login-service.js'
 import type { Catalogue } from './catalogue/catalogue.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { batchesInFlight } from './db/commit-group.js';
 import { migrateToLatest } from './db/migrations.js';
 import { type DbHandle, openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
@@ -163,7 +164,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           settleNotified,
           settleNotifiedRefund: createNotifiedRefundSettlement({ refunds, anomalies, clock, log }),
           notifications: createNotificationLog(db, {
-            maxConcurrent: database.dialect === 'postgres' ? 4 : 1,
+            maxConcurrent: batchesInFlight(database.dialect),
           }),
           clock,
           log,
@@ -183,7 +184,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const login = createLoginService({
     login: loginClient,
-    logins: createLoginWrites(db, { maxConcurrent: database.dialect === 'postgres' ? 4 : 1 }),
+    logins: createLoginWrites(db, { maxConcurrent: batchesInFlight(database.dialect) }),
     clock,
     log,
     sessionTtlMs: config.sessionTtlMs,

@@ -112,6 +112,18 @@ export function createCommitGroup(db: Db): CommitGroup {
   };
 }
 
+/**
+ * How many batches of one kind a process keeps in flight: 1 on SQLite (one connection, and the
+ * commit group merges them anyway); 2 on PostgreSQL. Fewer batches in flight make each one larger,
+ * and every statement is a round trip: on the benchmark's machine (service and PostgreSQL on one
+ * host) 1 and 2 cost 760–980 µs of CPU per notification where 4 cost 1,080–1,580
+ * (docs/performance.md). 2 rather than 1 so that one batch waiting on a row lock (the reconciler,
+ * another instance) does not hold up every other notification of this process.
+ */
+export function batchesInFlight(dialect: 'sqlite' | 'postgres'): number {
+  return dialect === 'postgres' ? 2 : 1;
+}
+
 const groups = new WeakMap<Db, CommitGroup>();
 
 /** The commit group of a SQLite database (one per Kysely instance, so one per file in a process). */

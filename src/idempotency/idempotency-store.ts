@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { writeTransaction } from '../db/commit-group.js';
+import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
 import type { Database, Db, IdempotencyKeysTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { AppError } from '../errors.js';
@@ -62,7 +62,7 @@ export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;
  * taken in key order so concurrent batches lock rows in one order.
  */
 export function createIdempotencyStore(db: Db) {
-  const concurrency = { maxConcurrent: dialectOf(db) === 'postgres' ? 4 : 1 };
+  const concurrency = { maxConcurrent: batchesInFlight(dialectOf(db)) };
   const keyOf = (a: { scope: string; key: string }) => `${a.scope}\u0000${a.key}`;
 
   type Claim = { scope: string; key: string; requestHash: string; now: number; ttlMs: number };

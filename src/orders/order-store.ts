@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { writeTransaction } from '../db/commit-group.js';
+import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -194,7 +194,7 @@ export function createOrderStore(db: Db, outbox: Outbox) {
 
   // The notification path, batched (batcher.ts): one SELECT for the look-ups that arrive together,
   // and one transaction of a few statements for their payments (group commit).
-  const concurrency = { maxConcurrent: postgres ? 4 : 1 };
+  const concurrency = { maxConcurrent: batchesInFlight(postgres ? 'postgres' : 'sqlite') };
   const notifiedReads = createBatcher<string, OrdersTable | undefined>({
     ...concurrency,
     async run(outTradeNos) {

@@ -1,4 +1,4 @@
-import { writeTransaction } from '../db/commit-group.js';
+import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { createBatcher } from '../orders/batcher.js';
@@ -52,7 +52,7 @@ const pendingRow = (now: number) => ({
 export function createDeliveryStore(db: Db) {
   const postgres = dialectOf(db) === 'postgres';
   const finishes = createBatcher<FinishItem, FinishResult>({
-    maxConcurrent: postgres ? 4 : 1,
+    maxConcurrent: batchesInFlight(postgres ? 'postgres' : 'sqlite'),
     run: (items) => writeTransaction(db, (trx) => finishAllIn(trx, items)),
   });
 
