@@ -23,6 +23,8 @@ export const RATIO_TARGETS: readonly { scenario: ScenarioName; db: PlanDb; min: 
 /** The seeded run's ratio to the baseline may be at most this much below the empty one's. */
 export const GROWTH_TOLERANCE = 0.15;
 export const P99_TARGET_MS = 25;
+/** From the commit that made an order PAID to the webhook receiver's 2xx, under the notification load. */
+export const WEBHOOK_DELAY_P99_TARGET_MS = 1000;
 export const PEAK_RSS_TARGET_MB = 200;
 
 export const ratio = (r: Row) => r.load.rps / r.baseline.rps;
@@ -46,6 +48,16 @@ export function evaluateTargets(rows: Row[], connections: number): Target[] {
       target: `≤ ${P99_TARGET_MS} ms at 50 connections`,
       value: `${fmt(r.load.p99, 1)} ms`,
       met: r.load.p99 <= P99_TARGET_MS && connections === 50,
+    });
+  }
+  for (const r of empty.filter((r) => r.webhooks)) {
+    const w = r.webhooks!;
+    const all = w.delivered === w.events;
+    targets.push({
+      measure: `webhook delivery under the notification load, ${r.db}: PAID → receiver's 2xx p99`,
+      target: `≤ ${WEBHOOK_DELAY_P99_TARGET_MS / 1000} s, every event delivered`,
+      value: `${fmt(w.delayP99Ms)} ms (${w.delivered} of ${w.events} events delivered)`,
+      met: all && w.delayP99Ms <= WEBHOOK_DELAY_P99_TARGET_MS,
     });
   }
   for (const seeded of rows.filter((r) => r.seededOrders > 0)) {

@@ -182,6 +182,28 @@ describe('bench targets', () => {
     ]);
   });
 
+  it('judges webhook delivery by its p99 delay, and only when every event was delivered', () => {
+    const withHooks = (delayP99Ms: number, delivered: number): Row => ({
+      ...row('webhooks', 'postgres', 500, 50, 150),
+      webhooks: {
+        events: 100,
+        delivered,
+        perSecond: 400,
+        delayP50Ms: 100,
+        delayP99Ms,
+        delayMaxMs: delayP99Ms,
+        drainS: 0.1,
+      },
+    });
+    const judge = (r: Row) =>
+      evaluateTargets([r], 50).find((t) =>
+        t.measure.startsWith('webhook delivery under the notification load, postgres'),
+      );
+    expect(judge(withHooks(1000, 100))?.met).toBe(true);
+    expect(judge(withHooks(1001, 100))?.met).toBe(false);
+    expect(judge(withHooks(10, 99))?.met).toBe(false); // fast, but one event never arrived
+  });
+
   it('does not count a p99 measured at another number of connections as met', () => {
     const [, p99] = evaluateTargets([row('notify', 'sqlite', 6000, 10, 100)], 10);
     expect(p99).toMatchObject({ measure: 'v2 notification p99, sqlite, 10 connections', met: false });
