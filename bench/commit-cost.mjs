@@ -26,7 +26,10 @@ for (const mode of ['FULL', 'NORMAL', 'NORMAL+fdatasync']) {
       begin.run();
       for (let r = 0; r < rows; r++) insert.run(`${i}-${r}-${Math.random()}`, 'x'.repeat(200));
       commit.run();
-      if (mode.endsWith('fdatasync')) fdatasyncSync((wal ??= openSync(`${file}-wal`, 'r')));
+      if (mode.endsWith('fdatasync')) {
+        wal ??= openSync(`${file}-wal`, 'r');
+        fdatasyncSync(wal);
+      }
     }
     const wallUs = Number(process.hrtime.bigint() - t0) / 1e3 / N;
     const used = process.cpuUsage(cpu);
