@@ -5,7 +5,7 @@ export interface BatcherOptions<I, R> {
   key?(item: I): string;
   /** At most this many items in one batch. */
   maxBatch?: number;
-  /** Batches in flight at once: 1 for SQLite (one connection), a few for a PostgreSQL pool. */
+  /** Batches in flight at once: 1 for SQLite (one connection), 2 for PostgreSQL (batchesInFlight in src/db/commit-group.ts). */
   maxConcurrent?: number;
 }
 
