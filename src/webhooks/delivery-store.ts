@@ -43,6 +43,17 @@ const pendingRow = (now: number) => ({
   lease_owner: null,
 });
 
+/** A delivery of one event to one endpoint, due now, with its 3-day window from now. */
+export const newDeliveryRow = (eventSeq: number, endpointId: string, now: number) => ({
+  event_seq: eventSeq,
+  endpoint_id: endpointId,
+  ...pendingRow(now),
+  last_attempt_at: null,
+  last_status: null,
+  last_error: null,
+  succeeded_at: null,
+});
+
 /**
  * The deliveries' queue. Claims lease due rows to one instance (FOR UPDATE SKIP LOCKED on
  * PostgreSQL, so instances share the work and never send one attempt twice at once; on SQLite
@@ -161,15 +172,7 @@ export function createDeliveryStore(db: Db) {
         for (const target of targets) {
           const row = await trx
             .insertInto('webhook_deliveries')
-            .values({
-              event_seq: event.seq,
-              endpoint_id: target.id,
-              ...pendingRow(now),
-              last_attempt_at: null,
-              last_status: null,
-              last_error: null,
-              succeeded_at: null,
-            })
+            .values(newDeliveryRow(event.seq, target.id, now))
             .onConflict((oc) => {
               const { attempts: _keepCounting, ...again } = pendingRow(now);
               return oc.columns(['event_seq', 'endpoint_id']).doUpdateSet(again);

@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import { writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
+import { newDeliveryRow } from './delivery-store.js';
 import { wants } from './endpoint-store.js';
-import { DELIVERY_WINDOW_MS } from './retry-schedule.js';
 
 /** Any fixed number: the PostgreSQL advisory lock that lets one fan-out run at a time. */
 const FAN_OUT_LOCK = 7_200_808;
@@ -44,23 +44,7 @@ export async function fanOut(db: Db, now: number, limit = 200): Promise<number> 
       .execute();
     const subscribed = endpoints.map((e) => ({ id: e.id, types: JSON.parse(e.event_types) as string[] }));
     const deliveries = events.flatMap((event) =>
-      subscribed
-        .filter((e) => wants(e.types, event.type))
-        .map((e) => ({
-          event_seq: event.seq,
-          endpoint_id: e.id,
-          status: 'pending' as const,
-          attempts: 0,
-          created_at: now,
-          give_up_at: now + DELIVERY_WINDOW_MS,
-          next_attempt_at: now,
-          lease_until: null,
-          lease_owner: null,
-          last_attempt_at: null,
-          last_status: null,
-          last_error: null,
-          succeeded_at: null,
-        })),
+      subscribed.filter((e) => wants(e.types, event.type)).map((e) => newDeliveryRow(event.seq, e.id, now)),
     );
     if (deliveries.length > 0) {
       await trx

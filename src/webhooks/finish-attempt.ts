@@ -49,7 +49,10 @@ export async function finishAllIn(trx: Tx, items: readonly FinishItem[]): Promis
   const results: (FinishResult | undefined)[] = items.map(() => undefined);
   const succeeded = new Map<string, number[]>();
   items.forEach(({ outcome, c }, i) => {
-    if (outcome.ok) succeeded.set(c.owner, [...(succeeded.get(c.owner) ?? []), i]);
+    if (!outcome.ok) return;
+    const indexes = succeeded.get(c.owner) ?? [];
+    indexes.push(i);
+    succeeded.set(c.owner, indexes);
   });
   for (const [owner, indexes] of succeeded) {
     // CAST so PostgreSQL knows each value's type (a bare parameter in CASE would be text).
