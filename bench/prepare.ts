@@ -2,9 +2,10 @@
  * Everything a scenario needs before the clock starts: PENDING orders in the database and their
  * signed notification bodies (so the load generator never signs), logged-in users, login codes.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { OrdersTable } from '../src/db/database.js';
 import type { DbHandle } from '../src/db/open.js';
+import { timeOrderedUuid } from '../src/db/time-ordered-id.js';
 import { newOrderRow } from '../src/orders/order-row.js';
 import { createOutTradeNoGenerator } from '../src/orders/out-trade-no.js';
 import { createUserStore } from '../src/users/user-store.js';
@@ -48,8 +49,11 @@ export async function prepareOrders(
   for (let start = 0; start < count; start += CHUNK) {
     const rows: OrdersTable[] = [];
     for (let i = start; i < Math.min(count, start + CHUNK); i++) {
+      // As if made one a millisecond before the run and paid in that order: the ids are the
+      // order service's own (time-ordered), so the indexes see the keys they would see live.
+      const createdAt = now - count + i;
       const order = {
-        id: randomUUID(),
+        id: timeOrderedUuid(createdAt),
         userId: user.id,
         openid,
         outTradeNo: nextOutTradeNo(),
@@ -60,7 +64,7 @@ export async function prepareOrders(
         currency: 'CNY' as const,
         expiresAt: now + 30 * 60_000,
       };
-      rows.push(newOrderRow(order, now));
+      rows.push(newOrderRow(order, createdAt));
       // 28 digits like WeChat's: a per-run part, then the order's index.
       const transactionId = `4200${runTag}${String(i).padStart(14, '0')}`;
       prepared.push({

@@ -10,11 +10,11 @@
  * order is PENDING: the reconciler would have settled it, and here it would only make the
  * reconciler call a WeChat that is not there. One live session per user.
  *
- * User and order ids look like the service's random UUIDs and spread evenly over the whole key
- * space, so the run's own ids land among them and every index is as large and as scattered as a
- * year of random UUIDs makes it; but they are made in ascending order, so each B-tree is built by
- * appending, which keeps seeding fast. out_trade_no starts with "00" (older than any made today)
- * and transaction ids with 4199, which the bench's own never do.
+ * User and order ids have the service's form (src/db/time-ordered-id.ts: a version 7 UUID whose
+ * first 48 bits are the creation time), made from each row's created_at with a pseudo-random rest,
+ * so the run's own ids sort after them, as they would a year later. They come in ascending order,
+ * so each B-tree is built by appending, which keeps seeding fast. out_trade_no starts with "00"
+ * (older than any made today) and transaction ids with 4199, which the bench's own never do.
  */
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -85,11 +85,12 @@ function seedSqlite(file: string, p: SeedParams): number {
     db.pragma('temp_store = MEMORY');
     const seq = (n: number) =>
       `with recursive seq(i) as (select 0 union all select i + 1 from seq where i < ${n - 1})`;
-    const uuid = (i: string, n: number) =>
-      `printf('%08x-%04x-4%03x-8%03x-%012x', (${i}) * 4294967296 / ${n}, (${i}) * 40503 % 65536,
-        (${i}) * 2897 % 4096, (${i}) * 1601 % 4096, (${i}) * 2654435761 % 281474976710655)`;
-    const userId = (u: string) => uuid(u, p.users);
-    const orderId = (i: string) => uuid(i, p.n);
+    // A version 7 UUID: the time `t` (ms) in the first 48 bits, then a pseudo-random rest from `i`.
+    const uuid = (t: string, i: string) =>
+      `printf('%08x-%04x-7%03x-%04x-%012x', (${t}) / 65536, (${t}) % 65536,
+        (${i}) * 2897 % 4096, 32768 + (${i}) * 1601 % 16384, (${i}) * 2654435761 % 281474976710655)`;
+    const userId = (u: string) => uuid(String(p.start), u);
+    const orderId = (i: string) => uuid(`${p.start} + (${i}) * ${p.step}`, i);
     // Secondary indexes are built once afterwards, by sorting, instead of row by row in random
     // key order; primary keys and unique constraints stay (they are part of the tables).
     const indexes = db
@@ -178,11 +179,12 @@ async function seedPostgres(url: string, p: SeedParams): Promise<number> {
     );
     for (const index of indexes) await client.query(`drop index "${index.indexname}"`);
     const hex = (x: string, width: number) => `lpad(to_hex(${x}), ${width}, '0')`;
-    const uuid = (i: string, n: number) =>
-      `${hex(`(${i})::bigint * 4294967296 / ${n}`, 8)} || '-' || ${hex(`(${i})::bigint * 40503 % 65536`, 4)} || '-4' ||
-        ${hex(`(${i})::bigint * 2897 % 4096`, 3)} || '-8' || ${hex(`(${i})::bigint * 1601 % 4096`, 3)} || '-' ||
+    // As on SQLite: a version 7 UUID of the time `t` (ms) and a pseudo-random rest from `i`.
+    const uuid = (t: string, i: string) =>
+      `${hex(`(${t})::bigint / 65536`, 8)} || '-' || ${hex(`(${t})::bigint % 65536`, 4)} || '-7' ||
+        ${hex(`(${i})::bigint * 2897 % 4096`, 3)} || '-' || ${hex(`32768 + (${i})::bigint * 1601 % 16384`, 4)} || '-' ||
         ${hex(`(${i})::bigint * 2654435761 % 281474976710655`, 12)}`;
-    const userId = (u: string) => uuid(u, p.users);
+    const userId = (u: string) => uuid(String(p.start), u);
     await client.query(`insert into users (id, openid, unionid, created_at, updated_at)
       select ${userId('i')}, 'oSeed' || lpad(i::text, 23, '0'), null, ${p.start}, ${p.start}
       from generate_series(0, ${p.users - 1}) i`);
@@ -197,7 +199,7 @@ async function seedPostgres(url: string, p: SeedParams): Promise<number> {
         case when paid then 'PAID' else 'CLOSED' end, $1, 'wx' || lpad(i::text, 30, '0'), t + 7200000,
         case when paid then '4199' || lpad(i::text, 24, '0') end, case when paid then t + 20000 end,
         case when paid then 'notify' end, t, t + 20000, t + 1800000, 0, 0
-      from (select i, ${uuid('i', p.n)} as id,
+      from (select i, ${uuid(`${p.start}::bigint + i * ${p.step}::bigint`, 'i')} as id,
               ${p.start}::bigint + i * ${p.step}::bigint as t, (i * 7919) % 100 < 85 as paid
             from generate_series(0, ${p.n - 1}::bigint) i) r`,
       [PREPAY_REQUEST],

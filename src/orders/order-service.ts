@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { Clock } from '../clock.js';
+import { timeOrderedUuid } from '../db/time-ordered-id.js';
 import { AppError } from '../errors.js';
 import type { IdempotencyClaim } from '../idempotency/idempotency-store.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -73,7 +73,7 @@ export interface CreatedOrder {
 
 export function createOrderService(deps: OrderServiceDeps) {
   const { orders, clock, settings } = deps;
-  const newId = deps.newId ?? randomUUID;
+  const newId = deps.newId ?? (() => timeOrderedUuid(clock.now()));
 
   async function ownOrder(userId: string, id: string): Promise<Order> {
     const order = await orders.findByIdForUser(id, userId);

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import { timeOrderedUuid } from '../db/time-ordered-id.js';
 import { AppError } from '../errors.js';
 import type { IdempotencyClaim } from '../idempotency/idempotency-store.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -192,16 +192,17 @@ export function createRefundService(deps: RefundServiceDeps) {
       if (!Number.isSafeInteger(input.amount) || input.amount < 1) {
         throw new AppError('VALIDATION_ERROR', 'amount must be a whole number of fen, 1 or more.');
       }
+      const now = clock.now();
       const reserved = await refunds.reserve(
         {
-          id: randomUUID(),
+          id: timeOrderedUuid(now),
           orderId: input.orderId,
           outRefundNo: deps.newOutRefundNo(),
           amount: input.amount,
           reason: input.reason,
           requestedBy: input.requestedBy,
         },
-        clock.now(),
+        now,
         input.claim,
       );
       if (!reserved.ok) throw refused(input.orderId, input.amount, reserved.refusal);

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Db, UsersTable } from '../db/database.js';
+import { timeOrderedUuid } from '../db/time-ordered-id.js';
 
 export interface User {
   id: string;
@@ -60,7 +60,7 @@ export async function upsertUsers(db: Db, seen: readonly UserSeen[]): Promise<Ma
     .insertInto('users')
     .values(
       [...byOpenid.values()].map((s) => ({
-        id: randomUUID(),
+        id: timeOrderedUuid(s.now),
         openid: s.openid,
         unionid: s.unionid,
         created_at: s.now,

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, WebhookEventsTable } from '../db/database.js';
+import { timeOrderedEventId } from '../db/time-ordered-id.js';
 import type { WebhookEventOf, WebhookEventType, WebhookObjects } from './event-types.js';
 
 /** A transaction (or, for a single statement, the database) to write the event in. */
@@ -18,13 +18,8 @@ export interface NewEvent<T extends WebhookEventType = WebhookEventType> {
   refundId?: string;
 }
 
-/** `evt_` and 24 hex characters (96 random bits): made once, at the write. */
-export function newEventId(): string {
-  return `evt_${randomBytes(12).toString('hex')}`;
-}
-
 function eventRow<T extends WebhookEventType>(event: NewEvent<T>): Omit<WebhookEventsTable, 'seq'> {
-  const id = newEventId();
+  const id = timeOrderedEventId(event.now);
   const body: WebhookEventOf<T> = {
     id,
     type: event.type,
