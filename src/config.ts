@@ -122,7 +122,7 @@ export const DEFAULTS = {
   port: 3000,
   host: '0.0.0.0',
   databaseUrl: 'sqlite:./data/weapp-pay.db',
-  sqliteCacheMb: 64,
+  sqliteCacheMb: 16,
   payBaseUrl: 'https://api.mch.weixin.qq.com',
   apiBaseUrl: 'https://api.weixin.qq.com',
   cataloguePath: './catalogue.json',

@@ -14,8 +14,8 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
     example: 'postgres://weapp:secret@db:5432/weapp',
   },
   SQLITE_CACHE_MB: {
-    about: 'SQLite page cache in MB, 1 to 4096 (default 64): filled only as the file grows',
-    example: '64',
+    about: 'SQLite page cache in MB, 1 to 4096 (default 16): filled only as the file grows',
+    example: '16',
   },
   LOG_LEVEL: { about: 'fatal|error|warn|info|debug|trace|silent; debug also prints stacks', example: 'info' },
   WECHAT_APPID: { about: 'Mini Program appid (credential)', example: 'wx1234567890abcdef' },
