@@ -13,7 +13,6 @@ import { createCodeExchange, createLoginService } from './auth/login-service.js'
 import type { Catalogue } from './catalogue/catalogue.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { batchesInFlight } from './db/commit-group.js';
 import { migrateToLatest } from './db/migrations.js';
 import { type DbHandle, openDatabase } from './db/open.js';
 import { buildApp } from './http/app.js';
@@ -163,9 +162,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           orders,
           settleNotified,
           settleNotifiedRefund: createNotifiedRefundSettlement({ refunds, anomalies, clock, log }),
-          notifications: createNotificationLog(db, {
-            maxConcurrent: batchesInFlight(database.dialect),
-          }),
+          notifications: createNotificationLog(db),
           clock,
           log,
           metrics,
@@ -184,7 +181,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const login = createLoginService({
     login: loginClient,
-    logins: createLoginWrites(db, { maxConcurrent: batchesInFlight(database.dialect) }),
+    logins: createLoginWrites(db),
     clock,
     log,
     sessionTtlMs: config.sessionTtlMs,

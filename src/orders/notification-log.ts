@@ -1,5 +1,6 @@
-import { writeTransaction } from '../db/commit-group.js';
+import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
+import { dialectOf } from '../db/dialect-of.js';
 import { createBatcher } from './batcher.js';
 
 export interface LoggedNotification {
@@ -18,7 +19,7 @@ export interface LoggedNotification {
  */
 export function createNotificationLog(db: Db, options: { maxConcurrent?: number } = {}) {
   const writes = createBatcher<LoggedNotification & { now: number }, void>({
-    maxConcurrent: options.maxConcurrent ?? 1,
+    maxConcurrent: options.maxConcurrent ?? batchesInFlight(dialectOf(db)),
     async run(items) {
       await writeTransaction(db, (trx) =>
         trx

@@ -194,7 +194,7 @@ export function createOrderStore(db: Db, outbox: Outbox) {
 
   // The notification path, batched (batcher.ts): one SELECT for the look-ups that arrive together,
   // and one transaction of a few statements for their payments (group commit).
-  const concurrency = { maxConcurrent: batchesInFlight(postgres ? 'postgres' : 'sqlite') };
+  const concurrency = { maxConcurrent: batchesInFlight(dialectOf(db)) };
   const notifiedReads = createBatcher<string, OrdersTable | undefined>({
     ...concurrency,
     async run(outTradeNos) {

@@ -1,5 +1,6 @@
-import { writeTransaction } from '../db/commit-group.js';
+import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
+import { dialectOf } from '../db/dialect-of.js';
 import { createBatcher } from '../orders/batcher.js';
 import { newSession } from './session-store.js';
 import { upsertUsers } from './user-store.js';
@@ -28,12 +29,12 @@ interface LoginWrite {
  * service answers after an order (docs/performance.md, "Login").
  *
  * @example
- * const logins = createLoginWrites(db, { maxConcurrent: 1 });
+ * const logins = createLoginWrites(db); // batches in flight: batchesInFlight (commit-group.ts)
  * const { userId, token } = await logins.record({ openid, unionid: null }, { now, ttlMs: 7 * 86_400_000 });
  */
 export function createLoginWrites(db: Db, options: { maxConcurrent?: number } = {}) {
   const batch = createBatcher<LoginWrite, LoginRecord>({
-    maxConcurrent: options.maxConcurrent ?? 1,
+    maxConcurrent: options.maxConcurrent ?? batchesInFlight(dialectOf(db)),
     run: (items) =>
       writeTransaction(db, async (trx) => {
         const users = await upsertUsers(

@@ -63,7 +63,7 @@ export const newDeliveryRow = (eventSeq: number, endpointId: string, now: number
 export function createDeliveryStore(db: Db) {
   const postgres = dialectOf(db) === 'postgres';
   const finishes = createBatcher<FinishItem, FinishResult>({
-    maxConcurrent: batchesInFlight(postgres ? 'postgres' : 'sqlite'),
+    maxConcurrent: batchesInFlight(dialectOf(db)),
     run: (items) => writeTransaction(db, (trx) => finishAllIn(trx, items)),
   });
 
