@@ -1,7 +1,8 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import type { Database as Schema } from './database.js';
 import type { DbHandle, DbLog, OpenOptions } from './open.js';
+import { OwnSchemaPostgresDialect } from './postgres-introspector.js';
 import { recyclingPool } from './postgres-pool.js';
 import { createQueryLog } from './query-log.js';
 
@@ -78,7 +79,7 @@ function createHandle(url: string, log: DbLog | undefined, config: pg.PoolConfig
   });
   const queryLog = createQueryLog(log);
   const db = new Kysely<Schema>({
-    dialect: new PostgresDialect({ pool: recyclingPool(pool) }),
+    dialect: new OwnSchemaPostgresDialect({ pool: recyclingPool(pool) }),
     ...(queryLog ? { log: queryLog } : {}),
   });
   let closing: Promise<void> | undefined;

@@ -102,20 +102,12 @@ function postgresDatabase(baseUrl: string): TestDatabase {
 function withMigrations(open: TestDatabase['open']): TestDatabase['openMigrated'] {
   return async (options) => {
     const handle = await open(options);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await migrateToLatest(handle);
-        return handle;
-      } catch (err) {
-        // Kysely's migrator lists the tables of every schema before it starts; another test file
-        // dropping its own schema at that moment makes the listing fail with 3F000 ("schema
-        // test_… does not exist"). Nothing was migrated, so running it again is safe.
-        const code = ((err as Error).cause as { code?: string } | undefined)?.code;
-        if (code !== '3F000' || attempt >= 3) {
-          await handle.close();
-          throw err;
-        }
-      }
+    try {
+      await migrateToLatest(handle);
+      return handle;
+    } catch (err) {
+      await handle.close();
+      throw err;
     }
   };
 }
