@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { type Catalogue, loadCatalogueFile } from '../catalogue/catalogue.js';
 import { type ApiVersion, loadConfig } from '../config.js';
 import type { DbHandle } from '../db/open.js';
+import { freePort } from '../http/free-port.js';
 import { createService, type Service } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { createSimulator } from '../simulator/simulator.js';
@@ -13,7 +13,7 @@ import { type DemoCredentials, generateDemoCredentials } from './demo-credential
 export { generateDemoCredentials } from './demo-credentials.js';
 
 export interface DemoOptions {
-  /** Service port; 0 picks a free one. Default 3000. */
+  /** Service port; 0 picks a free one below the ephemeral range (see http/free-port.ts). Default 3000. */
   port?: number;
   /** Simulator port; 0 picks a free one. Default 3100. */
   simulatorPort?: number;
@@ -41,17 +41,6 @@ export interface Demo {
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * Demo mode: the simulator and the service in one process, on SQLite, with the credentials given

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseCatalogue } from '../../src/catalogue/catalogue.js';
 import { API_VERSIONS, type ApiVersion, type Config, loadConfig } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/open.js';
+import { freePort } from '../../src/http/free-port.js';
 import { createService, type Service } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { V3KeyMode } from '../../src/simulator/config.js';
@@ -270,14 +271,4 @@ export async function startHarness(database: DbHandle, overrides: HarnessOptions
   };
 }
 
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort };
