@@ -9,7 +9,9 @@
  *     node --import tsx bench/run.ts --quick --scenario notify --db sqlite
  *
  * The timing itself costs a few microseconds per statement; compare runs made with it, never a
- * run with it against one without.
+ * run with it against one without. The CPU column is the whole process's, so it includes what
+ * other threads did meanwhile (libuv's pool verifying v3 signatures, V8's collector): for a short
+ * statement read the wall time, which is time on the event loop.
  */
 'use strict';
 const fs = require('node:fs');
