@@ -104,6 +104,8 @@ export function serviceEnv(
     // The page cache is the service's largest tunable memory: `SQLITE_CACHE_MB=16 npm run bench`
     // measures another size.
     ...(process.env.SQLITE_CACHE_MB ? { SQLITE_CACHE_MB: process.env.SQLITE_CACHE_MB } : {}),
+    // Likewise PostgreSQL's pool: `DATABASE_POOL_SIZE=4 npm run bench -- --db postgres`.
+    ...(process.env.DATABASE_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE } : {}),
     // A diagnostic preload for the service only, such as bench/sqlite-cost.cjs.
     ...(process.env.BENCH_SERVICE_NODE_OPTIONS
       ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }

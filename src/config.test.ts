@@ -22,6 +22,18 @@ describe('configuration', () => {
     expect(Object.isFrozen(result.config.wechat)).toBe(true);
   });
 
+  it('reads DATABASE_POOL_SIZE: 10 unless set, a whole number from 2 to 1000', () => {
+    const pool = (value?: string) => {
+      const result = loadConfig(value === undefined ? valid : { ...valid, DATABASE_POOL_SIZE: value });
+      return result.ok ? result.config.databasePoolSize : result.problems;
+    };
+    expect(pool()).toBe(10);
+    expect(pool('25')).toBe(25);
+    expect(pool(' 4 ')).toBe(4);
+    expect(pool('1')).toEqual(['DATABASE_POOL_SIZE must be a whole number from 2 to 1000 (it is "1")']);
+    expect(pool('ten')).toEqual(['DATABASE_POOL_SIZE must be a whole number from 2 to 1000 (it is "ten")']);
+  });
+
   it('lists every problem at once, with what to do about each', () => {
     const result = loadConfig({
       WECHAT_APPID: 'wx123',

@@ -14,6 +14,8 @@ export interface Config {
   databaseUrl: string;
   /** SQLite's page cache per connection, in MB (SQLITE_CACHE_MB); unused on PostgreSQL. */
   sqliteCacheMb: number;
+  /** The most PostgreSQL connections one instance holds (DATABASE_POOL_SIZE); unused on SQLite. */
+  databasePoolSize: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   wechat: WechatConfig;
   /** Bearer token for /admin routes; admin routes answer 401 to everyone when unset. */
@@ -72,6 +74,7 @@ export const KNOWN_VARIABLES = [
   'HOST',
   'DATABASE_URL',
   'SQLITE_CACHE_MB',
+  'DATABASE_POOL_SIZE',
   'LOG_LEVEL',
   'WECHAT_APPID',
   'WECHAT_SECRET',
@@ -123,6 +126,7 @@ export const DEFAULTS = {
   host: '0.0.0.0',
   databaseUrl: 'sqlite:./data/weapp-pay.db',
   sqliteCacheMb: 16,
+  databasePoolSize: 10,
   payBaseUrl: 'https://api.mch.weixin.qq.com',
   apiBaseUrl: 'https://api.weixin.qq.com',
   cataloguePath: './catalogue.json',
@@ -302,6 +306,7 @@ export function loadConfig(
     host: read.text('HOST', DEFAULTS.host),
     databaseUrl,
     sqliteCacheMb: read.integer('SQLITE_CACHE_MB', DEFAULTS.sqliteCacheMb, 1, 4096),
+    databasePoolSize: read.integer('DATABASE_POOL_SIZE', DEFAULTS.databasePoolSize, 2, 1000),
     logLevel: logLevel as Config['logLevel'],
     wechat: {
       apiVersion,

@@ -86,7 +86,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const clock = options.clock ?? systemClock;
   const database =
     options.database ??
-    (await openDatabase(config.databaseUrl, { log, sqliteCacheMb: config.sqliteCacheMb }));
+    (await openDatabase(config.databaseUrl, {
+      log,
+      sqliteCacheMb: config.sqliteCacheMb,
+      poolSize: config.databasePoolSize,
+    }));
   try {
     await migrateToLatest(database);
   } catch (err) {

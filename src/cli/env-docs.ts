@@ -17,6 +17,10 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
     about: 'SQLite page cache in MB, 1 to 4096 (default 16): filled only as the file grows',
     example: '16',
   },
+  DATABASE_POOL_SIZE: {
+    about: 'PostgreSQL connections per instance, 2 to 1000 (default 10); unused on SQLite',
+    example: '10',
+  },
   LOG_LEVEL: { about: 'fatal|error|warn|info|debug|trace|silent; debug also prints stacks', example: 'info' },
   WECHAT_APPID: { about: 'Mini Program appid (credential)', example: 'wx1234567890abcdef' },
   WECHAT_SECRET: { about: 'Mini Program AppSecret (credential)', example: '<from mp.weixin.qq.com>' },

@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { parseCatalogue } from '../../src/catalogue/catalogue.js';
+import { type Catalogue, parseCatalogue } from '../../src/catalogue/catalogue.js';
 import { API_VERSIONS, type ApiVersion, type Config, loadConfig } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/open.js';
 import { freePort } from '../../src/http/free-port.js';
@@ -197,16 +197,13 @@ export async function startHarness(database: DbHandle, overrides: HarnessOptions
     ...overrides.env,
   };
   const port = await freePort();
-  const loaded = loadConfig({
+  const { config, catalogue } = serviceSettings({
     ...env,
     WECHAT_NOTIFY_URL: `http://127.0.0.1:${port}${NOTIFY_PATHS[version]}`,
   });
-  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
-  const catalogue = parseCatalogue(CATALOGUE);
-  if (!catalogue.ok) throw new Error(catalogue.problems.join('; '));
   const service = await createService({
-    config: loaded.config,
-    catalogue: catalogue.catalogue,
+    config,
+    catalogue,
     log,
     clock,
     database,
@@ -251,7 +248,7 @@ export async function startHarness(database: DbHandle, overrides: HarnessOptions
     serviceUrl,
     simulatorUrl,
     clock,
-    config: loaded.config,
+    config,
     logs,
     sim,
     api,
@@ -272,3 +269,12 @@ export async function startHarness(database: DbHandle, overrides: HarnessOptions
 }
 
 export { freePort };
+
+/** The configuration `env` gives and the test catalogue, or an error naming every problem. */
+export function serviceSettings(env: Record<string, string>): { config: Config; catalogue: Catalogue } {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+  const catalogue = parseCatalogue(CATALOGUE);
+  if (!catalogue.ok) throw new Error(catalogue.problems.join('; '));
+  return { config: loaded.config, catalogue: catalogue.catalogue };
+}
