@@ -66,7 +66,7 @@ function offlineWechatChecks(config: Config, env: Env, cwd: string, nowMs: numbe
       skip('certificate', 'no merchant API certificate configured (WECHAT_MCH_CERT): refunds need one'),
     );
   if (v3) results.push(checkPayPublicKey(v3));
-  results.push(checkNotifyUrl(config.wechat.notifyUrl));
+  results.push(checkNotifyUrl(config.wechat.notifyUrl, config.wechat.apiVersion));
   return results;
 }
 

@@ -29,35 +29,46 @@ export function checkMerchantKey(config: Config): CheckResult {
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-const NOTIFY_FIX =
-  'WECHAT_NOTIFY_URL must be the public HTTPS address of POST /payment/wxnotify, with no query and no #fragment, e.g. WECHAT_NOTIFY_URL=https://shop.example.com/payment/wxnotify';
+/** The service's payment notification route for each API version (src/http/routes/notify*.ts). */
+const NOTIFY_PATHS = { v2: '/payment/wxnotify', v3: '/payment/wxnotify/v3' } as const;
+const notifyFix = (path: string) =>
+  `WECHAT_NOTIFY_URL must be the public HTTPS address of POST ${path}, with no query and no #fragment, e.g. WECHAT_NOTIFY_URL=https://shop.example.com${path}`;
 
 /**
  * WeChat calls the notify URL from the internet: HTTPS, a host it can reach, no query string
  * (WeChat drops it) and no fragment. Plain http on localhost is a test setup with the simulator.
+ * The path should be the route of the API version in use: v2's route answers v3's JSON with an
+ * error, and the reverse, so a mix-up loses every notification unless a proxy rewrites the path.
  */
-export function checkNotifyUrl(notifyUrl: string): CheckResult {
+export function checkNotifyUrl(notifyUrl: string, apiVersion: 'v2' | 'v3' = 'v2'): CheckResult {
   const id = 'settings.notify-url';
+  const path = NOTIFY_PATHS[apiVersion];
+  const fix = notifyFix(path);
   const url = new URL(notifyUrl);
   if (url.search !== '' || notifyUrl.includes('?'))
-    return fail(id, `WECHAT_NOTIFY_URL has a query string, which WeChat drops`, NOTIFY_FIX);
+    return fail(id, `WECHAT_NOTIFY_URL has a query string, which WeChat drops`, fix);
   if (url.hash !== '' || notifyUrl.includes('#'))
-    return fail(id, 'WECHAT_NOTIFY_URL has a #fragment, which never reaches the server', NOTIFY_FIX);
+    return fail(id, 'WECHAT_NOTIFY_URL has a #fragment, which never reaches the server', fix);
   if (url.protocol === 'http:') {
     if (LOOPBACK.has(url.hostname))
       return warn(
         id,
         `WECHAT_NOTIFY_URL is plain http on ${url.hostname}: fine with the simulator, unreachable for WeChat`,
-        NOTIFY_FIX,
+        fix,
       );
-    return fail(id, 'WECHAT_NOTIFY_URL is plain http: WeChat only calls HTTPS notify URLs', NOTIFY_FIX);
+    return fail(id, 'WECHAT_NOTIFY_URL is plain http: WeChat only calls HTTPS notify URLs', fix);
   }
-  if (!url.pathname.endsWith('/payment/wxnotify'))
+  if (!url.pathname.endsWith(path)) {
+    const other = apiVersion === 'v3' ? NOTIFY_PATHS.v2 : NOTIFY_PATHS.v3;
+    const why = url.pathname.endsWith(other)
+      ? `: that is the API ${apiVersion === 'v3' ? 'v2' : 'v3'} route, and this service speaks ${apiVersion}`
+      : '';
     return warn(
       id,
-      `WECHAT_NOTIFY_URL does not end in /payment/wxnotify (it is ${url.pathname})`,
-      `fine if a proxy rewrites it; otherwise ${NOTIFY_FIX}`,
+      `WECHAT_NOTIFY_URL does not end in ${path} (it is ${url.pathname})${why}`,
+      `fine if a proxy rewrites it; otherwise ${fix}`,
     );
+  }
   return ok(id, `WECHAT_NOTIFY_URL is HTTPS, without query or fragment (${url.host}${url.pathname})`);
 }
 
