@@ -25,7 +25,10 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
   WECHAT_APPID: { about: 'Mini Program appid (credential)', example: 'wx1234567890abcdef' },
   WECHAT_SECRET: { about: 'Mini Program AppSecret (credential)', example: '<from mp.weixin.qq.com>' },
   WECHAT_MCHID: { about: 'merchant id, 8 to 10 digits (credential)', example: '1900000109' },
-  WECHAT_MCH_KEY: { about: 'the 32-character API v2 key (credential)', example: '<32 characters>' },
+  WECHAT_MCH_KEY: {
+    about: 'the 32-character API v2 key (v2 credential; optional on v3)',
+    example: '<32 characters>',
+  },
   WECHAT_SIGN_TYPE: { about: 'MD5 or HMAC-SHA256 (default)', example: 'HMAC-SHA256' },
   WECHAT_NOTIFY_URL: {
     about: 'public HTTPS URL of POST /payment/wxnotify (v2) or /payment/wxnotify/v3, no query string',
@@ -60,7 +63,8 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
   },
   WECHAT_PAY_PUBLIC_KEY_ID: { about: 'v3: its id, PUB_KEY_ID_…', example: 'PUB_KEY_ID_0119…' },
   ADMIN_TOKEN: {
-    about: 'bearer token for /admin, /docs, /metrics (≥ 32 characters)',
+    about:
+      'bearer token for /metrics, /docs/json, the /admin/* API (≥ 32 characters); /docs and /admin ask for it',
     example: '<openssl rand -hex 24>',
   },
   CATALOGUE_FILE: { about: 'JSON list of products, prices in fen', example: './catalogue.json' },
