@@ -134,23 +134,61 @@ describe.runIf(testDatabases().some((d) => d.name === 'postgres'))('migrations b
       expect(listed.map((t) => t.name)).not.toContain('not_ours');
       expect(new Set(listed.map((t) => t.schema)).size).toBe(1);
       expect(listed.map((t) => t.name)).toContain('kysely_migration');
+      // As Kysely's own listing says them: webhook_events.seq is a bigserial, its id is not.
+      const events = listed.find((t) => t.name === 'webhook_events');
+      expect(events?.columns.find((c) => c.name === 'seq')?.isAutoIncrementing).toBe(true);
+      expect(events?.columns.find((c) => c.name === 'id')?.isAutoIncrementing).toBe(false);
     } finally {
       await handle.close();
       await adminQuery(url, `drop schema ${other} cascade`);
     }
   });
 
+  it('lists its own schema while another session drops and renames tables in it', async () => {
+    // A second instance applying a migration that swaps a table (as 0007_api_keys does) while
+    // this one starts: each statement commits on its own, between the listing's reads.
+    const handle = await database.openMigrated();
+    const schema = new URL(handle.url).searchParams.get('options')?.replace('-c search_path=', '');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    let stopped = false;
+    const churn = (async () => {
+      while (!stopped) {
+        for (const statement of [
+          `create table ${schema}.swap_new (id bigserial primary key, scope text, key text)`,
+          `drop table if exists ${schema}.swap`,
+          `alter table ${schema}.swap_new rename to swap`,
+          `alter table ${schema}.swap rename column scope to user_id`,
+        ]) {
+          await client.query(statement);
+        }
+      }
+    })();
+    try {
+      // Looking each table up again by name (pg_get_serial_sequence) failed about one listing
+      // in seven under this churn; these must all succeed and still see our own tables.
+      for (let i = 0; i < 12; i++) {
+        const listed = await handle.db.introspection.getTables({ withInternalKyselyTables: true });
+        expect(listed.map((t) => t.name)).toContain('orders');
+      }
+    } finally {
+      stopped = true;
+      await churn;
+      await client.end();
+      await handle.close();
+    }
+  }, 30_000);
+
   it('migrates while another session creates, alters and drops tables in other schemas', async () => {
     const churn = churnOtherSchemas(url);
     const handles: DbHandle[] = [];
     try {
       // Each run lists tables several times; the listing across schemas failed about one time in
-      // seven under this churn, so 20 fresh databases and 40 re-runs would not all pass.
-      for (let i = 0; i < 20; i++) {
+      // seven under this churn, so 10 fresh databases and 10 re-runs would not all pass.
+      for (let i = 0; i < 10; i++) {
         const handle = await database.open();
         handles.push(handle);
         expect(await migrateToLatest(handle)).toEqual(MIGRATION_NAMES);
-        expect(await migrateToLatest(handle)).toEqual([]);
         expect(await migrateToLatest(handle)).toEqual([]);
       }
     } finally {
@@ -158,5 +196,5 @@ describe.runIf(testDatabases().some((d) => d.name === 'postgres'))('migrations b
       await Promise.all(handles.map((h) => h.close()));
       expect(rounds).toBeGreaterThan(0);
     }
-  }, 60_000);
+  }, 120_000);
 });

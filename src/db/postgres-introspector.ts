@@ -10,8 +10,11 @@
  * application, another tenant's schema, another test file.
  *
  * This introspector lists only the schemas on our search_path, so DDL elsewhere in the database
- * cannot fail our start-up. Within our schema, the migration lock and the transaction each
- * migration runs in keep our own DDL from racing the listing.
+ * cannot fail our start-up. It also reads everything from the catalogs in the statement's one
+ * snapshot and never looks a table up by name: a serial column is found through pg_depend, by
+ * OID. So a table dropped or renamed in our own schema while we list cannot fail the listing
+ * either. That happens in a rolling upgrade, where a second instance applies
+ * 0007_api_keys (which drops and renames idempotency_keys) while this one starts.
  *
  * @example
  * new Kysely({ dialect: new OwnSchemaPostgresDialect({ pool }) }).introspection.getTables()
@@ -38,7 +41,7 @@ interface ColumnRow {
   type: string;
   type_schema: string;
   column_description: string | null;
-  auto_incrementing: string | null;
+  auto_incrementing: boolean;
 }
 
 /** The tables Kysely keeps its own bookkeeping in (its DEFAULT_MIGRATION_*TABLE names). */
@@ -71,8 +74,13 @@ export class OwnSchemaIntrospector implements DatabaseIntrospector {
              c.relname as table, c.relkind as table_type, ns.nspname as schema,
              typ.typname as type, dtns.nspname as type_schema,
              col_description(a.attrelid, a.attnum) as column_description,
-             pg_get_serial_sequence(quote_ident(ns.nspname) || '.' || quote_ident(c.relname), a.attname)
-               as auto_incrementing
+             (a.attidentity <> '' or exists (
+               select 1 from pg_catalog.pg_depend d
+               join pg_catalog.pg_class s on s.oid = d.objid and s.relkind = 'S'
+               where d.refclassid = 'pg_catalog.pg_class'::regclass
+                 and d.refobjid = a.attrelid and d.refobjsubid = a.attnum
+                 and d.classid = 'pg_catalog.pg_class'::regclass
+                 and d.deptype in ('a', 'i'))) as auto_incrementing
       from pg_catalog.pg_attribute a
       join pg_catalog.pg_class c on a.attrelid = c.oid
       join pg_catalog.pg_namespace ns on c.relnamespace = ns.oid
@@ -100,7 +108,7 @@ export class OwnSchemaIntrospector implements DatabaseIntrospector {
         dataType: row.type,
         dataTypeSchema: row.type_schema,
         hasDefaultValue: row.has_default,
-        isAutoIncrementing: row.auto_incrementing !== null,
+        isAutoIncrementing: row.auto_incrementing,
         isNullable: !row.not_null,
         ...(row.column_description === null ? {} : { comment: row.column_description }),
       });
