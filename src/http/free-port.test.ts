@@ -21,6 +21,15 @@ function listen(port: number): Promise<Server> {
 
 const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
+/** Listens on `port` if both it and the port after it are free; undefined otherwise. */
+async function holdWithNextFree(port: number): Promise<Server | undefined> {
+  const held = await listen(port).catch(() => undefined);
+  const next = await listen(port + 1).catch(() => undefined);
+  if (next) await close(next);
+  if (held && !next) await close(held);
+  return held && next ? held : undefined;
+}
+
 describe('freePort', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -38,19 +47,11 @@ describe('freePort', () => {
     // Hold a port from the range freePort draws from, with the next one free, then make its
     // first draw land on the held port and its second on the next.
     const range = ephemeralLow() - 10000;
-    let held: Server | undefined;
     let heldPort = 20011;
-    for (; !held; heldPort += 2) {
-      held = await listen(heldPort).catch(() => undefined);
-      const nextFree = await listen(heldPort + 1).then(
-        (next) => close(next).then(() => true),
-        () => false,
-      );
-      if (held && !nextFree) {
-        await close(held);
-        held = undefined;
-      }
-      if (held) break;
+    let held = await holdWithNextFree(heldPort);
+    while (!held) {
+      heldPort += 2;
+      held = await holdWithNextFree(heldPort);
     }
     const draws = [heldPort, heldPort + 1].map((port) => (port - 10000 + 0.5) / range);
     const random = vi.spyOn(Math, 'random').mockImplementation(() => draws.shift() ?? 0.5);

@@ -17,9 +17,9 @@ export interface LoggedNotification {
  * arrives later is a harmless duplicate, while one whose first attempt failed is handled again.
  * Writes that arrive together share one transaction (group commit), like the order updates.
  */
-export function createNotificationLog(db: Db, options: { maxConcurrent?: number } = {}) {
+export function createNotificationLog(db: Db) {
   const writes = createBatcher<LoggedNotification & { now: number }, void>({
-    maxConcurrent: options.maxConcurrent ?? batchesInFlight(dialectOf(db)),
+    maxConcurrent: batchesInFlight(dialectOf(db)),
     async run(items) {
       await writeTransaction(db, (trx) =>
         trx

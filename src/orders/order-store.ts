@@ -97,7 +97,8 @@ async function conflictsNamed<T>(id: string, transactionId: string, write: () =>
  * old states, in the same transaction as its events; the database has the last word on who won.
  */
 export function createOrderStore(db: Db, outbox: Outbox) {
-  const postgres = dialectOf(db) === 'postgres';
+  const dialect = dialectOf(db);
+  const postgres = dialect === 'postgres';
 
   /**
    * Reads the row inside the transaction, locked on PostgreSQL (SQLite's BEGIN IMMEDIATE already
@@ -194,7 +195,7 @@ export function createOrderStore(db: Db, outbox: Outbox) {
 
   // The notification path, batched (batcher.ts): one SELECT for the look-ups that arrive together,
   // and one transaction of a few statements for their payments (group commit).
-  const concurrency = { maxConcurrent: batchesInFlight(dialectOf(db)) };
+  const concurrency = { maxConcurrent: batchesInFlight(dialect) };
   const notifiedReads = createBatcher<string, OrdersTable | undefined>({
     ...concurrency,
     async run(outTradeNos) {

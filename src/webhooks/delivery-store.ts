@@ -61,9 +61,10 @@ export const newDeliveryRow = (eventSeq: number, endpointId: string, now: number
  * recorded only by the instance that still holds the lease.
  */
 export function createDeliveryStore(db: Db) {
-  const postgres = dialectOf(db) === 'postgres';
+  const dialect = dialectOf(db);
+  const postgres = dialect === 'postgres';
   const finishes = createBatcher<FinishItem, FinishResult>({
-    maxConcurrent: batchesInFlight(dialectOf(db)),
+    maxConcurrent: batchesInFlight(dialect),
     run: (items) => writeTransaction(db, (trx) => finishAllIn(trx, items)),
   });
 
