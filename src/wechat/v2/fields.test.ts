@@ -41,6 +41,44 @@ describe('Beijing time fields', () => {
     expect(parseWechatTime(text)).toBeUndefined();
   });
 
+  it('accepts exactly the strings that name a real instant, like Date.UTC checked by formatting back', () => {
+    // The reference is the obvious, slower definition: read six numbers, let Date.UTC build the
+    // instant, and keep it only if it formats back to the same text (so 30 February, hour 24 and
+    // years Date.UTC reads as 19xx are refused).
+    const reference = (text: string): number | undefined => {
+      const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text);
+      if (!m) return undefined;
+      const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+      const ms = Date.UTC(y, mo - 1, d, h, mi, s) - 8 * 3_600_000;
+      return formatWechatTime(ms) === text ? ms : undefined;
+    };
+    const digit = fc.constantFrom(...'0123456789');
+    const part = (max: number, width: number) =>
+      fc.oneof(
+        fc.integer({ min: 0, max }).map((n) => String(n).padStart(width, '0')),
+        fc.string({ unit: digit, minLength: width, maxLength: width }),
+      );
+    const nearlyValid = fc
+      .tuple(part(9999, 4), part(13, 2), part(32, 2), part(25, 2), part(61, 2), part(61, 2))
+      .map((parts) => parts.join(''));
+    const anything = fc.string({ unit: fc.constantFrom(...'0123456789 -:x٣２'), maxLength: 16 });
+    fc.assert(
+      fc.property(fc.oneof(nearlyValid, anything), (text) => {
+        expect(parseWechatTime(text)).toBe(reference(text));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const leap of [
+      '20000229000000',
+      '19000229000000',
+      '21000229000000',
+      '00990101000000',
+      '01000101000000',
+    ]) {
+      expect(parseWechatTime(leap)).toBe(reference(leap));
+    }
+  });
+
   it('round-trips every second-resolution instant', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 253_402_271_999 - 8 * 3600 }), (seconds) => {

@@ -30,7 +30,21 @@ export function formatWechatTime(epochMs: number): string {
   );
 }
 
-const WECHAT_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
+/** The number written by the ASCII digits text[from, from + width), or -1 if any is not a digit. */
+function digits(text: string, from: number, width: number): number {
+  let n = 0;
+  for (let i = from; i < from + width; i++) {
+    const d = text.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
 
 /**
  * `yyyyMMddHHmmss` (Beijing time) → epoch milliseconds; `undefined` for anything that is not
@@ -42,12 +56,18 @@ const WECHAT_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
  * parseWechatTime('20240230120000') // undefined
  */
 export function parseWechatTime(text: string): number | undefined {
-  const m = WECHAT_TIME.exec(text);
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s) - BEIJING_OFFSET_MS;
-  // Date.UTC rolls 30 February over into March; a value that does not format back is not a real time.
-  return formatWechatTime(ms) === text ? ms : undefined;
+  if (text.length !== 14) return undefined;
+  const y = digits(text, 0, 4);
+  const mo = digits(text, 4, 2);
+  const d = digits(text, 6, 2);
+  const h = digits(text, 8, 2);
+  const mi = digits(text, 10, 2);
+  const s = digits(text, 12, 2);
+  // Checked field by field, not left to Date.UTC, which rolls 30 February over into March. Years
+  // below 100 are refused: Date.UTC reads them as 19xx.
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return undefined;
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s) - BEIJING_OFFSET_MS;
 }
 
 /**
