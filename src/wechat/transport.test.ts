@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WechatUnknownOutcomeError } from './errors.js';
 import { createTransport, type Transport } from './transport.js';
@@ -80,6 +80,28 @@ describe('createTransport', () => {
     const err = await failure(transport(200).request({ method: 'GET', url }));
     expect(err.reason).toBe('timeout');
     expect(err.code).toBe('UNKNOWN_OUTCOME_TIMEOUT');
+  });
+
+  it('times out while the TLS handshake never completes, before the request reaches a socket', async () => {
+    // A TCP listener that accepts and never answers the ClientHello: the call is still connecting
+    // when the deadline passes, so it must be given up then, not when the connector gives up (10 s).
+    const sockets: Socket[] = [];
+    const silent = createNetServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = Date.now();
+      const err = await failure(
+        transport(300).request({
+          method: 'GET',
+          url: `https://127.0.0.1:${(silent.address() as AddressInfo).port}/`,
+        }),
+      );
+      expect(err.reason).toBe('timeout');
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('times out when the body trickles past the deadline', async () => {

@@ -1,4 +1,4 @@
-import { Agent, errors as undiciErrors } from 'undici';
+import { Agent, type Dispatcher as Dispatch, errors as undiciErrors } from 'undici';
 import { WechatUnknownOutcomeError } from './errors.js';
 
 /**
@@ -74,48 +74,93 @@ export function createTransport(options: TransportOptions): Transport {
   });
   const defaultMax = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
-  async function request(req: TransportRequest): Promise<TransportResponse> {
-    const url = new URL(req.url);
+  function request(req: TransportRequest): Promise<TransportResponse> {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const where = `${req.method} ${url.origin}${url.pathname}`;
     const timeoutMs = req.timeoutMs ?? options.timeoutMs;
     const maxBytes = req.maxResponseBytes ?? defaultMax;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    try {
-      const res = await agent.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: req.method,
-        headers: req.headers ?? {},
-        body: req.body ?? null,
-        signal: controller.signal,
-        // Our own deadline governs; these only make sure undici never waits longer.
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
+    return new Promise<TransportResponse>((resolve, reject) => {
+      // undici's dispatch API, not `agent.request`: the promise API wraps each call in an
+      // AbortSignal listener and a Readable body, which cost more CPU than the HTTP exchange
+      // itself on a loopback call (docs/performance.md, "Fifth pass").
+      let controller: Dispatch.DispatchController | undefined;
+      let abortReason: Error | undefined;
+      let settled = false;
+      let timedOut = false;
+      let status = 0;
+      let headers: Record<string, string> = {};
       const chunks: Buffer[] = [];
       let size = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          res.body.destroy();
-          throw new WechatUnknownOutcomeError(
-            'malformed',
-            `${where}: response is larger than ${maxBytes} bytes`,
-          );
-        }
-        chunks.push(chunk);
-      }
-      return { status: res.statusCode, headers: flattenHeaders(res.headers), body: Buffer.concat(chunks) };
-    } catch (err) {
-      throw toUnknownOutcome(err, where, timedOut, timeoutMs);
-    } finally {
-      clearTimeout(timer);
-    }
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(toUnknownOutcome(err, where, timedOut, timeoutMs));
+      };
+      // Stops the exchange: at once when it is on a socket, or as soon as it gets one.
+      const abort = (reason: Error) => {
+        abortReason ??= reason;
+        controller?.abort(reason);
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        const err = new WechatUnknownOutcomeError(
+          'timeout',
+          `${where}: no complete answer within ${timeoutMs} ms`,
+        );
+        abort(err);
+        fail(err);
+      }, timeoutMs);
+      agent.dispatch(
+        {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: req.method,
+          headers: req.headers ?? {},
+          body: req.body ?? null,
+          // Our own deadline governs; these only make sure undici never waits longer.
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        {
+          onRequestStart(c) {
+            controller = c;
+            if (abortReason) c.abort(abortReason);
+          },
+          onResponseStart(_c, statusCode, rawHeaders) {
+            status = statusCode;
+            headers = flattenHeaders(rawHeaders);
+          },
+          onResponseData(_c, chunk) {
+            size += chunk.length;
+            if (size > maxBytes) {
+              const err = new WechatUnknownOutcomeError(
+                'malformed',
+                `${where}: response is larger than ${maxBytes} bytes`,
+              );
+              abort(err);
+              fail(err);
+              return;
+            }
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve({ status, headers, body: Buffer.concat(chunks) });
+          },
+          onResponseError(_c, err) {
+            fail(abortReason ?? err);
+          },
+        },
+      );
+    });
   }
 
   return { request, close: () => agent.close() };
