@@ -21,75 +21,106 @@ export type PostWebhook = (request: {
 export const RESPONSE_KEPT_BYTES = 1024;
 
 /**
- * One keep-alive pool for every webhook POST of this process. undici's `request` rather than the
- * global `fetch`: fetch's WHATWG streams, Request/Response objects and per-call AbortSignal
- * plumbing were the largest part of a delivery's CPU in the benchmark's profile
- * (docs/performance.md). Idle sockets do not keep the process alive.
+ * One keep-alive pool for every webhook POST of this process. undici rather than the global
+ * `fetch`: fetch's WHATWG streams, Request/Response objects and per-call AbortSignal plumbing
+ * were the largest part of a delivery's CPU in the benchmark's profile (docs/performance.md).
+ * Idle sockets do not keep the process alive.
  */
 let pool: Agent | undefined;
 const agent = () => (pool ??= new Agent({ keepAliveTimeout: 10_000, connections: 64 }));
-
-/** Reads at most `limit` bytes of the answer, then lets the rest go. */
-async function firstBytes(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= limit) break;
-    }
-  } finally {
-    if (size >= limit) body.destroy();
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
-}
 
 /**
  * One webhook POST. Success is a 2xx whose status arrives within `timeoutMs`; a redirect, any
  * other status, a timeout or a network error is a failure (never thrown) with what happened.
  * Redirects are not followed: the endpoint's URL is the one the shop registered.
+ *
+ * Through undici's dispatch API: the promise API's AbortSignal listener and Readable body cost
+ * more CPU than the POST itself (docs/performance.md, "Fifth pass"). The first
+ * {@link RESPONSE_KEPT_BYTES} of the answer are kept for the operator, read within what is left
+ * of the time limit; a longer answer is cut there.
  */
-export const postWebhook: PostWebhook = async ({ url, body, headers, timeoutMs }) => {
+export const postWebhook: PostWebhook = ({ url, body, headers, timeoutMs }) => {
   const started = performance.now();
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let target: URL;
   try {
-    const target = new URL(url);
-    const response = await agent().request({
-      origin: target.origin,
-      path: `${target.pathname}${target.search}`,
-      method: 'POST',
-      body,
-      headers,
-      signal: abort.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    const latencyMs = performance.now() - started;
-    // The answer's body is kept for the operator, within what is left of the time limit.
-    const text = await firstBytes(response.body, RESPONSE_KEPT_BYTES).catch(() => null);
-    const ok = response.statusCode >= 200 && response.statusCode < 300;
-    return {
-      ok,
-      statusCode: response.statusCode,
-      latencyMs,
-      responseBody: text,
-      error: ok ? null : `HTTP ${response.statusCode}`,
-    };
+    target = new URL(url);
   } catch (err) {
-    const timedOut = abort.signal.aborted;
-    const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-    return {
-      ok: false,
-      statusCode: null,
-      latencyMs: performance.now() - started,
-      responseBody: null,
-      error: timedOut
-        ? `no answer within ${timeoutMs / 1000} s`
-        : (e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? 'request failed'),
-    };
-  } finally {
-    clearTimeout(timer);
+    return Promise.resolve(failure(started, (err as Error).message));
   }
+  return new Promise<PostResult>((resolve) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let timedOut = false;
+    let settled = false;
+    let statusCode: number | null = null;
+    let latencyMs = 0;
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    const finish = (result: PostResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const answered = (complete: boolean): PostResult => {
+      const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
+      return {
+        ok,
+        statusCode,
+        latencyMs,
+        // An answer cut short by the time limit keeps no body, as a failed read never did.
+        responseBody: complete ? Buffer.concat(kept).subarray(0, RESPONSE_KEPT_BYTES).toString('utf8') : null,
+        error: ok ? null : `HTTP ${statusCode}`,
+      };
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      // Settled before the abort, which calls onResponseError at once.
+      if (statusCode !== null) finish(answered(false));
+      else finish(failure(started, `no answer within ${timeoutMs / 1000} s`));
+      controller?.abort(new Error('webhook time limit'));
+    }, timeoutMs);
+    agent().dispatch(
+      {
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: 'POST',
+        body,
+        headers,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (timedOut) c.abort(new Error('webhook time limit'));
+        },
+        onResponseStart(_c, status) {
+          statusCode = status;
+          latencyMs = performance.now() - started;
+        },
+        onResponseData(c, chunk) {
+          kept.push(chunk);
+          keptBytes += chunk.length;
+          if (keptBytes < RESPONSE_KEPT_BYTES) return;
+          // Enough to show the operator: the rest is not waited for (nor is the socket reused).
+          finish(answered(true));
+          c.abort(new Error('answer kept'));
+        },
+        onResponseEnd() {
+          finish(answered(true));
+        },
+        onResponseError(_c, err) {
+          if (statusCode !== null) return finish(answered(false));
+          const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+          finish(
+            failure(started, e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? 'request failed'),
+          );
+        },
+      },
+    );
+  });
 };
+
+function failure(started: number, error: string): PostResult {
+  return { ok: false, statusCode: null, latencyMs: performance.now() - started, responseBody: null, error };
+}
