@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
+import { exchange } from '../http/undici-exchange.js';
 
 /** What the receiver answered, or why there was no answer. */
 export interface PostResult {
@@ -34,91 +35,58 @@ const agent = () => (pool ??= new Agent({ keepAliveTimeout: 10_000, connections:
  * other status, a timeout or a network error is a failure (never thrown) with what happened.
  * Redirects are not followed: the endpoint's URL is the one the shop registered.
  *
- * Through undici's dispatch API: the promise API's AbortSignal listener and Readable body cost
- * more CPU than the POST itself (docs/performance.md, "Fifth pass"). The first
+ * One {@link exchange} (undici's dispatch API, one deadline). The first
  * {@link RESPONSE_KEPT_BYTES} of the answer are kept for the operator, read within what is left
  * of the time limit; a longer answer is cut there.
  */
-export const postWebhook: PostWebhook = ({ url, body, headers, timeoutMs }) => {
+export const postWebhook: PostWebhook = async ({ url, body, headers, timeoutMs }) => {
   const started = performance.now();
   let target: URL;
   try {
     target = new URL(url);
   } catch (err) {
-    return Promise.resolve(failure(started, (err as Error).message));
+    return failure(started, (err as Error).message);
   }
-  return new Promise<PostResult>((resolve) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    let timedOut = false;
-    let settled = false;
-    let statusCode: number | null = null;
-    let latencyMs = 0;
-    const kept: Buffer[] = [];
-    let keptBytes = 0;
-    const finish = (result: PostResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(result);
+  let statusCode: number | null = null;
+  let latencyMs = 0;
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  const answered = (complete: boolean): PostResult => {
+    const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
+    return {
+      ok,
+      statusCode,
+      latencyMs,
+      // An answer cut short by the time limit keeps no body, as a failed read never did.
+      responseBody: complete ? Buffer.concat(kept).subarray(0, RESPONSE_KEPT_BYTES).toString('utf8') : null,
+      error: ok ? null : `HTTP ${statusCode}`,
     };
-    const answered = (complete: boolean): PostResult => {
-      const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
-      return {
-        ok,
-        statusCode,
-        latencyMs,
-        // An answer cut short by the time limit keeps no body, as a failed read never did.
-        responseBody: complete ? Buffer.concat(kept).subarray(0, RESPONSE_KEPT_BYTES).toString('utf8') : null,
-        error: ok ? null : `HTTP ${statusCode}`,
-      };
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      // Settled before the abort, which calls onResponseError at once.
-      if (statusCode !== null) finish(answered(false));
-      else finish(failure(started, `no answer within ${timeoutMs / 1000} s`));
-      controller?.abort(new Error('webhook time limit'));
-    }, timeoutMs);
-    agent().dispatch(
-      {
-        origin: target.origin,
-        path: `${target.pathname}${target.search}`,
-        method: 'POST',
-        body,
-        headers,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+  };
+  return exchange<PostResult>(
+    agent(),
+    { origin: target.origin, path: `${target.pathname}${target.search}`, method: 'POST', body, headers },
+    timeoutMs,
+    {
+      onHeaders(status) {
+        statusCode = status;
+        latencyMs = performance.now() - started;
       },
-      {
-        onRequestStart(c) {
-          controller = c;
-          if (timedOut) c.abort(new Error('webhook time limit'));
-        },
-        onResponseStart(_c, status) {
-          statusCode = status;
-          latencyMs = performance.now() - started;
-        },
-        onResponseData(c, chunk) {
-          kept.push(chunk);
-          keptBytes += chunk.length;
-          if (keptBytes < RESPONSE_KEPT_BYTES) return;
-          // Enough to show the operator: the rest is not waited for (nor is the socket reused).
-          finish(answered(true));
-          c.abort(new Error('answer kept'));
-        },
-        onResponseEnd() {
-          finish(answered(true));
-        },
-        onResponseError(_c, err) {
-          if (statusCode !== null) return finish(answered(false));
-          const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-          finish(
-            failure(started, e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? 'request failed'),
-          );
-        },
+      onData(chunk) {
+        kept.push(chunk);
+        keptBytes += chunk.length;
+        // Enough to show the operator: the rest is not waited for (nor is the socket reused).
+        return keptBytes < RESPONSE_KEPT_BYTES ? undefined : answered(true);
       },
-    );
-  });
+      onEnd: () => answered(true),
+      onError(err) {
+        if (statusCode !== null) return answered(false);
+        const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+        return failure(started, e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? 'request failed');
+      },
+      onTimeout: () =>
+        statusCode !== null ? answered(false) : failure(started, `no answer within ${timeoutMs / 1000} s`),
+    },
+  );
 };
 
 function failure(started: number, error: string): PostResult {

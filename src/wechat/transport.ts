@@ -1,13 +1,15 @@
-import { Agent, type Dispatcher as Dispatch, errors as undiciErrors } from 'undici';
+import { Agent, errors as undiciErrors } from 'undici';
+import { exchange } from '../http/undici-exchange.js';
 import { WechatUnknownOutcomeError } from './errors.js';
 
 /**
- * The one HTTP layer under every WeChat client (v2 XML, login, and later v3 JSON).
+ * The one HTTP layer under every WeChat client (v2 XML, login and v3 JSON).
  *
  * - A keep-alive undici Agent: WeChat calls are frequent and small, a TLS handshake per call
  *   would cost more than the call.
- * - Every call has one deadline covering connect, headers AND body, so a server that sends
- *   headers and then trickles the body cannot hold a request open forever.
+ * - Every call has one deadline covering the wait for a socket, connect, headers AND body, so a
+ *   server that sends headers and then trickles the body cannot hold a request open forever
+ *   (one {@link exchange} over undici's dispatch API).
  * - A response size cap, because a peer that streams without end would otherwise fill memory.
  * - Failures are mapped to {@link WechatUnknownOutcomeError}: when the socket fails we cannot
  *   know whether WeChat acted, so callers settle the outcome by querying, never by guessing.
@@ -74,93 +76,50 @@ export function createTransport(options: TransportOptions): Transport {
   });
   const defaultMax = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
-  function request(req: TransportRequest): Promise<TransportResponse> {
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async function request(req: TransportRequest): Promise<TransportResponse> {
+    const url = new URL(req.url);
     const where = `${req.method} ${url.origin}${url.pathname}`;
     const timeoutMs = req.timeoutMs ?? options.timeoutMs;
     const maxBytes = req.maxResponseBytes ?? defaultMax;
-    return new Promise<TransportResponse>((resolve, reject) => {
-      // undici's dispatch API, not `agent.request`: the promise API wraps each call in an
-      // AbortSignal listener and a Readable body, which cost more CPU than the HTTP exchange
-      // itself on a loopback call (docs/performance.md, "Fifth pass").
-      let controller: Dispatch.DispatchController | undefined;
-      let abortReason: Error | undefined;
-      let settled = false;
-      let timedOut = false;
-      let status = 0;
-      let headers: Record<string, string> = {};
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const fail = (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(toUnknownOutcome(err, where, timedOut, timeoutMs));
-      };
-      // Stops the exchange: at once when it is on a socket, or as soon as it gets one.
-      const abort = (reason: Error) => {
-        abortReason ??= reason;
-        controller?.abort(reason);
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        const err = new WechatUnknownOutcomeError(
-          'timeout',
-          `${where}: no complete answer within ${timeoutMs} ms`,
-        );
-        abort(err);
-        fail(err);
-      }, timeoutMs);
-      agent.dispatch(
-        {
-          origin: url.origin,
-          path: `${url.pathname}${url.search}`,
-          method: req.method,
-          headers: req.headers ?? {},
-          body: req.body ?? null,
-          // Our own deadline governs; these only make sure undici never waits longer.
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
+    let status = 0;
+    let headers: Record<string, string> = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    return exchange<TransportResponse>(
+      agent,
+      {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: req.method,
+        headers: req.headers ?? {},
+        body: req.body ?? null,
+      },
+      timeoutMs,
+      {
+        onHeaders(statusCode, raw) {
+          status = statusCode;
+          headers = flattenHeaders(raw);
         },
-        {
-          onRequestStart(c) {
-            controller = c;
-            if (abortReason) c.abort(abortReason);
-          },
-          onResponseStart(_c, statusCode, rawHeaders) {
-            status = statusCode;
-            headers = flattenHeaders(rawHeaders);
-          },
-          onResponseData(_c, chunk) {
-            size += chunk.length;
-            if (size > maxBytes) {
-              const err = new WechatUnknownOutcomeError(
-                'malformed',
-                `${where}: response is larger than ${maxBytes} bytes`,
-              );
-              abort(err);
-              fail(err);
-              return;
-            }
-            chunks.push(chunk);
-          },
-          onResponseEnd() {
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            resolve({ status, headers, body: Buffer.concat(chunks) });
-          },
-          onResponseError(_c, err) {
-            fail(abortReason ?? err);
-          },
+        onData(chunk) {
+          size += chunk.length;
+          if (size > maxBytes) {
+            throw new WechatUnknownOutcomeError(
+              'malformed',
+              `${where}: response is larger than ${maxBytes} bytes`,
+            );
+          }
+          chunks.push(chunk);
+          return undefined;
         },
-      );
-    });
+        onEnd: () => ({ status, headers, body: Buffer.concat(chunks) }),
+        onError(err) {
+          throw toUnknownOutcome(err, where, false, timeoutMs);
+        },
+        onTimeout() {
+          throw toUnknownOutcome(new Error('deadline passed'), where, true, timeoutMs);
+        },
+      },
+    );
   }
 
   return { request, close: () => agent.close() };
