@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { randomBytesFromPool } from '../random-pool.js';
 
 /**
  * Keys that sort by the time they were made, for rows that are mostly written and read while
@@ -20,25 +20,6 @@ import { randomFillSync } from 'node:crypto';
 
 /** Largest time that fits in 48 bits (the year 10889). */
 const MAX_MS = 2 ** 48 - 1;
-
-/**
- * Random bytes are taken from a pool refilled 4 KiB at a time, as Node's own randomUUID does: one
- * call into the CSPRNG per few hundred ids instead of one per id (which the notification profile
- * showed at about 2 % of the service's time).
- */
-const POOL_BYTES = 4096;
-const pool = Buffer.alloc(POOL_BYTES);
-let poolUsed = POOL_BYTES;
-
-function randomBytesFromPool(count: number): Buffer {
-  if (poolUsed + count > POOL_BYTES) {
-    randomFillSync(pool);
-    poolUsed = 0;
-  }
-  const bytes = Buffer.from(pool.subarray(poolUsed, poolUsed + count));
-  poolUsed += count;
-  return bytes;
-}
 
 function timeHex(nowMs: number): string {
   const ms = Math.floor(nowMs);

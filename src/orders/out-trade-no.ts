@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
+import { randomFromAlphabet } from '../random-pool.js';
 
 /** Digits in ASCII order, so ids sort lexicographically in the order they were made. */
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -79,13 +79,7 @@ function toBase62(value: number, width: number): string {
   return out;
 }
 
-/** Uniform base62 digits from crypto randomness (rejection sampling: 248 = 4 * 62). */
+/** Uniform base62 digits from crypto randomness. */
 function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && out.length < length) out += BASE62[byte % 62];
-    }
-  }
-  return out;
+  return randomFromAlphabet(BASE62, length);
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFromAlphabet } from '../../random-pool.js';
 
 /**
  * Formats of v2 field values (as the v2 API pages give them): Beijing-time timestamps, UTF-8 byte limits,
@@ -158,11 +158,10 @@ export function isValidFen(value: number): boolean {
 }
 
 const NONCE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-// 248 = 4 × 62: bytes at or above it are dropped so every character is equally likely.
-const NONCE_BYTE_LIMIT = 248;
 
 /**
- * A cryptographically random `nonce_str` of `[A-Za-z0-9]` (WeChat allows at most 32).
+ * A cryptographically random `nonce_str` of `[A-Za-z0-9]` (WeChat allows at most 32). A nonce
+ * travels in the clear, so it comes from the shared random pool (src/random-pool.ts).
  *
  * @example
  * createNonce() // e.g. 'q3ZsV0xk9XhB2mT1aR7cY4pL8nW6eJ5d'
@@ -170,12 +169,5 @@ const NONCE_BYTE_LIMIT = 248;
 export function createNonce(length = 32): string {
   if (!Number.isInteger(length) || length < 1)
     throw new RangeError(`nonce length must be ≥ 1 (got ${length})`);
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < NONCE_BYTE_LIMIT) out += NONCE_ALPHABET[byte % 62];
-      if (out.length === length) break;
-    }
-  }
-  return out;
+  return randomFromAlphabet(NONCE_ALPHABET, length);
 }
