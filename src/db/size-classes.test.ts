@@ -1,6 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { compiledPerSizeClass, padWithLast, range, Slot, sizeClass } from './size-classes.js';
+import { compiledOnce, compiledPerSizeClass, padWithLast, range, Slot, sizeClass } from './size-classes.js';
 
 describe('size classes', () => {
   it('rounds a batch up to the next power of two', () => {
@@ -27,5 +27,26 @@ describe('size classes', () => {
     statement(null, 'postgres', 4);
     expect(sizes).toEqual([4, 4]);
     expect(first.parameters.some((p) => p instanceof Slot)).toBe(false);
+  });
+
+  it('compiles a fixed-shape statement once per dialect and binds named values', () => {
+    let builds = 0;
+    const statement = compiledOnce((_db: null, value) => {
+      builds++;
+      return CompiledQuery.raw('select ? where ? > ? and ?', [
+        value('id'),
+        value<number>('now'),
+        5,
+        value('id'),
+      ]);
+    });
+    const a = statement(null, 'sqlite').bind({ id: 'u1', now: 7 });
+    const b = statement(null, 'sqlite').bind({ id: 'u2', now: 8 });
+    expect(a.parameters).toEqual(['u1', 7, 5, 'u1']);
+    expect(b.parameters).toEqual(['u2', 8, 5, 'u2']);
+    expect(builds).toBe(1);
+    statement(null, 'postgres').bind({ id: 'u3', now: 9 });
+    expect(builds).toBe(2);
+    expect(() => statement(null, 'sqlite').bind({ id: 'u4' })).toThrow(/no value given for :now/);
   });
 });

@@ -74,3 +74,37 @@ export function compiledPerSizeClass<Db>(
     };
   };
 }
+
+/** A statement compiled once per dialect: {@link compiledOnce}. */
+export interface OnceStatement {
+  /** The compiled text with each named value in its place. @throws {Error} for a value not given */
+  bind(values: Readonly<Record<string, unknown>>): CompiledQuery;
+}
+
+/**
+ * A statement of one fixed shape (the hot single-row look-ups and updates), built and compiled
+ * by Kysely once per dialect instead of once per call, with a named placeholder for each value.
+ * `build` must depend on nothing but its arguments.
+ *
+ * @example
+ * const findUser = compiledOnce((db: Db, value) =>
+ *   db.selectFrom('users').selectAll().where('id', '=', value('id')).compile());
+ * const { rows } = await db.executeQuery<UsersTable>(findUser(db, 'sqlite').bind({ id }));
+ */
+export function compiledOnce<Db>(
+  build: (db: Db, value: <T = string>(key: string) => T) => CompiledQuery,
+): (db: Db, dialect: string) => OnceStatement {
+  const perDialect = compiledPerSizeClass((db: Db, _size, slot) =>
+    build(db, <T>(key: string) => slot(0, key) as unknown as T),
+  );
+  return (db, dialect) => {
+    const statement = perDialect(db, dialect, 1);
+    return {
+      bind: (values) =>
+        statement.bind((_index, key) => {
+          if (!Object.hasOwn(values, key)) throw new Error(`no value given for :${key}`);
+          return values[key];
+        }),
+    };
+  };
+}

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
 import type { Database, Db, IdempotencyKeysTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
+import { compiledOnce } from '../db/size-classes.js';
 import { AppError } from '../errors.js';
 import { createBatcher } from '../orders/batcher.js';
 
@@ -31,6 +32,68 @@ const heldBy = (claim: IdempotencyClaim) => ({
   state: 'in_flight' as const,
 });
 
+/*
+ * An order or a refund with an Idempotency-Key runs the claim, the resource record and the
+ * completion once each: compiled once per dialect (size-classes.ts, compiledOnce), with the
+ * claim's scope, key and claim time as named values.
+ */
+const heldValues = (claim: IdempotencyClaim) => ({
+  scope: claim.scope,
+  key: claim.key,
+  claimedAt: claim.claimedAt,
+});
+const heldByValue = (value: <T = string>(key: string) => T) =>
+  heldBy({ scope: value('scope'), key: value('key'), claimedAt: value<number>('claimedAt') });
+
+/** Insert the key, or take over a row whose time is up; a live row is left alone (no RETURNING). */
+const claimInsert = compiledOnce((trx: Writer, value) => {
+  const fresh = {
+    request_hash: value('requestHash'),
+    state: 'in_flight' as const,
+    resource_id: null,
+    claimed_at: value<number>('now'),
+    completed_at: null,
+    expires_at: value<number>('expiresAt'),
+    response_status: null,
+    response_body: null,
+  };
+  return trx
+    .insertInto('idempotency_keys')
+    .values({ scope: value('scope'), key: value('key'), ...fresh })
+    .onConflict((oc) =>
+      oc
+        .columns(['scope', 'key'])
+        .doUpdateSet(fresh)
+        .where('idempotency_keys.expires_at', '<=', value<number>('now')),
+    )
+    .returning('key')
+    .compile();
+});
+
+const resourceRecord = compiledOnce((trx: Writer, value) =>
+  trx
+    .updateTable('idempotency_keys')
+    .set({ resource_id: value('resourceId') })
+    .where((eb) => eb.and(heldByValue(value)))
+    .where('resource_id', 'is', null)
+    .returning('key')
+    .compile(),
+);
+
+const completion = compiledOnce((trx: Writer, value) =>
+  trx
+    .updateTable('idempotency_keys')
+    .set((eb) => ({
+      state: 'done',
+      completed_at: value<number>('now'),
+      response_status: value<number>('status'),
+      response_body: value('body'),
+      resource_id: eb.fn.coalesce('resource_id', eb.val(value<string | null>('resourceId'))),
+    }))
+    .where((eb) => eb.and(heldByValue(value)))
+    .compile(),
+);
+
 /**
  * Records, inside the caller's transaction, which resource (order, refund) an attempt made. The
  * order or refund and this pointer commit together, so a crash can never leave a resource that
@@ -38,13 +101,10 @@ const heldBy = (claim: IdempotencyClaim) => ({
  * its transaction rolls back: the request that took the key over makes the one resource.
  */
 export async function recordResource(trx: Writer, claim: IdempotencyClaim, resourceId: string) {
-  const row = await trx
-    .updateTable('idempotency_keys')
-    .set({ resource_id: resourceId })
-    .where((eb) => eb.and(heldBy(claim)))
-    .where('resource_id', 'is', null)
-    .returning('key')
-    .executeTakeFirst();
+  const { rows } = await trx.executeQuery(
+    resourceRecord(trx, dialectOf<Database>(trx)).bind({ ...heldValues(claim), resourceId }),
+  );
+  const row = rows[0];
   if (!row) {
     throw new AppError(
       'IDEMPOTENCY_KEY_IN_FLIGHT',
@@ -62,31 +122,23 @@ export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;
  * taken in key order so concurrent batches lock rows in one order.
  */
 export function createIdempotencyStore(db: Db) {
-  const concurrency = { maxConcurrent: batchesInFlight(dialectOf(db)) };
+  const dialect = dialectOf(db);
+  const concurrency = { maxConcurrent: batchesInFlight(dialect) };
   const keyOf = (a: { scope: string; key: string }) => `${a.scope}\u0000${a.key}`;
 
   type Claim = { scope: string; key: string; requestHash: string; now: number; ttlMs: number };
   /** Insert the key, or take over a row whose time is up; a live row is left alone (no RETURNING). */
   async function claimIn(trx: Writer, a: Claim): Promise<boolean> {
-    const fresh = {
-      request_hash: a.requestHash,
-      state: 'in_flight' as const,
-      resource_id: null,
-      claimed_at: a.now,
-      completed_at: null,
-      expires_at: a.now + a.ttlMs,
-      response_status: null,
-      response_body: null,
-    };
-    const row = await trx
-      .insertInto('idempotency_keys')
-      .values({ scope: a.scope, key: a.key, ...fresh })
-      .onConflict((oc) =>
-        oc.columns(['scope', 'key']).doUpdateSet(fresh).where('idempotency_keys.expires_at', '<=', a.now),
-      )
-      .returning('key')
-      .executeTakeFirst();
-    return row !== undefined;
+    const { rows } = await trx.executeQuery(
+      claimInsert(trx, dialect).bind({
+        scope: a.scope,
+        key: a.key,
+        requestHash: a.requestHash,
+        now: a.now,
+        expiresAt: a.now + a.ttlMs,
+      }),
+    );
+    return rows.length > 0;
   }
   const claims = createBatcher<Claim, boolean>({
     ...concurrency,
@@ -112,17 +164,15 @@ export function createIdempotencyStore(db: Db) {
     run: (items) =>
       writeTransaction(db, async (trx) => {
         for (const c of items) {
-          await trx
-            .updateTable('idempotency_keys')
-            .set((eb) => ({
-              state: 'done',
-              completed_at: c.now,
-              response_status: c.status,
-              response_body: c.body,
-              resource_id: eb.fn.coalesce('resource_id', eb.val(c.resourceId)),
-            }))
-            .where((eb) => eb.and(heldBy(c.claim)))
-            .execute();
+          await trx.executeQuery(
+            completion(trx, dialect).bind({
+              ...heldValues(c.claim),
+              now: c.now,
+              status: c.status,
+              body: c.body,
+              resourceId: c.resourceId,
+            }),
+          );
         }
         return items.map(() => undefined);
       }),

@@ -1,6 +1,9 @@
+import type { Transaction } from 'kysely';
 import { writeTransaction } from '../db/commit-group.js';
-import type { Db } from '../db/database.js';
+import type { Database, Db, OrdersTable } from '../db/database.js';
+import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { compiledOnce } from '../db/size-classes.js';
 import { AppError } from '../errors.js';
 import { recordResource } from '../idempotency/idempotency-store.js';
 import { createBatcher } from './batcher.js';
@@ -14,7 +17,22 @@ import { OrderNotFoundError } from './order-store-errors.js';
  * share one transaction for each (group commit through batcher.ts); each caller resolves only
  * after its commit.
  */
+/** Each order's prepay_id, one UPDATE per order: compiled once per dialect. */
+const prepayUpdate = compiledOnce((trx: Transaction<Database>, value) =>
+  trx
+    .updateTable('orders')
+    .set({
+      prepay_id: value('prepayId'),
+      prepay_expires_at: value<number>('prepayExpiresAt'),
+      updated_at: value<number>('now'),
+    })
+    .where('id', '=', value('id'))
+    .returningAll()
+    .compile(),
+);
+
 export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: number }) {
+  const dialect = dialectOf(db);
   // Order creation, batched the same way: its two writes (the order, then its prepay_id) are
   // each one transaction shared by every request that arrives together.
   const inserts = createBatcher<{ row: NewOrder; now: number }, Order>({
@@ -56,12 +74,15 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
         const saved: Order[] = [];
         for (const { id, prepay, now } of items) {
           // RETURNING: the caller answers with the saved order, without reading it again.
-          const row = await trx
-            .updateTable('orders')
-            .set({ prepay_id: prepay.prepayId, prepay_expires_at: prepay.prepayExpiresAt, updated_at: now })
-            .where('id', '=', id)
-            .returningAll()
-            .executeTakeFirst();
+          const { rows } = await trx.executeQuery<OrdersTable>(
+            prepayUpdate(trx, dialect).bind({
+              id,
+              prepayId: prepay.prepayId,
+              prepayExpiresAt: prepay.prepayExpiresAt,
+              now,
+            }),
+          );
+          const row = rows[0];
           if (!row) throw new OrderNotFoundError(id);
           saved.push(toOrder(row));
         }

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db, SessionsTable } from '../db/database.js';
+import { dialectOf } from '../db/dialect-of.js';
+import { compiledOnce } from '../db/size-classes.js';
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
@@ -11,7 +13,19 @@ const TOKEN_BYTES = 32;
  * SQL console) does not let anyone act as a user. A lookup by hash is an index probe on a value
  * the attacker cannot choose, so it leaks nothing useful through timing.
  */
+/** Every authenticated request runs this look-up: compiled once per dialect. */
+const liveSession = compiledOnce((db: Db, value) =>
+  db
+    .selectFrom('sessions')
+    .select(['user_id', 'expires_at'])
+    .where('token_hash', '=', value('tokenHash'))
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', value<number>('now'))
+    .compile(),
+);
+
 export function createSessionStore(db: Db) {
+  const dialect = dialectOf(db);
   return {
     async create(
       userId: string,
@@ -24,13 +38,10 @@ export function createSessionStore(db: Db) {
 
     /** The session behind a token, or null when it is unknown, expired or revoked. */
     async resolve(token: string, now: number): Promise<{ userId: string; expiresAt: number } | null> {
-      const row = await db
-        .selectFrom('sessions')
-        .select(['user_id', 'expires_at'])
-        .where('token_hash', '=', hashToken(token))
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
+      const { rows } = await db.executeQuery<Pick<SessionsTable, 'user_id' | 'expires_at'>>(
+        liveSession(db, dialect).bind({ tokenHash: hashToken(token), now }),
+      );
+      const row = rows[0];
       return row ? { userId: row.user_id, expiresAt: row.expires_at } : null;
     },
 
