@@ -1,6 +1,7 @@
 import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
 import type { Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
+import { compiledOnce } from '../db/size-classes.js';
 import { createBatcher } from './batcher.js';
 
 export interface LoggedNotification {
@@ -17,9 +18,15 @@ export interface LoggedNotification {
  * arrives later is a harmless duplicate, while one whose first attempt failed is handled again.
  * Writes that arrive together share one transaction (group commit), like the order updates.
  */
+/** Every v3 notification asks it first: compiled once per dialect. */
+const seenNotification = compiledOnce((db: Db, value) =>
+  db.selectFrom('wechat_notifications').select('id').where('id', '=', value('id')).compile(),
+);
+
 export function createNotificationLog(db: Db) {
+  const dialect = dialectOf(db);
   const writes = createBatcher<LoggedNotification & { now: number }, void>({
-    maxConcurrent: batchesInFlight(dialectOf(db)),
+    maxConcurrent: batchesInFlight(dialect),
     async run(items) {
       await writeTransaction(db, (trx) =>
         trx
@@ -44,12 +51,8 @@ export function createNotificationLog(db: Db) {
 
   return {
     async has(id: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('wechat_notifications')
-        .select('id')
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return row !== undefined;
+      const { rows } = await db.executeQuery(seenNotification(db, dialect).bind({ id }));
+      return rows.length > 0;
     },
     record(entry: LoggedNotification, now: number): Promise<void> {
       return writes.submit({ ...entry, now });

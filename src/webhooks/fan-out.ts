@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { writeTransaction } from '../db/commit-group.js';
-import type { Db } from '../db/database.js';
+import type { Database, Db } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
+import { compiledOnce } from '../db/size-classes.js';
 import { newDeliveryRow } from './delivery-store.js';
 import { wants } from './endpoint-store.js';
 
@@ -17,31 +18,49 @@ const FAN_OUT_LOCK = 7_200_808;
  * event that committed late. A crash anywhere leaves either nothing or everything; a rerun
  * inserts no second delivery, since (event, endpoint) is unique. Returns the events dispatched.
  */
-export async function fanOut(db: Db, now: number, limit = 200): Promise<number> {
-  const postgres = dialectOf(db) === 'postgres';
-  // Most cycles find nothing new: a plain read then, no write transaction (no fsync, no lock).
-  const waiting = await db
+/*
+ * The fan-out's fixed statements run on every cycle and after every batch of notifications that
+ * records events: compiled once per dialect (size-classes.ts, compiledOnce).
+ */
+const anyWaiting = compiledOnce((db: Writer) =>
+  db.selectFrom('webhook_events').select('seq').where('position', 'is', null).limit(1).compile(),
+);
+const waitingEvents = compiledOnce((db: Writer, value) =>
+  db
     .selectFrom('webhook_events')
-    .select('seq')
+    .select(['seq', 'type'])
     .where('position', 'is', null)
-    .limit(1)
-    .execute();
-  if (waiting.length === 0) return 0;
+    .orderBy('seq')
+    .limit(value<number>('limit'))
+    .compile(),
+);
+const enabledEndpoints = compiledOnce((db: Writer) =>
+  db.selectFrom('webhook_endpoints').select(['id', 'event_types']).where('status', '=', 'enabled').compile(),
+);
+const lastPosition = compiledOnce((db: Writer) =>
+  db
+    .selectFrom('webhook_events')
+    .select((eb) => eb.fn.max('position').as('last'))
+    .compile(),
+);
+
+type Writer = Db | Transaction<Database>;
+
+export async function fanOut(db: Db, now: number, limit = 200): Promise<number> {
+  const dialect = dialectOf(db);
+  const postgres = dialect === 'postgres';
+  // Most cycles find nothing new: a plain read then, no write transaction (no fsync, no lock).
+  const waiting = await db.executeQuery(anyWaiting(db, dialect).bind({}));
+  if (waiting.rows.length === 0) return 0;
   return writeTransaction(db, async (trx) => {
     if (postgres) await sql`select pg_advisory_xact_lock(${FAN_OUT_LOCK})`.execute(trx);
-    const events = await trx
-      .selectFrom('webhook_events')
-      .select(['seq', 'type'])
-      .where('position', 'is', null)
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
+    const { rows: events } = await trx.executeQuery<{ seq: number; type: string }>(
+      waitingEvents(trx, dialect).bind({ limit }),
+    );
     if (events.length === 0) return 0;
-    const endpoints = await trx
-      .selectFrom('webhook_endpoints')
-      .select(['id', 'event_types'])
-      .where('status', '=', 'enabled')
-      .execute();
+    const { rows: endpoints } = await trx.executeQuery<{ id: string; event_types: string }>(
+      enabledEndpoints(trx, dialect).bind({}),
+    );
     const subscribed = endpoints.map((e) => ({ id: e.id, types: JSON.parse(e.event_types) as string[] }));
     const deliveries = events.flatMap((event) =>
       subscribed.filter((e) => wants(e.types, event.type)).map((e) => newDeliveryRow(event.seq, e.id, now)),
@@ -53,10 +72,9 @@ export async function fanOut(db: Db, now: number, limit = 200): Promise<number> 
         .onConflict((oc) => oc.columns(['event_seq', 'endpoint_id']).doNothing())
         .execute();
     }
-    const { last } = await trx
-      .selectFrom('webhook_events')
-      .select((eb) => eb.fn.max('position').as('last'))
-      .executeTakeFirstOrThrow();
+    const { last } = (
+      await trx.executeQuery<{ last: number | string | null }>(lastPosition(trx, dialect).bind({}))
+    ).rows[0] ?? { last: null };
     const first = Number(last ?? 0) + 1;
     const positions = events.map((e, i) => sql`when ${e.seq} then cast(${first + i} as bigint)`);
     await trx
