@@ -120,6 +120,17 @@ describe('createTransport', () => {
     expect((await failure(transport().request({ method: 'POST', url, body: 'x' }))).reason).toBe('network');
   });
 
+  // undici refuses it through the handler's error step, not by throwing from dispatch.
+  it('reports a request undici refuses to send (a header with a line break) as a failure, at once', async () => {
+    const { url } = await listen((_, res) => res.end('ok'));
+    const started = Date.now();
+    const err = await failure(
+      transport(5000).request({ method: 'GET', url, headers: { 'x-note': 'a\r\nInjected: yes' } }),
+    );
+    expect(err.reason).toBe('network');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('reports a refused connection as a network failure', async () => {
     const { url, server } = await listen(() => {});
     await new Promise((resolve) => server.close(resolve));
