@@ -84,7 +84,8 @@ export interface OnceStatement {
 /**
  * A statement of one fixed shape (the hot single-row look-ups and updates), built and compiled
  * by Kysely once per dialect instead of once per call, with a named placeholder for each value.
- * `build` must depend on nothing but its arguments.
+ * `build` must depend on nothing but its arguments, and the cache is per dialect only: every
+ * Kysely instance it serves must compile alike (ours carry no query-rewriting plugins).
  *
  * @example
  * const findUser = compiledOnce((db: Db, value) =>
