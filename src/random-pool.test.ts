@@ -46,6 +46,18 @@ describe('randomFromAlphabet', () => {
     expect(Math.max(...values) / Math.min(...values)).toBeLessThan(1.15);
   });
 
+  it('takes its bytes from the source it is given (secrets pass the CSPRNG itself)', () => {
+    const asked: number[] = [];
+    const source = (count: number) => {
+      asked.push(count);
+      return Buffer.from(Array.from({ length: count }, (_, i) => [0, 1, 255][i % 3] as number));
+    };
+    // Bytes 0, 1, 255, 0, 1, …: for three characters the limit is 255 (the largest multiple of 3
+    // up to 256), so each 255 is dropped and the rest map to a, b.
+    expect(randomFromAlphabet('abc', 4, source)).toBe('abab');
+    expect(asked).toEqual([8]);
+  });
+
   it('refuses a length or an alphabet it cannot serve', () => {
     expect(() => randomFromAlphabet('ab', 0)).toThrow(RangeError);
     expect(() => randomFromAlphabet('a', 5)).toThrow(RangeError);

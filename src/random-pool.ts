@@ -6,7 +6,7 @@ import { randomFillSync } from 'node:crypto';
  * few hundred values instead of one per value. A call for 64 bytes straight from `randomBytes`
  * cost this machine 4–5 µs, and an order took three of them (docs/performance.md).
  *
- * Secrets (session tokens, API keys, webhook secrets) do not come from here: they are drawn
+ * Secrets (session tokens, API keys, webhook secrets) do not come from the pool: they are drawn
  * straight from the CSPRNG, so no secret-to-be ever waits in this buffer.
  */
 const POOL_BYTES = 4096;
@@ -35,19 +35,25 @@ export function randomBytesFromPool(count: number): Buffer {
 /**
  * `length` characters drawn uniformly from `alphabet` (at most 256 characters), by rejection
  * sampling: a byte at or above the largest multiple of the alphabet's size is dropped, so every
- * character is equally likely.
+ * character is equally likely. The bytes come from the pool; a secret passes `randomBytes` as
+ * `source`, so that it is drawn straight from the CSPRNG.
  *
  * @example
  * randomFromAlphabet('0123456789', 6) // e.g. '402981'
+ * randomFromAlphabet(BASE62, 32, randomBytes) // an API key's secret
  */
-export function randomFromAlphabet(alphabet: string, length: number): string {
+export function randomFromAlphabet(
+  alphabet: string,
+  length: number,
+  source: (count: number) => Buffer = randomBytesFromPool,
+): string {
   if (!Number.isInteger(length) || length < 1) throw new RangeError(`length must be ≥ 1 (got ${length})`);
   const size = alphabet.length;
   if (size < 2 || size > 256) throw new RangeError(`alphabet must have 2 to 256 characters (got ${size})`);
   const limit = 256 - (256 % size);
   let out = '';
   while (out.length < length) {
-    const bytes = randomBytesFromPool(Math.min(POOL_BYTES, length * 2));
+    const bytes = source(Math.min(POOL_BYTES, length * 2));
     for (let i = 0; i < bytes.length && out.length < length; i++) {
       const byte = bytes[i] as number;
       if (byte < limit) out += alphabet[byte % size];

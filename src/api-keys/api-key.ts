@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomFromAlphabet } from '../random-pool.js';
 
 /** Every key starts with this, so a leaked one is recognisable (and secret scanners can find it). */
 export const API_KEY_PREFIX = 'wpk_';
@@ -7,20 +8,8 @@ const SECRET_LENGTH = 32;
 /** The shape of a key: the prefix and 32 base62 characters (about 190 random bits). */
 export const API_KEY_PATTERN = /^wpk_[0-9A-Za-z]{32}$/;
 
-/**
- * `length` characters drawn uniformly from `alphabet` (bytes past the last whole multiple of its
- * length are drawn again, so no character is likelier than another).
- */
-function randomText(length: number, alphabet: string = ALPHABET): string {
-  const limit = 256 - (256 % alphabet.length);
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < limit && out.length < length) out += alphabet[byte % alphabet.length];
-    }
-  }
-  return out;
-}
+/** `length` base62 characters straight from the CSPRNG (a key is a secret, never pooled). */
+const randomText = (length: number): string => randomFromAlphabet(ALPHABET, length, randomBytes);
 
 /**
  * A new API key: `wpk_` and 32 random base62 characters. Base62 rather than base64url so a

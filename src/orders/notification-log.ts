@@ -12,17 +12,17 @@ export interface LoggedNotification {
   data: object;
 }
 
+/** Every v3 notification asks it first: compiled once per dialect. */
+const seenNotification = compiledOnce((db: Db, value) =>
+  db.selectFrom('wechat_notifications').select('id').where('id', '=', value('id')).compile(),
+);
+
 /**
  * API v3 notification ids already handled. An id is written only once its notification was
  * handled for good (the order or refund update committed), so a copy that
  * arrives later is a harmless duplicate, while one whose first attempt failed is handled again.
  * Writes that arrive together share one transaction (group commit), like the order updates.
  */
-/** Every v3 notification asks it first: compiled once per dialect. */
-const seenNotification = compiledOnce((db: Db, value) =>
-  db.selectFrom('wechat_notifications').select('id').where('id', '=', value('id')).compile(),
-);
-
 export function createNotificationLog(db: Db) {
   const dialect = dialectOf(db);
   const writes = createBatcher<LoggedNotification & { now: number }, void>({

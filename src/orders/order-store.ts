@@ -201,7 +201,7 @@ export function createOrderStore(db: Db, outbox: Outbox) {
     async run(outTradeNos) {
       const padded = padWithLast(outTradeNos);
       const { rows } = await db.executeQuery<OrdersTable>(
-        lookUpByOutTradeNo(db, postgres ? 'postgres' : 'sqlite', outTradeNos.length).bind((i) => padded[i]),
+        lookUpByOutTradeNo(db, dialect, outTradeNos.length).bind((i) => padded[i]),
       );
       const byNo = new Map(rows.map((r) => [r.out_trade_no, r]));
       return outTradeNos.map((n) => byNo.get(n));

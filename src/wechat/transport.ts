@@ -113,10 +113,10 @@ export function createTransport(options: TransportOptions): Transport {
         },
         onEnd: () => ({ status, headers, body: Buffer.concat(chunks) }),
         onError(err) {
-          throw toUnknownOutcome(err, where, false, timeoutMs);
+          throw toUnknownOutcome(err, where, timeoutMs);
         },
         onTimeout() {
-          throw toUnknownOutcome(new Error('deadline passed'), where, true, timeoutMs);
+          throw timeoutError(where, timeoutMs);
         },
       },
     );
@@ -133,22 +133,22 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
   return out;
 }
 
-function toUnknownOutcome(
-  err: unknown,
-  where: string,
-  timedOut: boolean,
-  timeoutMs: number,
-): WechatUnknownOutcomeError {
-  if (err instanceof WechatUnknownOutcomeError) return err;
+function timeoutError(where: string, timeoutMs: number, cause?: unknown): WechatUnknownOutcomeError {
+  return new WechatUnknownOutcomeError(
+    'timeout',
+    `${where}: no complete answer within ${timeoutMs} ms`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** An error undici reported (connect, reset, its own timeouts) as the outcome we cannot know. */
+function toUnknownOutcome(err: unknown, where: string, timeoutMs: number): WechatUnknownOutcomeError {
   if (
-    timedOut ||
     err instanceof undiciErrors.HeadersTimeoutError ||
     err instanceof undiciErrors.BodyTimeoutError ||
     err instanceof undiciErrors.ConnectTimeoutError
   ) {
-    return new WechatUnknownOutcomeError('timeout', `${where}: no complete answer within ${timeoutMs} ms`, {
-      cause: err,
-    });
+    return timeoutError(where, timeoutMs, err);
   }
   const code = (err as { code?: unknown } | null)?.code;
   const detail = typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);

@@ -59,9 +59,9 @@ export function checkNotifyUrl(notifyUrl: string, apiVersion: 'v2' | 'v3' = 'v2'
     return fail(id, 'WECHAT_NOTIFY_URL is plain http: WeChat only calls HTTPS notify URLs', fix);
   }
   if (!url.pathname.endsWith(path)) {
-    const other = apiVersion === 'v3' ? NOTIFY_PATHS.v2 : NOTIFY_PATHS.v3;
-    const why = url.pathname.endsWith(other)
-      ? `: that is the API ${apiVersion === 'v3' ? 'v2' : 'v3'} route, and this service speaks ${apiVersion}`
+    const other = apiVersion === 'v3' ? 'v2' : 'v3';
+    const why = url.pathname.endsWith(NOTIFY_PATHS[other])
+      ? `: that is the API ${other} route, and this service speaks ${apiVersion}`
       : '';
     return warn(
       id,

@@ -163,11 +163,11 @@ const NONCE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
  * A cryptographically random `nonce_str` of `[A-Za-z0-9]` (WeChat allows at most 32). A nonce
  * travels in the clear, so it comes from the shared random pool (src/random-pool.ts).
  *
+ * @throws {RangeError} for a length that is not a whole number ≥ 1
+ *
  * @example
  * createNonce() // e.g. 'q3ZsV0xk9XhB2mT1aR7cY4pL8nW6eJ5d'
  */
 export function createNonce(length = 32): string {
-  if (!Number.isInteger(length) || length < 1)
-    throw new RangeError(`nonce length must be ≥ 1 (got ${length})`);
   return randomFromAlphabet(NONCE_ALPHABET, length);
 }
