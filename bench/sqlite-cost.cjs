@@ -56,7 +56,7 @@ function label(sql) {
   else if (/^update "orders"/.test(sql)) work = 'payment';
   else if (/^insert into "orders"/.test(sql) && work !== 'payment') work = 'order';
   else if (/^insert into "webhook_attempts"/.test(sql) && work === 'empty') work = 'delivery';
-  else if (/^update "webhook_events" set "position"/.test(sql) && work === 'empty') work = 'fan-out';
+  else if (/^update "?webhook_events"? set "?position/.test(sql) && work === 'empty') work = 'fan-out';
   else if (/^(insert|update|delete)/i.test(sql) && work === 'empty') work = 'other write';
 }
 

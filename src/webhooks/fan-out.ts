@@ -25,23 +25,29 @@ const FAN_OUT_LOCK = 7_200_808;
 const anyWaiting = compiledOnce((db: Writer) =>
   db.selectFrom('webhook_events').select('seq').where('position', 'is', null).limit(1).compile(),
 );
-const waitingEvents = compiledOnce((db: Writer, value) =>
-  db
-    .selectFrom('webhook_events')
-    .select(['seq', 'type'])
-    .where('position', 'is', null)
-    .orderBy('seq')
-    .limit(value<number>('limit'))
-    .compile(),
+/**
+ * Gives the oldest `limit` events without a place the next places in the log, in seq order,
+ * after the last place given: one statement, where reading the events, reading the last place
+ * and writing the new ones were three. The fan-out's lock keeps the last place from moving
+ * meanwhile, and every new place is above it, so the unique index on position never sees a
+ * collision mid-statement.
+ */
+const placeWaiting = compiledOnce((db: Writer, value) =>
+  sql`update webhook_events
+    set position = placed.place, dispatched_at = ${value<number>('now')}
+    from (
+      select waiting.seq,
+        row_number() over (order by waiting.seq) + coalesce((select max(position) from webhook_events), 0) as place
+      from webhook_events as waiting
+      where waiting.position is null
+      order by waiting.seq
+      limit ${value<number>('limit')}
+    ) as placed
+    where webhook_events.seq = placed.seq
+    returning webhook_events.seq, webhook_events.type`.compile(db),
 );
 const enabledEndpoints = compiledOnce((db: Writer) =>
   db.selectFrom('webhook_endpoints').select(['id', 'event_types']).where('status', '=', 'enabled').compile(),
-);
-const lastPosition = compiledOnce((db: Writer) =>
-  db
-    .selectFrom('webhook_events')
-    .select((eb) => eb.fn.max('position').as('last'))
-    .compile(),
 );
 
 type Writer = Db | Transaction<Database>;
@@ -54,10 +60,12 @@ export async function fanOut(db: Db, now: number, limit = 200): Promise<number> 
   if (waiting.rows.length === 0) return 0;
   return writeTransaction(db, async (trx) => {
     if (postgres) await sql`select pg_advisory_xact_lock(${FAN_OUT_LOCK})`.execute(trx);
-    const { rows: events } = await trx.executeQuery<{ seq: number; type: string }>(
-      waitingEvents(trx, dialect).bind({ limit }),
+    const { rows: placed } = await trx.executeQuery<{ seq: number; type: string }>(
+      placeWaiting(trx, dialect).bind({ now, limit }),
     );
-    if (events.length === 0) return 0;
+    if (placed.length === 0) return 0;
+    // RETURNING gives no order: deliveries are written oldest event first, as they were placed.
+    const events = [...placed].sort((a, b) => Number(a.seq) - Number(b.seq));
     const { rows: endpoints } = await trx.executeQuery<{ id: string; event_types: string }>(
       enabledEndpoints(trx, dialect).bind({}),
     );
@@ -72,20 +80,6 @@ export async function fanOut(db: Db, now: number, limit = 200): Promise<number> 
         .onConflict((oc) => oc.columns(['event_seq', 'endpoint_id']).doNothing())
         .execute();
     }
-    const { last } = (
-      await trx.executeQuery<{ last: number | string | null }>(lastPosition(trx, dialect).bind({}))
-    ).rows[0] ?? { last: null };
-    const first = Number(last ?? 0) + 1;
-    const positions = events.map((e, i) => sql`when ${e.seq} then cast(${first + i} as bigint)`);
-    await trx
-      .updateTable('webhook_events')
-      .set({ position: sql`case seq ${sql.join(positions, sql` `)} end`, dispatched_at: now })
-      .where(
-        'seq',
-        'in',
-        events.map((e) => e.seq),
-      )
-      .execute();
     return events.length;
   });
 }
