@@ -1,4 +1,4 @@
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type QueryExecutorProvider, sql } from 'kysely';
 
 /**
  * Statements whose text depends on how many items a batch holds (`IN (…)` lists, `CASE id WHEN …`
@@ -108,4 +108,69 @@ export function compiledOnce<Db>(
         }),
     };
   };
+}
+
+/** The type a VALUES cell is cast to: PostgreSQL gives a parameter in VALUES no type of its own. */
+export type ColumnType = 'text' | 'integer' | 'bigint';
+
+/** {@link compiledInsert}'s statement for a batch of rows; `columns` are the ones it writes, in order. */
+export interface CompiledInsert<Row> {
+  (db: QueryExecutorProvider, dialect: string, rows: readonly Row[]): CompiledQuery;
+  readonly columns: readonly string[];
+}
+
+/** What {@link compiledInsert} writes: the table, its columns in order, and what happens on conflict. */
+export interface InsertShape<Row> {
+  table: string;
+  /**
+   * Every column written, with its type. The first must never be NULL in a row: the padding rows
+   * that fill a batch to its size class are NULL there, and `WHERE column1 IS NOT NULL` leaves them out.
+   */
+  columns: readonly (readonly [keyof Row & string, ColumnType])[];
+  /** `ON CONFLICT (…) DO NOTHING` on these columns: a row that would collide is skipped. */
+  skipConflictsOn?: readonly (keyof Row & string)[];
+  /** `RETURNING *`: the rows written, in no particular order. */
+  returning?: boolean;
+}
+
+/**
+ * A multi-row INSERT compiled once per dialect and size class instead of built by Kysely per
+ * batch: `INSERT INTO t (…) SELECT column1, … FROM (VALUES …) WHERE column1 IS NOT NULL`, where
+ * a batch of n rows fills the first n VALUES rows and the rest of its class stays NULL. Padding
+ * rows are never inserted, so they cannot collide with anything (an upsert or a unique key sees
+ * only the real rows). Both SQLite and PostgreSQL name VALUES columns column1, column2, ….
+ *
+ * @example
+ * const insertEvents = compiledInsert<EventRow>({ table: 'order_events', columns: [['order_id', 'text'], …] });
+ * await trx.executeQuery(insertEvents(trx, 'sqlite', rows));
+ */
+export function compiledInsert<Row extends object>(shape: InsertShape<Row>): CompiledInsert<Row> {
+  const names = shape.columns.map(([name]) => name);
+  const [first] = names;
+  if (first === undefined) throw new Error(`an INSERT into ${shape.table} needs a column`);
+  const statement = compiledPerSizeClass((db: QueryExecutorProvider, size, slot) => {
+    const rows = range(size).map(
+      (i) =>
+        sql`(${sql.join(shape.columns.map(([name, type]) => sql`cast(${slot(i, name)} as ${sql.raw(type)})`))})`,
+    );
+    const selected = names.map((_, i) => sql.raw(`column${i + 1}`));
+    const conflict = shape.skipConflictsOn
+      ? sql` on conflict (${sql.join(shape.skipConflictsOn.map((c) => sql.ref(c)))}) do nothing`
+      : sql``;
+    const returning = shape.returning ? sql` returning *` : sql``;
+    return sql`insert into ${sql.table(shape.table)} (${sql.join(names.map((c) => sql.ref(c)))})
+      select ${sql.join(selected)} from (values ${sql.join(rows)}) as batch
+      where column1 is not null${conflict}${returning}`.compile(db);
+  });
+  const insert = (db: QueryExecutorProvider, dialect: string, rows: readonly Row[]) =>
+    statement(db, dialect, rows.length).bind((i, name) => {
+      const row = rows[i];
+      if (row === undefined) return null; // padding
+      const value = (row as Record<string, unknown>)[name] ?? null;
+      if (value === null && name === first) {
+        throw new Error(`${shape.table}.${first} must not be NULL: it tells real rows from padding`);
+      }
+      return value;
+    });
+  return Object.assign(insert, { columns: names });
 }

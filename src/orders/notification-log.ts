@@ -1,7 +1,7 @@
 import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
-import type { Db } from '../db/database.js';
+import type { Db, WechatNotificationsTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
-import { compiledOnce } from '../db/size-classes.js';
+import { compiledInsert, compiledOnce, type InsertShape } from '../db/size-classes.js';
 import { createBatcher } from './batcher.js';
 
 export interface LoggedNotification {
@@ -18,6 +18,24 @@ const seenNotification = compiledOnce((db: Db, value) =>
 );
 
 /**
+ * The log's INSERT, compiled once per size class. Two copies handled at once: the first one
+ * written wins, the other changes nothing.
+ */
+export const notificationRows: InsertShape<WechatNotificationsTable> = {
+  table: 'wechat_notifications',
+  columns: [
+    ['id', 'text'],
+    ['event_type', 'text'],
+    ['out_trade_no', 'text'],
+    ['outcome', 'text'],
+    ['data', 'text'],
+    ['received_at', 'bigint'],
+  ],
+  skipConflictsOn: ['id'],
+};
+const insertNotifications = compiledInsert(notificationRows);
+
+/**
  * API v3 notification ids already handled. An id is written only once its notification was
  * handled for good (the order or refund update committed), so a copy that
  * arrives later is a harmless duplicate, while one whose first attempt failed is handled again.
@@ -29,9 +47,10 @@ export function createNotificationLog(db: Db) {
     maxConcurrent: batchesInFlight(dialect),
     async run(items) {
       await writeTransaction(db, (trx) =>
-        trx
-          .insertInto('wechat_notifications')
-          .values(
+        trx.executeQuery(
+          insertNotifications(
+            trx,
+            dialect,
             items.map((n) => ({
               id: n.id,
               event_type: n.eventType,
@@ -40,10 +59,8 @@ export function createNotificationLog(db: Db) {
               data: JSON.stringify(n.data),
               received_at: n.now,
             })),
-          )
-          // Two copies handled at once: the first one written wins, the other changes nothing.
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute(),
+          ),
+        ),
       );
       return items.map(() => undefined);
     },

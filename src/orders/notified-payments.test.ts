@@ -1,4 +1,5 @@
 import BetterSqlite from 'better-sqlite3';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/db/dialects.js';
 import { orderStoreFixture, T0 } from '../../test/orders/order-store-fixture.js';
@@ -117,6 +118,71 @@ for (const database of testDatabases()) {
       expect(await s.orders.findById(b)).toMatchObject({ status: 'PENDING', transactionId: null });
       expect((await s.orders.events(b)).map((e) => e.type)).toEqual(['created']);
     });
+
+    if (database.name === 'postgres') {
+      it('sends a batch of payments to PostgreSQL as five statements: BEGIN, lock, UPDATE, the INSERTs together, COMMIT', async () => {
+        const ids = await Promise.all(Array.from({ length: 4 }, () => newOrder()));
+        const seen = await Promise.all(ids.map(async (id) => (await s.orders.findById(id))!));
+        const sent: string[] = [];
+        const query = pg.Client.prototype.query;
+        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+          if (typeof args[0] === 'string') sent.push(args[0]);
+          return (query as (...a: unknown[]) => unknown).apply(this, args);
+        } as typeof query;
+        try {
+          await Promise.all(
+            seen.map((order, i) =>
+              s.orders.markPaidFromNotification(
+                order,
+                {
+                  transactionId: `4212${s.serial}${i}`,
+                  paidAt: T0,
+                  cashFee: 100,
+                  evidence: {
+                    source: 'notification',
+                    outTradeNo: order.outTradeNo,
+                    transactionId: `4212${s.serial}${i}`,
+                    totalFee: 100,
+                    currency: 'CNY',
+                    appid: 'wx1',
+                    mchId: '1900000109',
+                    paidAt: T0,
+                    raw: { out_trade_no: order.outTradeNo },
+                  },
+                },
+                T0 + 1,
+              ),
+            ),
+          );
+        } finally {
+          pg.Client.prototype.query = query;
+        }
+        const statements = sent
+          .filter((q) => !/^(savepoint|release)/i.test(q))
+          .map((q) => q.replace(/\s+/g, ' ').slice(0, 30).toLowerCase());
+        expect(statements).toHaveLength(5);
+        expect(statements[0]).toBe('begin');
+        expect(statements[1]).toMatch(/^select "id" from "orders"/);
+        expect(statements[2]).toMatch(/^update "orders"/);
+        expect(statements[3]).toMatch(/^with part0 as \(insert into/);
+        expect(statements[4]).toBe('commit');
+        // What the one statement wrote: the webhook event, the evidence and both events of each order.
+        for (const id of ids) {
+          expect((await s.orders.events(id)).map((e) => e.type)).toEqual([
+            'created',
+            'state_changed',
+            'notification_received',
+          ]);
+          expect(await s.orders.evidenceFor(id)).toHaveLength(1);
+        }
+        const webhooks = await s.handle.db
+          .selectFrom('webhook_events')
+          .select('order_id')
+          .where('order_id', 'in', ids)
+          .execute();
+        expect(webhooks.map((w) => w.order_id).sort()).toEqual([...ids].sort());
+      });
+    }
 
     it('pays an order that was closed after the caller read it, and says it was CLOSED', async () => {
       const id = await newOrder();

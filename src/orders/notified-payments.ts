@@ -1,13 +1,14 @@
 import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Database, OrdersTable } from '../db/database.js';
 import { compiledPerSizeClass, padWithLast, range, type Slot } from '../db/size-classes.js';
+import { together } from '../db/together.js';
 import { paymentObject } from '../webhooks/objects.js';
-import type { NewEvent, Outbox } from '../webhooks/outbox.js';
+import { eventsStatement, type NewEvent, type Outbox } from '../webhooks/outbox.js';
 import type { PaymentEvidence } from './decide.js';
 import { dispositionFor } from './decide.js';
 import type { Order, OrderEvent, OrderStatus } from './order.js';
-import { toOrder } from './order-row.js';
-import { evidenceRow, type PaymentRecord, paidChange } from './payment-change.js';
+import { insertOrderEvents, type OrderEventRow, toOrder } from './order-row.js';
+import { evidenceRow, insertEvidence, type PaymentRecord, paidChange } from './payment-change.js';
 
 type Tx = Transaction<Database>;
 
@@ -74,20 +75,6 @@ const payUpdate = compiledPerSizeClass((trx: Tx, size, slot) =>
 );
 
 /**
- * The batch's events, `size` VALUES rows; rows whose order_id is NULL pad a batch to its size
- * class and are not inserted. VALUES names its columns column1… on both databases.
- */
-const eventsInsert = compiledPerSizeClass((trx: Tx, size, slot) => {
-  const rows = range(size).map(
-    (i) =>
-      sql`(cast(${slot(i, 'order_id')} as text), cast(${slot(i, 'type')} as text), cast(${slot(i, 'data')} as text), cast(${slot(i, 'created_at')} as bigint))`,
-  );
-  return sql`insert into order_events (order_id, type, data, created_at)
-    select column1, column2, column3, column4 from (values ${sql.join(rows)}) as batch
-    where column1 is not null`.compile(trx);
-});
-
-/**
  * Records a batch of verified notifications in the caller's transaction with a fixed number of
  * statements, however many there are:
  *
@@ -102,6 +89,9 @@ const eventsInsert = compiledPerSizeClass((trx: Tx, size, slot) => {
  *    markPaidIn writes its own), so a paid order's webhook commits or rolls back with the batch;
  * 5. one INSERT keeps the evidence of the payments step 2 applied (step 3 keeps its own);
  * 6. one INSERT writes every 'state_changed' and 'notification_received' event.
+ *
+ * On PostgreSQL the three INSERTs are sent as one statement (together.ts): with BEGIN and COMMIT,
+ * five round trips a batch.
  */
 export async function payNotifiedBatch(
   trx: Tx,
@@ -109,7 +99,7 @@ export async function payNotifiedBatch(
   deps: NotifiedDeps,
 ): Promise<NotifiedResult[]> {
   const results: (NotifiedResult | undefined)[] = items.map(() => undefined);
-  const events: { order_id: string; type: OrderEvent; data: string; created_at: number }[] = [];
+  const events: OrderEventRow[] = [];
   const event = (p: NotifiedPayment, type: OrderEvent, data: object) =>
     events.push({ order_id: p.seen.id, type, data: JSON.stringify(data), created_at: p.now });
   const received = (p: NotifiedPayment, applied: boolean) =>
@@ -120,6 +110,7 @@ export async function payNotifiedBatch(
       cashFee: p.cashFee,
     });
 
+  const dialect = deps.postgres ? 'postgres' : 'sqlite';
   const ids = [...new Set(items.map((p) => p.seen.id))].sort();
   if (deps.postgres) {
     await trx.selectFrom('orders').select('id').where('id', 'in', ids).orderBy('id').forUpdate().execute();
@@ -143,7 +134,7 @@ export async function payNotifiedBatch(
       ? []
       : (
           await trx.executeQuery<OrdersTable>(
-            payUpdate(trx, deps.postgres ? 'postgres' : 'sqlite', first.length).bind((i, key) => {
+            payUpdate(trx, dialect, first.length).bind((i, key) => {
               const p = padded[i]!;
               if (key === 'id') return p.seen.id;
               if (key === 'seen') return p.seen.status;
@@ -173,23 +164,22 @@ export async function payNotifiedBatch(
     results[i] = await deps.markPaidIn(trx, p.seen.id, record(p), p.now);
     received(p, results[i].changed);
   }
-  await deps.outbox.recordAll(trx, webhooks);
   const kept = evidence.flatMap(({ p, found }) =>
     p.evidence ? [evidenceRow(p.seen.id, p.evidence, found, p.now)] : [],
   );
-  if (kept.length > 0) {
-    await trx
-      .insertInto('payment_evidence')
-      .values(kept)
-      .onConflict((oc) => oc.column('transaction_id').doNothing())
-      .execute();
-  }
-  if (events.length > 0) {
-    await trx.executeQuery(
-      eventsInsert(trx, deps.postgres ? 'postgres' : 'sqlite', events.length).bind(
-        (i, key) => events[i]?.[key as keyof (typeof events)[number]] ?? null,
-      ),
-    );
-  }
+  // Three INSERTs that read nothing the others write: one statement on PostgreSQL (together.ts).
+  const inserts = [
+    ...(webhooks.length > 0
+      ? [
+          eventsStatement(
+            trx,
+            webhooks.map((w) => ({ ...w, livemode: deps.outbox.livemode })),
+          ).statement,
+        ]
+      : []),
+    ...(kept.length > 0 ? [insertEvidence(trx, dialect, kept)] : []),
+    ...(events.length > 0 ? [insertOrderEvents(trx, dialect, events)] : []),
+  ];
+  for (const statement of together(dialect, inserts)) await trx.executeQuery(statement);
   return results as NotifiedResult[];
 }

@@ -8,7 +8,14 @@ import { AppError } from '../errors.js';
 import { recordResource } from '../idempotency/idempotency-store.js';
 import { createBatcher } from './batcher.js';
 import type { Order } from './order.js';
-import { type NewOrder, newOrderRow, orderEventRow, toOrder } from './order-row.js';
+import {
+  insertOrderEvents,
+  insertOrders,
+  type NewOrder,
+  newOrderRow,
+  orderEventRow,
+  toOrder,
+} from './order-row.js';
 import { OrderNotFoundError } from './order-store-errors.js';
 
 /**
@@ -44,20 +51,23 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
           // order across batches, so two batches never wait on each other's key rows).
           const keyed = items.filter((i) => i.row.idempotencyClaim).sort((a, b) => claimOrder(a.row, b.row));
           for (const { row } of keyed) await recordResource(trx, row.idempotencyClaim!, row.id);
-          const rows = await trx
-            .insertInto('orders')
-            .values(items.map((i) => newOrderRow(i.row, i.now)))
-            .returningAll()
-            .execute();
-          await trx
-            .insertInto('order_events')
-            .values(
+          const { rows } = await trx.executeQuery<OrdersTable>(
+            insertOrders(
+              trx,
+              dialect,
+              items.map((i) => newOrderRow(i.row, i.now)),
+            ),
+          );
+          await trx.executeQuery(
+            insertOrderEvents(
+              trx,
+              dialect,
               items.map(({ row, now }) => {
                 const { outTradeNo, sku, quantity, amount, currency } = row;
                 return orderEventRow(row.id, 'created', { outTradeNo, sku, quantity, amount, currency }, now);
               }),
-            )
-            .execute();
+            ),
+          );
           const byId = new Map(rows.map((r) => [r.id, r]));
           return items.map((i) => toOrder(byId.get(i.row.id)!));
         }),
@@ -86,10 +96,13 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
           if (!row) throw new OrderNotFoundError(id);
           saved.push(toOrder(row));
         }
-        await trx
-          .insertInto('order_events')
-          .values(items.map(({ id, prepay, now }) => orderEventRow(id, 'prepaid', prepay, now)))
-          .execute();
+        await trx.executeQuery(
+          insertOrderEvents(
+            trx,
+            dialect,
+            items.map(({ id, prepay, now }) => orderEventRow(id, 'prepaid', prepay, now)),
+          ),
+        );
         return saved;
       }),
   });

@@ -1,4 +1,5 @@
 import type { OrdersTable } from '../db/database.js';
+import { compiledInsert } from '../db/size-classes.js';
 import type { IdempotencyClaim } from '../idempotency/idempotency-store.js';
 import type { Order, OrderEvent, OrderStatus, PaidSource } from './order.js';
 
@@ -90,6 +91,60 @@ export function toOrder(row: OrdersTable): Order {
 }
 
 /** An order_events row: append-only, data as JSON text. */
-export function orderEventRow(orderId: string, type: OrderEvent, data: object, now: number) {
+export function orderEventRow(orderId: string, type: OrderEvent, data: object, now: number): OrderEventRow {
   return { order_id: orderId, type, data: JSON.stringify(data), created_at: now };
 }
+
+export interface OrderEventRow {
+  order_id: string;
+  type: OrderEvent;
+  data: string;
+  created_at: number;
+}
+
+/** Every write of order events, one or a batch: compiled once per size class (size-classes.ts). */
+export const insertOrderEvents = compiledInsert<OrderEventRow>({
+  table: 'order_events',
+  columns: [
+    ['order_id', 'text'],
+    ['type', 'text'],
+    ['data', 'text'],
+    ['created_at', 'bigint'],
+  ],
+});
+
+/** New orders ({@link newOrderRow}), returned as stored: compiled once per size class. */
+export const insertOrders = compiledInsert<OrdersTable>({
+  table: 'orders',
+  columns: [
+    ['id', 'text'],
+    ['user_id', 'text'],
+    ['openid', 'text'],
+    ['out_trade_no', 'text'],
+    ['sku', 'text'],
+    ['quantity', 'integer'],
+    ['description', 'text'],
+    ['amount', 'integer'],
+    ['currency', 'text'],
+    ['status', 'text'],
+    ['prepay_request', 'text'],
+    ['prepay_id', 'text'],
+    ['prepay_expires_at', 'bigint'],
+    ['transaction_id', 'text'],
+    ['paid_at', 'bigint'],
+    ['paid_source', 'text'],
+    ['created_at', 'bigint'],
+    ['updated_at', 'bigint'],
+    ['expires_at', 'bigint'],
+    ['last_queried_at', 'bigint'],
+    ['lease_until', 'bigint'],
+    ['lease_owner', 'text'],
+    ['refunded_fen', 'integer'],
+    ['refund_count', 'integer'],
+    ['api_key_id', 'text'],
+    ['metadata', 'text'],
+    ['attach', 'text'],
+    ['notify_url', 'text'],
+  ],
+  returning: true,
+});

@@ -21,13 +21,13 @@ import {
   statusesAllowing,
 } from './order.js';
 import { createOrderCreationWrites } from './order-creation-writes.js';
-import { type NewOrder, orderEventRow, toOrder } from './order-row.js';
+import { insertOrderEvents, type NewOrder, orderEventRow, toOrder } from './order-row.js';
 import {
   OrderNotFoundError,
   OrderStateConflictError,
   TransactionIdConflictError,
 } from './order-store-errors.js';
-import { evidenceRow, type PaymentRecord, paidChange } from './payment-change.js';
+import { evidenceRow, insertEvidence, type PaymentRecord, paidChange } from './payment-change.js';
 import { createReconcileClaims } from './reconcile-claims.js';
 
 /** The notification path's look-up of the orders named together (a repeated name pads it to its size class). */
@@ -134,18 +134,11 @@ export function createOrderStore(db: Db, outbox: Outbox) {
     found: OrderStatus,
     now: number,
   ) {
-    await trx
-      .insertInto('payment_evidence')
-      .values(evidenceRow(orderId, evidence, found, now))
-      .onConflict((oc) => oc.column('transaction_id').doNothing())
-      .execute();
+    await trx.executeQuery(insertEvidence(trx, dialect, [evidenceRow(orderId, evidence, found, now)]));
   }
 
   async function insertEvent(trx: Tx | Db, orderId: string, type: OrderEvent, data: object, now: number) {
-    await trx
-      .insertInto('order_events')
-      .values(orderEventRow(orderId, type, data, now))
-      .execute();
+    await trx.executeQuery(insertOrderEvents(trx, dialect, [orderEventRow(orderId, type, data, now)]));
   }
 
   /** Runs `work` in a transaction, then wakes the deliverer: its events are committed now. */

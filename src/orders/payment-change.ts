@@ -1,4 +1,5 @@
 import type { PaymentEvidenceTable } from '../db/database.js';
+import { compiledInsert } from '../db/size-classes.js';
 import type { PaymentEvidence } from './decide.js';
 import { type OrderStatus, type PaidSource, TRANSITIONS } from './order.js';
 
@@ -55,3 +56,28 @@ export function evidenceRow(
     received_at: now,
   };
 }
+
+/**
+ * Evidence rows ({@link evidenceRow}), one or a batch: a transaction_id already kept keeps its
+ * first row (the repeat is skipped). Compiled once per size class (size-classes.ts).
+ */
+export const insertEvidence = compiledInsert<PaymentEvidenceTable>({
+  table: 'payment_evidence',
+  columns: [
+    ['transaction_id', 'text'],
+    ['order_id', 'text'],
+    ['out_trade_no', 'text'],
+    ['source', 'text'],
+    ['total_fee', 'integer'],
+    ['cash_fee', 'integer'],
+    ['currency', 'text'],
+    ['appid', 'text'],
+    ['mch_id', 'text'],
+    ['paid_at', 'bigint'],
+    ['time_end', 'text'],
+    ['order_status', 'text'],
+    ['raw', 'text'],
+    ['received_at', 'bigint'],
+  ],
+  skipConflictsOn: ['transaction_id'],
+});

@@ -1,5 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { Database, WebhookEventsTable } from '../db/database.js';
+import { dialectOf } from '../db/dialect-of.js';
+import { compiledInsert } from '../db/size-classes.js';
 import { timeOrderedEventId } from '../db/time-ordered-id.js';
 import type { WebhookEventOf, WebhookEventType, WebhookObjects } from './event-types.js';
 
@@ -18,7 +20,10 @@ export interface NewEvent<T extends WebhookEventType = WebhookEventType> {
   refundId?: string;
 }
 
-function eventRow<T extends WebhookEventType>(event: NewEvent<T>): Omit<WebhookEventsTable, 'seq'> {
+/** A new event's row; its place in the log (position) and dispatched_at come at fan-out. */
+type EventRow = Omit<WebhookEventsTable, 'seq' | 'position' | 'dispatched_at'>;
+
+function eventRow<T extends WebhookEventType>(event: NewEvent<T>): EventRow {
   const id = timeOrderedEventId(event.now);
   const body: WebhookEventOf<T> = {
     id,
@@ -35,8 +40,6 @@ function eventRow<T extends WebhookEventType>(event: NewEvent<T>): Omit<WebhookE
     order_id: event.orderId ?? null,
     refund_id: event.refundId ?? null,
     created_at: event.now,
-    position: null,
-    dispatched_at: null,
   };
 }
 
@@ -53,10 +56,36 @@ function eventRow<T extends WebhookEventType>(event: NewEvent<T>): Omit<WebhookE
  */
 export async function recordEvents(trx: Writer, events: readonly NewEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
-  const rows = events.map(eventRow);
-  await trx.insertInto('webhook_events').values(rows).execute();
-  return rows.map((r) => r.id);
+  const { statement, ids } = eventsStatement(trx, events);
+  await trx.executeQuery(statement);
+  return ids;
 }
+
+/**
+ * recordEvents' INSERT, not yet run, for a caller that sends it together with its own statements
+ * (size-classes.ts, `together`). `events` must not be empty.
+ */
+export function eventsStatement(
+  trx: Writer,
+  events: readonly NewEvent[],
+): { statement: CompiledQuery; ids: string[] } {
+  const rows = events.map(eventRow);
+  return { statement: insertEvents(trx, dialectOf<Database>(trx), rows), ids: rows.map((r) => r.id) };
+}
+
+/** The outbox's INSERT, however many events: compiled once per size class (size-classes.ts). */
+const insertEvents = compiledInsert<EventRow>({
+  table: 'webhook_events',
+  columns: [
+    ['id', 'text'],
+    ['type', 'text'],
+    ['livemode', 'integer'],
+    ['body', 'text'],
+    ['order_id', 'text'],
+    ['refund_id', 'text'],
+    ['created_at', 'bigint'],
+  ],
+});
 
 /**
  * The service's outbox: knows livemode, writes events in a transaction, and tells the deliverer
@@ -73,8 +102,6 @@ export interface Outbox {
     now: number,
     refs?: { orderId?: string; refundId?: string },
   ): Promise<string>;
-  /** recordEvents with this outbox's livemode. */
-  recordAll(trx: Writer, events: readonly Omit<NewEvent, 'livemode'>[]): Promise<string[]>;
   /** Says that a transaction which wrote events has committed. Cheap; never throws. */
   committed(): void;
   /** Called on every {@link committed}; returns a function that stops listening. */
@@ -88,12 +115,6 @@ export function createOutbox(options: { livemode: boolean }): Outbox {
     async record(trx, type, object, now, refs = {}) {
       const [id] = await recordEvents(trx, [{ type, object, now, livemode: options.livemode, ...refs }]);
       return id!;
-    },
-    recordAll(trx, events) {
-      return recordEvents(
-        trx,
-        events.map((e) => ({ ...e, livemode: options.livemode })),
-      );
     },
     committed() {
       for (const listener of listeners) {
