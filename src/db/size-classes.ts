@@ -1,4 +1,4 @@
-import { CompiledQuery, type QueryExecutorProvider, sql } from 'kysely';
+import { CompiledQuery, type QueryExecutorProvider, type RawBuilder, sql } from 'kysely';
 
 /**
  * Statements whose text depends on how many items a batch holds (`IN (…)` lists, `CASE id WHEN …`
@@ -112,6 +112,23 @@ export function compiledOnce<Db>(
 
 /** The type a VALUES cell is cast to: PostgreSQL gives a parameter in VALUES no type of its own. */
 export type ColumnType = 'text' | 'integer' | 'bigint';
+
+/**
+ * `CASE id WHEN … THEN … END` with one branch per slot, for a batch UPDATE that sets each row its
+ * own value; CAST so PostgreSQL knows the type of each value. A repeated id (padding) repeats
+ * the same branch, and the first branch that matches wins.
+ */
+export function caseById(
+  size: number,
+  slot: (index: number, key: string) => Slot,
+  key: string,
+  type: ColumnType,
+): RawBuilder<never> {
+  const branches = range(size).map(
+    (i) => sql`when ${slot(i, 'id')} then cast(${slot(i, key)} as ${sql.raw(type)})`,
+  );
+  return sql`case id ${sql.join(branches, sql` `)} end` as RawBuilder<never>;
+}
 
 /** {@link compiledInsert}'s statement for a batch of rows; `columns` are the ones it writes, in order. */
 export interface CompiledInsert<Row> {

@@ -1,5 +1,5 @@
-import { CompiledQuery } from 'kysely';
-import type { SqlDialect } from './database.js';
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Database, SqlDialect } from './database.js';
 
 /** Texts already combined, by the texts they came from (size-classed statements make few). */
 const combined = new Map<string, string>();
@@ -25,9 +25,13 @@ const MAX_COMBINED = 256;
  *   await trx.executeQuery(statement);
  * }
  */
-export function together(dialect: SqlDialect, statements: readonly CompiledQuery[]): CompiledQuery[] {
+export function together(
+  dialect: SqlDialect,
+  statements: readonly CompiledQuery[],
+  rowsOf = statements.length - 1,
+): CompiledQuery[] {
   if (dialect !== 'postgres' || statements.length < 2) return [...statements];
-  const key = statements.map((s) => s.sql).join('\u0000');
+  const key = `${rowsOf}\u0000${statements.map((s) => s.sql).join('\u0000')}`;
   let text = combined.get(key);
   if (text === undefined) {
     let offset = 0;
@@ -36,8 +40,10 @@ export function together(dialect: SqlDialect, statements: readonly CompiledQuery
       offset += s.parameters.length;
       return shift === 0 ? s.sql : s.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`);
     });
-    const last = parts.pop();
-    text = `with ${parts.map((part, i) => `part${i} as (${part})`).join(', ')} ${last}`;
+    // The statement whose rows the caller wants is the main one; or, when it is not the last, a
+    // part like the others (it must then have RETURNING), read by the main statement.
+    const main = rowsOf === parts.length - 1 ? parts.pop() : `select * from part${rowsOf}`;
+    text = `with ${parts.map((part, i) => `part${i} as (${part})`).join(', ')} ${main}`;
     if (combined.size >= MAX_COMBINED) combined.clear();
     combined.set(key, text);
   }
@@ -47,4 +53,24 @@ export function together(dialect: SqlDialect, statements: readonly CompiledQuery
       statements.flatMap((s) => s.parameters),
     ),
   ];
+}
+
+/**
+ * Runs `statements` in order, {@link together} on PostgreSQL, and returns the rows of the one at
+ * index `rowsOf` (the last by default). On SQLite the order matters: foreign keys are checked at
+ * the end of each statement there, and at the end of the whole statement on PostgreSQL.
+ */
+export async function runTogether<R>(
+  trx: Pick<Kysely<Database>, 'executeQuery'>,
+  dialect: SqlDialect,
+  statements: readonly CompiledQuery[],
+  rowsOf = statements.length - 1,
+): Promise<R[]> {
+  const sent = together(dialect, statements, rowsOf);
+  let rows: R[] = [];
+  for (const [i, statement] of sent.entries()) {
+    const result = await trx.executeQuery<R>(statement);
+    if (sent.length === 1 || i === rowsOf) rows = [...result.rows];
+  }
+  return rows;
 }

@@ -1,7 +1,7 @@
-import { type RawBuilder, sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database, OrdersTable } from '../db/database.js';
-import { compiledPerSizeClass, padWithLast, range, type Slot } from '../db/size-classes.js';
-import { together } from '../db/together.js';
+import { caseById, compiledPerSizeClass, padWithLast, range } from '../db/size-classes.js';
+import { runTogether } from '../db/together.js';
 import { paymentObject } from '../webhooks/objects.js';
 import { eventsStatement, type NewEvent, type Outbox } from '../webhooks/outbox.js';
 import type { PaymentEvidence } from './decide.js';
@@ -45,31 +45,23 @@ const record = (p: NotifiedPayment): PaymentRecord => ({
   ...(p.evidence && { evidence: p.evidence }),
 });
 
-/** `CASE id WHEN … THEN … END`, one branch per item; CAST so PostgreSQL knows the type of each value. */
-function byId(size: number, slot: (i: number, key: string) => Slot, key: string, type: 'text' | 'bigint') {
-  const branches = range(size).map(
-    (i) => sql`when ${slot(i, 'id')} then cast(${slot(i, key)} as ${sql.raw(type)})`,
-  );
-  return sql`case id ${sql.join(branches, sql` `)} end` as RawBuilder<never>;
-}
-
 /** The batch UPDATE for `size` orders (one text per size class; see size-classes.ts). */
 const payUpdate = compiledPerSizeClass((trx: Tx, size, slot) =>
   trx
     .updateTable('orders')
     .set({
-      status: byId(size, slot, 'status', 'text'),
-      paid_source: byId(size, slot, 'paid_source', 'text'),
-      transaction_id: byId(size, slot, 'transaction_id', 'text'),
-      paid_at: byId(size, slot, 'paid_at', 'bigint'),
-      updated_at: byId(size, slot, 'updated_at', 'bigint'),
+      status: caseById(size, slot, 'status', 'text'),
+      paid_source: caseById(size, slot, 'paid_source', 'text'),
+      transaction_id: caseById(size, slot, 'transaction_id', 'text'),
+      paid_at: caseById(size, slot, 'paid_at', 'bigint'),
+      updated_at: caseById(size, slot, 'updated_at', 'bigint'),
     })
     .where(
       'id',
       'in',
       range(size).map((i) => slot(i, 'id') as unknown as string),
     )
-    .where('status', '=', byId(size, slot, 'seen', 'text'))
+    .where('status', '=', caseById(size, slot, 'seen', 'text'))
     .returningAll()
     .compile(),
 );
@@ -180,6 +172,6 @@ export async function payNotifiedBatch(
     ...(kept.length > 0 ? [insertEvidence(trx, dialect, kept)] : []),
     ...(events.length > 0 ? [insertOrderEvents(trx, dialect, events)] : []),
   ];
-  for (const statement of together(dialect, inserts)) await trx.executeQuery(statement);
+  await runTogether(trx, dialect, inserts);
   return results as NotifiedResult[];
 }

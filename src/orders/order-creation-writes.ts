@@ -3,7 +3,8 @@ import { writeTransaction } from '../db/commit-group.js';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { compiledOnce } from '../db/size-classes.js';
+import { caseById, compiledPerSizeClass, padWithLast, range } from '../db/size-classes.js';
+import { runTogether } from '../db/together.js';
 import { AppError } from '../errors.js';
 import { recordResource } from '../idempotency/idempotency-store.js';
 import { createBatcher } from './batcher.js';
@@ -18,26 +19,30 @@ import {
 } from './order-row.js';
 import { OrderNotFoundError } from './order-store-errors.js';
 
+/** The batch's prepay_ids, one UPDATE per batch (a text per size class, see size-classes.ts). */
+const prepayUpdate = compiledPerSizeClass((trx: Transaction<Database>, size, slot) =>
+  trx
+    .updateTable('orders')
+    .set({
+      prepay_id: caseById(size, slot, 'prepayId', 'text'),
+      prepay_expires_at: caseById(size, slot, 'prepayExpiresAt', 'bigint'),
+      updated_at: caseById(size, slot, 'now', 'bigint'),
+    })
+    .where(
+      'id',
+      'in',
+      range(size).map((i) => slot(i, 'id') as unknown as string),
+    )
+    .returningAll()
+    .compile(),
+);
+
 /**
  * The two durable writes of order creation: the order (with its unifiedorder request and
  * 'created' event), then its prepay_id (with a 'prepaid' event). Requests that arrive together
  * share one transaction for each (group commit through batcher.ts); each caller resolves only
  * after its commit.
  */
-/** Each order's prepay_id, one UPDATE per order: compiled once per dialect. */
-const prepayUpdate = compiledOnce((trx: Transaction<Database>, value) =>
-  trx
-    .updateTable('orders')
-    .set({
-      prepay_id: value('prepayId'),
-      prepay_expires_at: value<number>('prepayExpiresAt'),
-      updated_at: value<number>('now'),
-    })
-    .where('id', '=', value('id'))
-    .returningAll()
-    .compile(),
-);
-
 export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: number }) {
   const dialect = dialectOf(db);
   // Order creation, batched the same way: its two writes (the order, then its prepay_id) are
@@ -51,22 +56,32 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
           // order across batches, so two batches never wait on each other's key rows).
           const keyed = items.filter((i) => i.row.idempotencyClaim).sort((a, b) => claimOrder(a.row, b.row));
           for (const { row } of keyed) await recordResource(trx, row.idempotencyClaim!, row.id);
-          const { rows } = await trx.executeQuery<OrdersTable>(
-            insertOrders(
-              trx,
-              dialect,
-              items.map((i) => newOrderRow(i.row, i.now)),
-            ),
-          );
-          await trx.executeQuery(
-            insertOrderEvents(
-              trx,
-              dialect,
-              items.map(({ row, now }) => {
-                const { outTradeNo, sku, quantity, amount, currency } = row;
-                return orderEventRow(row.id, 'created', { outTradeNo, sku, quantity, amount, currency }, now);
-              }),
-            ),
+          // The orders, then their events (SQLite checks each statement's foreign keys as it
+          // ends); one statement on PostgreSQL, returning the orders (together.ts).
+          const rows = await runTogether<OrdersTable>(
+            trx,
+            dialect,
+            [
+              insertOrders(
+                trx,
+                dialect,
+                items.map((i) => newOrderRow(i.row, i.now)),
+              ),
+              insertOrderEvents(
+                trx,
+                dialect,
+                items.map(({ row, now }) => {
+                  const { outTradeNo, sku, quantity, amount, currency } = row;
+                  return orderEventRow(
+                    row.id,
+                    'created',
+                    { outTradeNo, sku, quantity, amount, currency },
+                    now,
+                  );
+                }),
+              ),
+            ],
+            0,
           );
           const byId = new Map(rows.map((r) => [r.id, r]));
           return items.map((i) => toOrder(byId.get(i.row.id)!));
@@ -81,21 +96,25 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
     key: (p) => p.id,
     run: (items) =>
       writeTransaction(db, async (trx) => {
-        const saved: Order[] = [];
-        for (const { id, prepay, now } of items) {
-          // RETURNING: the caller answers with the saved order, without reading it again.
-          const { rows } = await trx.executeQuery<OrdersTable>(
-            prepayUpdate(trx, dialect).bind({
-              id,
-              prepayId: prepay.prepayId,
-              prepayExpiresAt: prepay.prepayExpiresAt,
-              now,
-            }),
-          );
-          const row = rows[0];
-          if (!row) throw new OrderNotFoundError(id);
-          saved.push(toOrder(row));
-        }
+        // An order named twice in a batch (two refreshes at once) is written once, with the
+        // last of them, as one UPDATE after the other would have left it; both callers then
+        // answer with what is stored. RETURNING: nobody reads the order again.
+        const latest = [...new Map(items.map((item) => [item.id, item])).values()];
+        const padded = padWithLast(latest);
+        const { rows } = await trx.executeQuery<OrdersTable>(
+          prepayUpdate(trx, dialect, latest.length).bind((i, key) => {
+            const { id, prepay, now } = padded[i]!;
+            if (key === 'id') return id;
+            if (key === 'now') return now;
+            return prepay[key as keyof typeof prepay];
+          }),
+        );
+        const byId = new Map(rows.map((row) => [row.id, toOrder(row)]));
+        const saved = items.map(({ id }) => {
+          const order = byId.get(id);
+          if (!order) throw new OrderNotFoundError(id);
+          return order;
+        });
         await trx.executeQuery(
           insertOrderEvents(
             trx,

@@ -37,16 +37,21 @@ for (const database of testDatabases()) {
       const saved = await Promise.all(Array.from({ length: 40 }, (_, n) => orders.insert(order(n), T0)));
       expect(saved.map((o) => o.amount)).toEqual(Array.from({ length: 40 }, (_, n) => 100 + n));
       expect(saved[7]?.prepayRequest).toEqual({ outTradeNo: `BATCH${database.name}7`, totalFee: '107' });
-      await Promise.all(
-        saved.map((o, n) => orders.savePrepay(o.id, { prepayId: `wx${n}`, prepayExpiresAt: T0 + n }, T0)),
+      const prepaid = await Promise.all(
+        saved.map((o, n) => orders.savePrepay(o.id, { prepayId: `wx${n}`, prepayExpiresAt: T0 + n }, T0 + 1)),
+      );
+      // Each caller gets its own order back, with its own prepay_id (the batch's CASE by id).
+      expect(prepaid.map((o) => [o.id, o.prepayId, o.prepayExpiresAt, o.updatedAt])).toEqual(
+        saved.map((o, n) => [o.id, `wx${n}`, T0 + n, T0 + 1]),
       );
       const rows = await handle.db
         .selectFrom('orders')
-        .select(['id', 'prepay_id'])
+        .select(['id', 'prepay_id', 'prepay_expires_at'])
         .where('user_id', '=', userId)
         .execute();
       expect(rows).toHaveLength(40);
-      expect(rows.every((r) => r.prepay_id?.startsWith('wx'))).toBe(true);
+      const stored = new Map(rows.map((r) => [r.id, [r.prepay_id, Number(r.prepay_expires_at)]]));
+      expect(saved.map((o) => stored.get(o.id))).toEqual(saved.map((_, n) => [`wx${n}`, T0 + n]));
       const events = await handle.db
         .selectFrom('order_events')
         .select(['order_id', 'type'])
@@ -58,6 +63,41 @@ for (const database of testDatabases()) {
         .execute();
       expect(events.filter((e) => e.type === 'created')).toHaveLength(40);
       expect(events.filter((e) => e.type === 'prepaid')).toHaveLength(40);
+    });
+
+    it('writes an order named twice in one batch once, with the last prepay_id, and answers both with it', async () => {
+      const [a, b] = await Promise.all([orders.insert(order(200), T0), orders.insert(order(201), T0)]);
+      const answers = await Promise.all([
+        orders.savePrepay(a!.id, { prepayId: 'wx-first', prepayExpiresAt: T0 + 1 }, T0 + 2),
+        orders.savePrepay(b!.id, { prepayId: 'wx-other', prepayExpiresAt: T0 + 1 }, T0 + 2),
+        orders.savePrepay(a!.id, { prepayId: 'wx-last', prepayExpiresAt: T0 + 3 }, T0 + 4),
+      ]);
+      expect(answers.map((o) => [o.id, o.prepayId])).toEqual([
+        [a!.id, 'wx-last'],
+        [b!.id, 'wx-other'],
+        [a!.id, 'wx-last'],
+      ]);
+      expect(await orders.findById(a!.id)).toMatchObject({ prepayId: 'wx-last', prepayExpiresAt: T0 + 3 });
+      const events = (await orders.events(a!.id)).filter((e) => e.type === 'prepaid').map((e) => e.data);
+      expect(events).toEqual([
+        { prepayId: 'wx-first', prepayExpiresAt: T0 + 1 },
+        { prepayId: 'wx-last', prepayExpiresAt: T0 + 3 },
+      ]);
+    });
+
+    it('fails only a missing order when its prepay_id shares a batch with others', async () => {
+      const c = await orders.insert(order(300), T0);
+      const results = await Promise.allSettled([
+        orders.savePrepay(c.id, { prepayId: 'wx-c', prepayExpiresAt: T0 + 1 }, T0 + 2),
+        orders.savePrepay(
+          `batch-${database.name}-missing`,
+          { prepayId: 'wx-m', prepayExpiresAt: T0 + 1 },
+          T0 + 2,
+        ),
+      ]);
+      expect(results[0]).toMatchObject({ status: 'fulfilled', value: { id: c.id, prepayId: 'wx-c' } });
+      expect(results[1]).toMatchObject({ status: 'rejected', reason: { name: 'OrderNotFoundError' } });
+      expect((await orders.events(c.id)).map((e) => e.type)).toEqual(['created', 'prepaid']);
     });
 
     it('fails only the order that breaks a constraint when it shares a batch with others', async () => {
