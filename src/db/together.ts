@@ -9,10 +9,12 @@ const MAX_COMBINED = 256;
  * Statements that a caller runs one after another in one transaction, sent as few times as the
  * database allows:
  *
- * - on PostgreSQL, one statement: each but the last becomes a data-modifying `WITH` part, its
- *   `$n` placeholders renumbered after the ones before it. Every statement sent costs the service
- *   a socket write and a wake-up of the server process, which on a small machine is most of a
- *   statement's CPU;
+ * - on PostgreSQL, one statement: each becomes a data-modifying `WITH` part, its `$n`
+ *   placeholders renumbered after the ones before it, except the one whose rows the caller wants
+ *   (`rowsOf`, the last by default), which is the main statement when it is last, and is read
+ *   with `select * from partN` when it is not (it must then have RETURNING). Every statement sent
+ *   costs the service a socket write and a wake-up of the server process, which on a small
+ *   machine is most of a statement's CPU;
  * - on SQLite, the statements as given: SQLite has no data-modifying `WITH`, and a statement
  *   there is a function call, not a round trip.
  *
@@ -21,9 +23,8 @@ const MAX_COMBINED = 256;
  * "Data-Modifying Statements in WITH"). Their texts must hold no `$` but their placeholders.
  *
  * @example
- * for (const statement of together(dialect, [insertEvidence(...), insertOrderEvents(...)])) {
- *   await trx.executeQuery(statement);
- * }
+ * // One statement on PostgreSQL, two on SQLite; the rows are the orders'.
+ * const orders = await runTogether<OrdersTable>(trx, dialect, [insertOrders(...), insertOrderEvents(...)], 0);
  */
 export function together(
   dialect: SqlDialect,
@@ -40,8 +41,6 @@ export function together(
       offset += s.parameters.length;
       return shift === 0 ? s.sql : s.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`);
     });
-    // The statement whose rows the caller wants is the main one; or, when it is not the last, a
-    // part like the others (it must then have RETURNING), read by the main statement.
     const main = rowsOf === parts.length - 1 ? parts.pop() : `select * from part${rowsOf}`;
     text = `with ${parts.map((part, i) => `part${i} as (${part})`).join(', ')} ${main}`;
     if (combined.size >= MAX_COMBINED) combined.clear();

@@ -63,7 +63,7 @@ export async function recordEvents(trx: Writer, events: readonly NewEvent[]): Pr
 
 /**
  * recordEvents' INSERT, not yet run, for a caller that sends it together with its own statements
- * (size-classes.ts, `together`). `events` must not be empty.
+ * (src/db/together.ts). `events` must not be empty.
  */
 export function eventsStatement(
   trx: Writer,
