@@ -20,9 +20,12 @@ export interface DelivererSettings {
 export const DEFAULT_DELIVERER_SETTINGS: DelivererSettings = {
   intervalMs: 5000,
   timeoutMs: 10_000,
-  // 32 let a PostgreSQL deliverer fall behind a full notification load (PAID -> 2xx p99 1.2 s in
-  // the webhooks bench scenario); 64 kept up (p99 0.3 s). docs/performance.md.
-  maxConcurrent: 64,
+  // The deliverer keeps up only while its slots cover a claim, the POSTs and the finish of every
+  // delivery in flight. 32 fell behind a full notification load on PostgreSQL (PAID -> 2xx p99
+  // 1.2 s in the webhooks bench scenario) where 64 kept up; once notifications got cheaper, 64
+  // fell behind on both databases (p99 0.6-2.8 s) where 128 keeps up (50-190 ms).
+  // docs/performance.md, "Webhook delivery: 128 slots".
+  maxConcurrent: 128,
   leaseMs: 60_000,
 };
 

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_DELIVERER_SETTINGS } from './deliverer.js';
 import { postWebhook, RESPONSE_KEPT_BYTES } from './post-webhook.js';
 
 const servers: Server[] = [];
@@ -38,6 +39,19 @@ describe('postWebhook', () => {
     const result = await post(url);
     expect(seen).toBe('POST /hook application/json {"id":"evt_1"}');
     expect(result).toMatchObject({ ok: true, statusCode: 200, responseBody: 'thanks', error: null });
+  });
+
+  it("gives each of the deliverer's slots a connection of its own, so none waits behind another", async () => {
+    const slots = DEFAULT_DELIVERER_SETTINGS.maxConcurrent;
+    // The receiver answers nobody until every POST has reached it: a POST queued behind another
+    // for want of a socket would never arrive, and all of them would time out.
+    const waiting: (() => void)[] = [];
+    const url = await listen((_req, res) => {
+      waiting.push(() => res.end('ok'));
+      if (waiting.length === slots) for (const answer of waiting.splice(0)) answer();
+    });
+    const results = await Promise.all(Array.from({ length: slots }, () => post(url, 3000)));
+    expect(results.filter((r) => r.ok)).toHaveLength(slots);
   });
 
   it('keeps the first 1 KB of an endless answer and does not wait for the rest', async () => {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { exchange } from '../http/undici-exchange.js';
+import { DEFAULT_DELIVERER_SETTINGS } from './deliverer.js';
 
 /** What the receiver answered, or why there was no answer. */
 export interface PostResult {
@@ -25,10 +26,13 @@ export const RESPONSE_KEPT_BYTES = 1024;
  * One keep-alive pool for every webhook POST of this process. undici rather than the global
  * `fetch`: fetch's WHATWG streams, Request/Response objects and per-call AbortSignal plumbing
  * were the largest part of a delivery's CPU in the benchmark's profile (docs/performance.md).
- * Idle sockets do not keep the process alive.
+ * Idle sockets do not keep the process alive. As many connections per receiver as the deliverer
+ * has slots: each POST gets a socket of its own, so no POST spends part of its timeout queued
+ * behind another one to a slow receiver.
  */
 let pool: Agent | undefined;
-const agent = () => (pool ??= new Agent({ keepAliveTimeout: 10_000, connections: 64 }));
+const agent = () =>
+  (pool ??= new Agent({ keepAliveTimeout: 10_000, connections: DEFAULT_DELIVERER_SETTINGS.maxConcurrent }));
 
 /**
  * One webhook POST. Success is a 2xx whose status arrives within `timeoutMs`; a redirect, any
