@@ -4,10 +4,12 @@
  */
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/db/dialects.js';
-import { createCommitGroup, writeTransaction } from './commit-group.js';
+import { commitGroupOf, createCommitGroup, writeStatement, writeTransaction } from './commit-group.js';
 import type { Db } from './database.js';
+import { openDatabase } from './open.js';
 
 const sqlite = testDatabases().find((d) => d.name === 'sqlite')!;
 const closing: (() => Promise<void>)[] = [];
@@ -133,4 +135,47 @@ describe('commit group (SQLite)', () => {
     expect(seenDuringSecond).toEqual([]); // separate transactions would have committed 'first' already
     expect(committedRefs()).toEqual(['first', 'second']);
   });
+});
+
+describe('writeStatement', () => {
+  it('shares the commit group on SQLite: a statement ready with another write commits with it', async () => {
+    const db = await database();
+    const group = commitGroupOf(db);
+    const before = group.stats();
+    const statement = db.insertInto('anomalies').values(anomaly('alone')).compile();
+    await Promise.all([
+      writeStatement(db, statement),
+      writeTransaction(db, (trx) => trx.insertInto('anomalies').values(anomaly('beside')).execute()),
+    ]);
+    const after = group.stats();
+    expect(after.works - before.works).toBe(2);
+    expect(after.commits - before.commits).toBe(1);
+    expect(await refs(db)).toEqual(['alone', 'beside']);
+  });
+
+  for (const postgres of testDatabases().filter((d) => d.name === 'postgres')) {
+    it('sends PostgreSQL the statement alone, with no BEGIN or COMMIT, and it is committed', async () => {
+      const handle = await postgres.openMigrated();
+      closing.push(() => handle.close());
+      const sent: string[] = [];
+      const query = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        if (typeof args[0] === 'string') sent.push(args[0]);
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      try {
+        await writeStatement(handle.db, handle.db.insertInto('anomalies').values(anomaly('pg')).compile());
+      } finally {
+        pg.Client.prototype.query = query;
+      }
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(/^insert into "anomalies"/);
+      const other = await openDatabase(handle.url);
+      try {
+        expect(await refs(other.db)).toEqual(['pg']);
+      } finally {
+        await other.close();
+      }
+    });
+  }
 });

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type QueryResult, sql, type Transaction } from 'kysely';
 import type { Database, Db } from './database.js';
 import { dialectOf } from './dialect-of.js';
 
@@ -143,4 +143,17 @@ export function commitGroupOf(db: Db): CommitGroup {
 export function writeTransaction<T>(db: Db, work: Work<T>): Promise<T> {
   if (dialectOf(db) === 'sqlite') return commitGroupOf(db).run(work);
   return db.transaction().execute(work);
+}
+
+/**
+ * One write statement, committed before this resolves: {@link writeTransaction} on SQLite (so it
+ * shares the commit group's fsync), and on PostgreSQL the statement alone, which is atomic and
+ * durable by itself: one round trip where BEGIN, the statement and COMMIT were three.
+ *
+ * @example
+ * await writeStatement(db, insertNotifications(db, 'postgres', rows));
+ */
+export function writeStatement<R>(db: Db, statement: CompiledQuery): Promise<QueryResult<R>> {
+  if (dialectOf(db) === 'sqlite') return commitGroupOf(db).run((trx) => trx.executeQuery<R>(statement));
+  return db.executeQuery<R>(statement);
 }

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
+import { batchesInFlight, writeStatement, writeTransaction } from '../db/commit-group.js';
 import type { Database, Db, IdempotencyKeysTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { compiledOnce } from '../db/size-classes.js';
@@ -128,27 +128,30 @@ export function createIdempotencyStore(db: Db) {
 
   type Claim = { scope: string; key: string; requestHash: string; now: number; ttlMs: number };
   /** Insert the key, or take over a row whose time is up; a live row is left alone (no RETURNING). */
-  async function claimIn(trx: Writer, a: Claim): Promise<boolean> {
-    const { rows } = await trx.executeQuery(
-      claimInsert(trx, dialect).bind({
-        scope: a.scope,
-        key: a.key,
-        requestHash: a.requestHash,
-        now: a.now,
-        expiresAt: a.now + a.ttlMs,
-      }),
-    );
-    return rows.length > 0;
-  }
+  const claimStatement = (trx: Writer, a: Claim) =>
+    claimInsert(trx, dialect).bind({
+      scope: a.scope,
+      key: a.key,
+      requestHash: a.requestHash,
+      now: a.now,
+      expiresAt: a.now + a.ttlMs,
+    });
   const claims = createBatcher<Claim, boolean>({
     ...concurrency,
     key: keyOf,
-    run: (items) =>
-      writeTransaction(db, async (trx) => {
+    async run(items) {
+      // A claim alone is one statement, committed by itself (no BEGIN and COMMIT on PostgreSQL);
+      // several share a transaction, so a batch that fails and is rerun item by item has written
+      // nothing.
+      const [only] = items;
+      if (items.length === 1 && only)
+        return [(await writeStatement(db, claimStatement(db, only))).rows.length > 0];
+      return writeTransaction(db, async (trx) => {
         const won: boolean[] = [];
-        for (const a of items) won.push(await claimIn(trx, a));
+        for (const a of items) won.push((await trx.executeQuery(claimStatement(trx, a))).rows.length > 0);
         return won;
-      }),
+      });
+    },
   });
 
   type Completion = {
@@ -158,24 +161,29 @@ export function createIdempotencyStore(db: Db) {
     resourceId: string | null;
     now: number;
   };
+  const completionStatement = (trx: Writer, c: Completion) =>
+    completion(trx, dialect).bind({
+      ...heldValues(c.claim),
+      now: c.now,
+      status: c.status,
+      body: c.body,
+      resourceId: c.resourceId,
+    });
   const completions = createBatcher<Completion, void>({
     ...concurrency,
     key: (c) => keyOf(c.claim),
-    run: (items) =>
-      writeTransaction(db, async (trx) => {
-        for (const c of items) {
-          await trx.executeQuery(
-            completion(trx, dialect).bind({
-              ...heldValues(c.claim),
-              now: c.now,
-              status: c.status,
-              body: c.body,
-              resourceId: c.resourceId,
-            }),
-          );
-        }
+    async run(items) {
+      // As for claims: a completion alone is one statement committed by itself.
+      const [only] = items;
+      if (items.length === 1 && only) {
+        await writeStatement(db, completionStatement(db, only));
+        return [undefined];
+      }
+      return writeTransaction(db, async (trx) => {
+        for (const c of items) await trx.executeQuery(completionStatement(trx, c));
         return items.map(() => undefined);
-      }),
+      });
+    },
   });
 
   return {

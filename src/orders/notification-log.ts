@@ -1,4 +1,4 @@
-import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
+import { batchesInFlight, writeStatement } from '../db/commit-group.js';
 import type { Db, WechatNotificationsTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { compiledInsert, compiledOnce, type InsertShape } from '../db/size-classes.js';
@@ -46,20 +46,20 @@ export function createNotificationLog(db: Db) {
   const writes = createBatcher<LoggedNotification & { now: number }, void>({
     maxConcurrent: batchesInFlight(dialect),
     async run(items) {
-      await writeTransaction(db, (trx) =>
-        trx.executeQuery(
-          insertNotifications(
-            trx,
-            dialect,
-            items.map((n) => ({
-              id: n.id,
-              event_type: n.eventType,
-              out_trade_no: n.outTradeNo,
-              outcome: n.outcome,
-              data: JSON.stringify(n.data),
-              received_at: n.now,
-            })),
-          ),
+      // One statement: committed by itself on PostgreSQL, in the commit group on SQLite.
+      await writeStatement(
+        db,
+        insertNotifications(
+          db,
+          dialect,
+          items.map((n) => ({
+            id: n.id,
+            event_type: n.eventType,
+            out_trade_no: n.outTradeNo,
+            outcome: n.outcome,
+            data: JSON.stringify(n.data),
+            received_at: n.now,
+          })),
         ),
       );
       return items.map(() => undefined);
