@@ -4,9 +4,9 @@
  */
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/db/dialects.js';
+import { statementsSent } from '../../test/db/pg-statements.js';
 import { commitGroupOf, createCommitGroup, writeStatement, writeTransaction } from './commit-group.js';
 import type { Db } from './database.js';
 import { openDatabase } from './open.js';
@@ -157,17 +157,9 @@ describe('writeStatement', () => {
     it('sends PostgreSQL the statement alone, with no BEGIN or COMMIT, and it is committed', async () => {
       const handle = await postgres.openMigrated();
       closing.push(() => handle.close());
-      const sent: string[] = [];
-      const query = pg.Client.prototype.query;
-      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-        if (typeof args[0] === 'string') sent.push(args[0]);
-        return (query as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof query;
-      try {
-        await writeStatement(handle.db, handle.db.insertInto('anomalies').values(anomaly('pg')).compile());
-      } finally {
-        pg.Client.prototype.query = query;
-      }
+      const sent = await statementsSent(() =>
+        writeStatement(handle.db, handle.db.insertInto('anomalies').values(anomaly('pg')).compile()),
+      );
       expect(sent).toHaveLength(1);
       expect(sent[0]).toMatch(/^insert into "anomalies"/);
       const other = await openDatabase(handle.url);

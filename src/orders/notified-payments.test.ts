@@ -1,7 +1,7 @@
 import BetterSqlite from 'better-sqlite3';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/db/dialects.js';
+import { statementsSent } from '../../test/db/pg-statements.js';
 import { orderStoreFixture, T0 } from '../../test/orders/order-store-fixture.js';
 import { openDatabase } from '../db/open.js';
 import { TransactionIdConflictError } from './order-store.js';
@@ -123,14 +123,8 @@ for (const database of testDatabases()) {
       it('sends a batch of payments to PostgreSQL as five statements: BEGIN, lock, UPDATE, the INSERTs together, COMMIT', async () => {
         const ids = await Promise.all(Array.from({ length: 4 }, () => newOrder()));
         const seen = await Promise.all(ids.map(async (id) => (await s.orders.findById(id))!));
-        const sent: string[] = [];
-        const query = pg.Client.prototype.query;
-        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-          if (typeof args[0] === 'string') sent.push(args[0]);
-          return (query as (...a: unknown[]) => unknown).apply(this, args);
-        } as typeof query;
-        try {
-          await Promise.all(
+        const sent = await statementsSent(() =>
+          Promise.all(
             seen.map((order, i) =>
               s.orders.markPaidFromNotification(
                 order,
@@ -153,10 +147,8 @@ for (const database of testDatabases()) {
                 T0 + 1,
               ),
             ),
-          );
-        } finally {
-          pg.Client.prototype.query = query;
-        }
+          ),
+        );
         const statements = sent
           .filter((q) => !/^(savepoint|release)/i.test(q))
           .map((q) => q.replace(/\s+/g, ' ').slice(0, 30).toLowerCase());
