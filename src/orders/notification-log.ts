@@ -1,7 +1,13 @@
 import { batchesInFlight, writeStatement } from '../db/commit-group.js';
 import type { Db, WechatNotificationsTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
-import { compiledInsert, compiledOnce, type InsertShape } from '../db/size-classes.js';
+import {
+  compiledInsert,
+  compiledPerSizeClass,
+  type InsertShape,
+  padWithLast,
+  range,
+} from '../db/size-classes.js';
 import { createBatcher } from './batcher.js';
 
 export interface LoggedNotification {
@@ -12,9 +18,20 @@ export interface LoggedNotification {
   data: object;
 }
 
-/** Every v3 notification asks it first: compiled once per dialect. */
-const seenNotification = compiledOnce((db: Db, value) =>
-  db.selectFrom('wechat_notifications').select('id').where('id', '=', value('id')).compile(),
+/**
+ * Every v3 notification asks it first. The ids asked together share one look-up (a repeated id
+ * pads it to its size class): on PostgreSQL it was one round trip per notification.
+ */
+const seenNotifications = compiledPerSizeClass((db: Db, size, slot) =>
+  db
+    .selectFrom('wechat_notifications')
+    .select('id')
+    .where(
+      'id',
+      'in',
+      range(size).map((i) => slot(i, 'id') as unknown as string),
+    )
+    .compile(),
 );
 
 /**
@@ -66,10 +83,21 @@ export function createNotificationLog(db: Db) {
     },
   });
 
+  const seen = createBatcher<string, boolean>({
+    maxConcurrent: batchesInFlight(dialect),
+    async run(ids) {
+      const padded = padWithLast(ids);
+      const { rows } = await db.executeQuery<{ id: string }>(
+        seenNotifications(db, dialect, ids.length).bind((i) => padded[i]),
+      );
+      const found = new Set(rows.map((r) => r.id));
+      return ids.map((id) => found.has(id));
+    },
+  });
+
   return {
-    async has(id: string): Promise<boolean> {
-      const { rows } = await db.executeQuery(seenNotification(db, dialect).bind({ id }));
-      return rows.length > 0;
+    has(id: string): Promise<boolean> {
+      return seen.submit(id);
     },
     record(entry: LoggedNotification, now: number): Promise<void> {
       return writes.submit({ ...entry, now });
