@@ -1,9 +1,30 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, SqlDialect } from './database.js';
 
-/** Texts already combined, by the texts they came from (size-classed statements make few). */
-const combined = new Map<string, string>();
-const MAX_COMBINED = 256;
+/**
+ * Texts already combined, found by the texts they came from one at a time (a map per position).
+ * The texts are the size classes' own strings, whose hashes V8 keeps, so a look-up costs a few
+ * map reads; a key joined from them would be tens of KB to hash on every batch. Size classes
+ * make few combinations.
+ */
+interface Combined {
+  text?: string;
+  next: Map<string, Combined>;
+}
+const combined: Combined = { next: new Map() };
+
+function combinedNode(rowsOf: number, statements: readonly CompiledQuery[]): Combined {
+  let node = combined;
+  for (const key of [String(rowsOf), ...statements.map((s) => s.sql)]) {
+    let next = node.next.get(key);
+    if (!next) {
+      next = { next: new Map() };
+      node.next.set(key, next);
+    }
+    node = next;
+  }
+  return node;
+}
 
 /**
  * Statements that a caller runs one after another in one transaction, sent as few times as the
@@ -32,8 +53,8 @@ export function together(
   rowsOf = statements.length - 1,
 ): CompiledQuery[] {
   if (dialect !== 'postgres' || statements.length < 2) return [...statements];
-  const key = `${rowsOf}\u0000${statements.map((s) => s.sql).join('\u0000')}`;
-  let text = combined.get(key);
+  const node = combinedNode(rowsOf, statements);
+  let text = node.text;
   if (text === undefined) {
     let offset = 0;
     const parts = statements.map((s) => {
@@ -43,8 +64,7 @@ export function together(
     });
     const main = rowsOf === parts.length - 1 ? parts.pop() : `select * from part${rowsOf}`;
     text = `with ${parts.map((part, i) => `part${i} as (${part})`).join(', ')} ${main}`;
-    if (combined.size >= MAX_COMBINED) combined.clear();
-    combined.set(key, text);
+    node.text = text;
   }
   return [
     CompiledQuery.raw(

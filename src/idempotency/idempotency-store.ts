@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { batchesInFlight, writeStatement, writeTransaction } from '../db/commit-group.js';
+import { batchesInFlight, writeStatements } from '../db/commit-group.js';
 import type { Database, Db, IdempotencyKeysTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { compiledOnce } from '../db/size-classes.js';
@@ -128,8 +128,8 @@ export function createIdempotencyStore(db: Db) {
 
   type Claim = { scope: string; key: string; requestHash: string; now: number; ttlMs: number };
   /** Insert the key, or take over a row whose time is up; a live row is left alone (no RETURNING). */
-  const claimStatement = (trx: Writer, a: Claim) =>
-    claimInsert(trx, dialect).bind({
+  const claimStatement = (a: Claim) =>
+    claimInsert(db, dialect).bind({
       scope: a.scope,
       key: a.key,
       requestHash: a.requestHash,
@@ -139,19 +139,9 @@ export function createIdempotencyStore(db: Db) {
   const claims = createBatcher<Claim, boolean>({
     ...concurrency,
     key: keyOf,
-    async run(items) {
-      // A claim alone is one statement, committed by itself (no BEGIN and COMMIT on PostgreSQL);
-      // several share a transaction, so a batch that fails and is rerun item by item has written
-      // nothing.
-      const [only] = items;
-      if (items.length === 1 && only)
-        return [(await writeStatement(db, claimStatement(db, only))).rows.length > 0];
-      return writeTransaction(db, async (trx) => {
-        const won: boolean[] = [];
-        for (const a of items) won.push((await trx.executeQuery(claimStatement(trx, a))).rows.length > 0);
-        return won;
-      });
-    },
+    // A claim alone is one statement committed by itself (no BEGIN and COMMIT on PostgreSQL).
+    run: async (items) =>
+      (await writeStatements(db, items.map(claimStatement))).map((r) => r.rows.length > 0),
   });
 
   type Completion = {
@@ -161,8 +151,8 @@ export function createIdempotencyStore(db: Db) {
     resourceId: string | null;
     now: number;
   };
-  const completionStatement = (trx: Writer, c: Completion) =>
-    completion(trx, dialect).bind({
+  const completionStatement = (c: Completion) =>
+    completion(db, dialect).bind({
       ...heldValues(c.claim),
       now: c.now,
       status: c.status,
@@ -173,16 +163,8 @@ export function createIdempotencyStore(db: Db) {
     ...concurrency,
     key: (c) => keyOf(c.claim),
     async run(items) {
-      // As for claims: a completion alone is one statement committed by itself.
-      const [only] = items;
-      if (items.length === 1 && only) {
-        await writeStatement(db, completionStatement(db, only));
-        return [undefined];
-      }
-      return writeTransaction(db, async (trx) => {
-        for (const c of items) await trx.executeQuery(completionStatement(trx, c));
-        return items.map(() => undefined);
-      });
+      await writeStatements(db, items.map(completionStatement));
+      return items.map(() => undefined);
     },
   });
 
