@@ -280,7 +280,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       notifyUrl: wechat.notifyUrl,
     },
     sessions,
-    users,
     adminToken: config.adminToken,
     loginRatePerMinute: config.loginRatePerMinute,
     trustProxy: config.trustProxy,

@@ -7,13 +7,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../test/db/dialects.js';
 import { statementsSent } from '../../test/db/pg-statements.js';
-import {
-  commitGroupOf,
-  createCommitGroup,
-  writeStatement,
-  writeStatements,
-  writeTransaction,
-} from './commit-group.js';
+import { commitGroupOf, createCommitGroup, writeStatement, writeTransaction } from './commit-group.js';
 import type { Db } from './database.js';
 import { openDatabase } from './open.js';
 
@@ -174,19 +168,6 @@ describe('writeStatement', () => {
       } finally {
         await other.close();
       }
-    });
-  }
-
-  for (const database of testDatabases()) {
-    it(`writeStatements on ${database.name}: several share one transaction, so one failing keeps none`, async () => {
-      const handle = await database.openMigrated();
-      closing.push(() => handle.close());
-      const insert = (ref: string) => handle.db.insertInto('anomalies').values(anomaly(ref)).compile();
-      const results = await writeStatements(handle.db, [insert('x'), insert('y')]);
-      expect(results.map((r) => Number(r.numAffectedRows))).toEqual([1, 1]);
-      // The same (kind, ref) twice: the second INSERT breaks the unique key after the first ran.
-      await expect(writeStatements(handle.db, [insert('z'), insert('x')])).rejects.toThrow();
-      expect(await refs(handle.db)).toEqual(['x', 'y']);
     });
   }
 });

@@ -157,21 +157,3 @@ export function writeStatement<R>(db: Db, statement: CompiledQuery): Promise<Que
   if (dialectOf(db) === 'sqlite') return commitGroupOf(db).run((trx) => trx.executeQuery<R>(statement));
   return db.executeQuery<R>(statement);
 }
-
-/**
- * Write statements that commit together, run in order, with their results: one alone goes
- * through {@link writeStatement}, several share one transaction (so a batch that fails and is
- * rerun item by item has written nothing).
- */
-export async function writeStatements<R>(
-  db: Db,
-  statements: readonly CompiledQuery[],
-): Promise<QueryResult<R>[]> {
-  const [only] = statements;
-  if (statements.length === 1 && only) return [await writeStatement<R>(db, only)];
-  return writeTransaction(db, async (trx) => {
-    const results: QueryResult<R>[] = [];
-    for (const statement of statements) results.push(await trx.executeQuery<R>(statement));
-    return results;
-  });
-}

@@ -146,8 +146,49 @@ export interface InsertShape<Row> {
   columns: readonly (readonly [keyof Row & string, ColumnType])[];
   /** `ON CONFLICT (…) DO NOTHING` on these columns: a row that would collide is skipped. */
   skipConflictsOn?: readonly (keyof Row & string)[];
+  /**
+   * `ON CONFLICT (columns) DO UPDATE SET column = expression, … WHERE where`: `excluded.<column>`
+   * names the new row's value. A row whose `where` does not hold is left as it was (and not
+   * returned). PostgreSQL refuses to update one row twice in a statement, so the rows of a batch
+   * must not share these columns' values.
+   */
+  updateConflictsOn?: {
+    columns: readonly (keyof Row & string)[];
+    set: Readonly<Partial<Record<keyof Row & string, RawBuilder<unknown>>>>;
+    where?: RawBuilder<unknown>;
+  };
   /** `RETURNING *`: the rows written, in no particular order. */
   returning?: boolean;
+}
+
+/**
+ * `(VALUES (cast(slot as type), …), …)`: `size` rows of `columns`, row i's cells being slot(i,
+ * name). Both SQLite and PostgreSQL name its columns column1, column2, ….
+ */
+export function valuesRows(
+  columns: readonly (readonly [string, ColumnType])[],
+  size: number,
+  slot: (index: number, key: string) => Slot,
+): RawBuilder<unknown> {
+  const rows = range(size).map(
+    (i) => sql`(${sql.join(columns.map(([name, type]) => sql`cast(${slot(i, name)} as ${sql.raw(type)})`))})`,
+  );
+  return sql`(values ${sql.join(rows)})`;
+}
+
+function onConflict<Row>(shape: InsertShape<Row>): RawBuilder<unknown> {
+  const columns = (names: readonly string[]) => sql.join(names.map((c) => sql.ref(c)));
+  if (shape.skipConflictsOn && shape.updateConflictsOn) {
+    throw new Error(`an INSERT into ${shape.table} either skips or updates its conflicts, not both`);
+  }
+  if (shape.skipConflictsOn) return sql` on conflict (${columns(shape.skipConflictsOn)}) do nothing`;
+  const update = shape.updateConflictsOn;
+  if (!update) return sql``;
+  const set = Object.entries(update.set).map(
+    ([column, value]) => sql`${sql.ref(column)} = ${value as RawBuilder<unknown>}`,
+  );
+  const where = update.where ? sql` where ${update.where}` : sql``;
+  return sql` on conflict (${columns(update.columns)}) do update set ${sql.join(set)}${where}`;
 }
 
 /**
@@ -166,17 +207,11 @@ export function compiledInsert<Row extends object>(shape: InsertShape<Row>): Com
   const [first] = names;
   if (first === undefined) throw new Error(`an INSERT into ${shape.table} needs a column`);
   const statement = compiledPerSizeClass((db: QueryExecutorProvider, size, slot) => {
-    const rows = range(size).map(
-      (i) =>
-        sql`(${sql.join(shape.columns.map(([name, type]) => sql`cast(${slot(i, name)} as ${sql.raw(type)})`))})`,
-    );
     const selected = names.map((_, i) => sql.raw(`column${i + 1}`));
-    const conflict = shape.skipConflictsOn
-      ? sql` on conflict (${sql.join(shape.skipConflictsOn.map((c) => sql.ref(c)))}) do nothing`
-      : sql``;
+    const conflict = onConflict(shape);
     const returning = shape.returning ? sql` returning *` : sql``;
     return sql`insert into ${sql.table(shape.table)} (${sql.join(names.map((c) => sql.ref(c)))})
-      select ${sql.join(selected)} from (values ${sql.join(rows)}) as batch
+      select ${sql.join(selected)} from ${valuesRows(shape.columns, size, slot)} as batch
       where column1 is not null${conflict}${returning}`.compile(db);
   });
   const insert = (db: QueryExecutorProvider, dialect: string, rows: readonly Row[]) =>

@@ -34,8 +34,8 @@ declare module 'fastify' {
 
 export interface AuthDeps {
   clock: Clock;
-  sessions: { resolve(token: string, now: number): Promise<{ userId: string } | null> };
-  users: { findById(id: string): Promise<{ id: string; openid: string } | undefined> };
+  /** The live session behind a token with its user's openid (one look-up), or null. */
+  sessions: { resolve(token: string, now: number): Promise<{ userId: string; openid: string } | null> };
   adminToken: string | undefined;
   /** The console's cookie sign-in (console-session.ts); admin routes accept it instead of the token. */
   consoleSessions?: { identify(request: FastifyRequest): string | undefined };
@@ -129,11 +129,10 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
       throw new AppError('UNAUTHORIZED', 'An admin token is required (Authorization: Bearer <ADMIN_TOKEN>).');
     }
     const session = token === undefined ? null : await deps.sessions.resolve(token, deps.clock.now());
-    const user = session ? await deps.users.findById(session.userId) : undefined;
-    if (!user) {
+    if (!session) {
       reply.header('www-authenticate', 'Bearer');
       throw new AppError('UNAUTHORIZED', 'Log in first: the session token is missing, expired or revoked.');
     }
-    request.user = { id: user.id, openid: user.openid };
+    request.user = { id: session.userId, openid: session.openid };
   });
 }

@@ -1,8 +1,8 @@
-import type { Transaction } from 'kysely';
-import { batchesInFlight, writeStatements } from '../db/commit-group.js';
+import { type QueryExecutorProvider, type RawBuilder, sql, type Transaction } from 'kysely';
+import { batchesInFlight, writeStatement } from '../db/commit-group.js';
 import type { Database, Db, IdempotencyKeysTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
-import { compiledOnce } from '../db/size-classes.js';
+import { type ColumnType, compiledInsert, compiledPerSizeClass, valuesRows } from '../db/size-classes.js';
 import { AppError } from '../errors.js';
 import { createBatcher } from '../orders/batcher.js';
 
@@ -34,84 +34,153 @@ const heldBy = (claim: IdempotencyClaim) => ({
 
 /*
  * An order or a refund with an Idempotency-Key runs the claim, the resource record and the
- * completion once each: compiled once per dialect (size-classes.ts, compiledOnce), with the
- * claim's scope, key and claim time as named values.
+ * completion once each. The attempts that arrive together share one statement for each, compiled
+ * once per dialect and size class (size-classes.ts): on PostgreSQL every statement is a round
+ * trip, and these were three per order.
  */
-const heldValues = (claim: IdempotencyClaim) => ({
-  scope: claim.scope,
-  key: claim.key,
-  claimedAt: claim.claimedAt,
-});
-const heldByValue = (value: <T = string>(key: string) => T) =>
-  heldBy({ scope: value('scope'), key: value('key'), claimedAt: value<number>('claimedAt') });
 
-/** Insert the key, or take over a row whose time is up; a live row is left alone (no RETURNING). */
-const claimInsert = compiledOnce((trx: Writer, value) => {
-  const fresh = {
-    request_hash: value('requestHash'),
-    state: 'in_flight' as const,
-    resource_id: null,
-    claimed_at: value<number>('now'),
-    completed_at: null,
-    expires_at: value<number>('expiresAt'),
-    response_status: null,
-    response_body: null,
-  };
-  return trx
-    .insertInto('idempotency_keys')
-    .values({ scope: value('scope'), key: value('key'), ...fresh })
-    .onConflict((oc) =>
-      oc
-        .columns(['scope', 'key'])
-        .doUpdateSet(fresh)
-        .where('idempotency_keys.expires_at', '<=', value<number>('now')),
-    )
-    .returning('key')
-    .compile();
-});
+const held = (claim: IdempotencyClaim) => `${claim.scope}\u0000${claim.key}\u0000${claim.claimedAt}`;
 
-const resourceRecord = compiledOnce((trx: Writer, value) =>
-  trx
-    .updateTable('idempotency_keys')
-    .set({ resource_id: value('resourceId') })
-    .where((eb) => eb.and(heldByValue(value)))
-    .where('resource_id', 'is', null)
-    .returning('key')
-    .compile(),
-);
-
-const completion = compiledOnce((trx: Writer, value) =>
-  trx
-    .updateTable('idempotency_keys')
-    .set((eb) => ({
-      state: 'done',
-      completed_at: value<number>('now'),
-      response_status: value<number>('status'),
-      response_body: value('body'),
-      resource_id: eb.fn.coalesce('resource_id', eb.val(value<string | null>('resourceId'))),
-    }))
-    .where((eb) => eb.and(heldByValue(value)))
-    .compile(),
-);
+/** The first item of each key, in the order the keys first appear. */
+function firstOfEach<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T> {
+  const first = new Map<string, T>();
+  for (const item of items) if (!first.has(keyOf(item))) first.set(keyOf(item), item);
+  return first;
+}
 
 /**
- * Records, inside the caller's transaction, which resource (order, refund) an attempt made. The
- * order or refund and this pointer commit together, so a crash can never leave a resource that
- * its key does not lead to. An attempt whose claim was taken over meanwhile is refused here, and
- * its transaction rolls back: the request that took the key over makes the one resource.
+ * The claims of a batch: insert each key, or take over a row whose time is up (its expiry is at
+ * or before the claim time, `excluded.claimed_at`). A live row is left alone and not returned.
  */
-export async function recordResource(trx: Writer, claim: IdempotencyClaim, resourceId: string) {
-  const { rows } = await trx.executeQuery(
-    resourceRecord(trx, dialectOf<Database>(trx)).bind({ ...heldValues(claim), resourceId }),
+const insertClaims = compiledInsert<IdempotencyKeysTable>({
+  table: 'idempotency_keys',
+  columns: [
+    ['scope', 'text'],
+    ['key', 'text'],
+    ['request_hash', 'text'],
+    ['state', 'text'],
+    ['resource_id', 'text'],
+    ['claimed_at', 'bigint'],
+    ['completed_at', 'bigint'],
+    ['expires_at', 'bigint'],
+    ['response_status', 'integer'],
+    ['response_body', 'text'],
+  ],
+  updateConflictsOn: {
+    columns: ['scope', 'key'],
+    set: Object.fromEntries(
+      (
+        [
+          'request_hash',
+          'state',
+          'resource_id',
+          'claimed_at',
+          'completed_at',
+          'expires_at',
+          'response_status',
+          'response_body',
+        ] as const
+      ).map((column) => [column, sql.ref(`excluded.${column}`)]),
+    ),
+    where: sql`idempotency_keys.expires_at <= excluded.claimed_at`,
+  },
+  returning: true,
+});
+
+/**
+ * An UPDATE of the key rows a batch of attempts still hold, one statement for the batch:
+ * `UPDATE idempotency_keys SET … FROM (SELECT column1 AS scope, … FROM (VALUES …)) AS batch`
+ * matched on scope, key and claim time, and still in flight. The padding rows that fill a batch
+ * to its size class are NULL, and NULL matches nothing.
+ */
+function heldRowsUpdate(
+  values: readonly (readonly [string, ColumnType])[],
+  set: RawBuilder<unknown>,
+  returning: RawBuilder<unknown>,
+) {
+  const columns = [['scope', 'text'], ['key', 'text'], ['claimed_at', 'bigint'], ...values] as const;
+  const named = columns.map(([name], i) => sql`${sql.raw(`column${i + 1}`)} as ${sql.ref(name)}`);
+  return compiledPerSizeClass((db: QueryExecutorProvider, size, slot) =>
+    sql`update idempotency_keys set ${set}
+      from (select ${sql.join(named)} from ${valuesRows(columns, size, slot)} as v) as batch
+      where idempotency_keys.scope = batch.scope and idempotency_keys.key = batch.key
+        and idempotency_keys.claimed_at = batch.claimed_at and idempotency_keys.state = 'in_flight'
+      ${returning}`.compile(db),
   );
-  const row = rows[0];
-  if (!row) {
+}
+
+/** Each attempt's resource, where the attempt still holds its key and no resource is recorded. */
+const resourceRecords = heldRowsUpdate(
+  [['resource_id', 'text']],
+  sql`resource_id = batch.resource_id`,
+  sql`and idempotency_keys.resource_id is null
+    returning idempotency_keys.scope, idempotency_keys.key, idempotency_keys.claimed_at`,
+);
+
+/** Each attempt's reply; a resource already recorded stays (the completion's is only a fallback). */
+const completions = heldRowsUpdate(
+  [
+    ['now', 'bigint'],
+    ['status', 'integer'],
+    ['body', 'text'],
+    ['resource_id', 'text'],
+  ],
+  sql`state = 'done', completed_at = batch.now, response_status = batch.status,
+    response_body = batch.body,
+    resource_id = coalesce(idempotency_keys.resource_id, batch.resource_id)`,
+  sql``,
+);
+
+/** Binds a held-rows update to a batch: the claim's fields, then `cells(item)`'s. */
+function bindHeld<T extends { claim: IdempotencyClaim }>(
+  statement: ReturnType<typeof heldRowsUpdate>,
+  db: QueryExecutorProvider,
+  dialect: string,
+  items: readonly T[],
+  cells: (item: T) => Readonly<Record<string, unknown>>,
+) {
+  return statement(db, dialect, items.length).bind((i, name) => {
+    const item = items[i];
+    if (item === undefined) return null; // padding
+    const { scope, key, claimedAt } = item.claim;
+    if (name === 'scope') return scope;
+    if (name === 'key') return key;
+    if (name === 'claimed_at') return claimedAt;
+    return cells(item)[name];
+  });
+}
+
+/**
+ * Records, inside the caller's transaction, which resource (order, refund) each attempt made, in
+ * one statement. The resources and these pointers commit together, so a crash can never leave a
+ * resource that its key does not lead to. If any attempt's claim was taken over meanwhile, this
+ * throws and the caller's transaction rolls back (a batch then reruns one attempt at a time,
+ * batcher.ts): the request that took the key over makes the one resource.
+ * @throws {AppError} IDEMPOTENCY_KEY_IN_FLIGHT when an attempt no longer holds its key
+ */
+export async function recordResources(
+  trx: Writer,
+  records: readonly { claim: IdempotencyClaim; resourceId: string }[],
+): Promise<void> {
+  if (records.length === 0) return;
+  const { rows } = await trx.executeQuery<{ scope: string; key: string; claimed_at: number }>(
+    bindHeld(resourceRecords, trx, dialectOf<Database>(trx), records, (r) => ({ resource_id: r.resourceId })),
+  );
+  const recorded = new Set(
+    rows.map((r) => held({ scope: r.scope, key: r.key, claimedAt: Number(r.claimed_at) })),
+  );
+  if (records.some((r) => !recorded.has(held(r.claim)))) {
     throw new AppError(
       'IDEMPOTENCY_KEY_IN_FLIGHT',
       'Another request took over this Idempotency-Key; retry to get its answer.',
       { retryAfter: 1 },
     );
   }
+}
+
+/** {@link recordResources} for one attempt. */
+export function recordResource(trx: Writer, claim: IdempotencyClaim, resourceId: string): Promise<void> {
+  return recordResources(trx, [{ claim, resourceId }]);
 }
 
 export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;
@@ -127,21 +196,37 @@ export function createIdempotencyStore(db: Db) {
   const keyOf = (a: { scope: string; key: string }) => `${a.scope}\u0000${a.key}`;
 
   type Claim = { scope: string; key: string; requestHash: string; now: number; ttlMs: number };
-  /** Insert the key, or take over a row whose time is up; a live row is left alone (no RETURNING). */
-  const claimStatement = (a: Claim) =>
-    claimInsert(db, dialect).bind({
-      scope: a.scope,
-      key: a.key,
-      requestHash: a.requestHash,
-      now: a.now,
-      expiresAt: a.now + a.ttlMs,
-    });
   const claims = createBatcher<Claim, boolean>({
     ...concurrency,
     key: keyOf,
-    // A claim alone is one statement committed by itself (no BEGIN and COMMIT on PostgreSQL).
-    run: async (items) =>
-      (await writeStatements(db, items.map(claimStatement))).map((r) => r.rows.length > 0),
+    async run(items) {
+      // A key claimed twice in one batch: the first claim is made, and the next finds the key
+      // live, as it would one after the other (and one statement may not upsert a row twice).
+      const first = firstOfEach(items, keyOf);
+      const made = [...first.values()];
+      // One statement: committed by itself on PostgreSQL, in the commit group on SQLite.
+      const { rows } = await writeStatement<IdempotencyKeysTable>(
+        db,
+        insertClaims(
+          db,
+          dialect,
+          made.map((a) => ({
+            scope: a.scope,
+            key: a.key,
+            request_hash: a.requestHash,
+            state: 'in_flight',
+            resource_id: null,
+            claimed_at: a.now,
+            completed_at: null,
+            expires_at: a.now + a.ttlMs,
+            response_status: null,
+            response_body: null,
+          })),
+        ),
+      );
+      const won = new Set(rows.map(keyOf));
+      return items.map((item) => first.get(keyOf(item)) === item && won.has(keyOf(item)));
+    },
   });
 
   type Completion = {
@@ -151,19 +236,22 @@ export function createIdempotencyStore(db: Db) {
     resourceId: string | null;
     now: number;
   };
-  const completionStatement = (c: Completion) =>
-    completion(db, dialect).bind({
-      ...heldValues(c.claim),
-      now: c.now,
-      status: c.status,
-      body: c.body,
-      resourceId: c.resourceId,
-    });
-  const completions = createBatcher<Completion, void>({
+  const completed = createBatcher<Completion, void>({
     ...concurrency,
     key: (c) => keyOf(c.claim),
     async run(items) {
-      await writeStatements(db, items.map(completionStatement));
+      // One attempt completing twice at once: its first completion stands, as it would one after
+      // the other (the second would find the key done).
+      const distinct = [...firstOfEach(items, (c) => held(c.claim)).values()];
+      await writeStatement(
+        db,
+        bindHeld(completions, db, dialect, distinct, (c) => ({
+          now: c.now,
+          status: c.status,
+          body: c.body,
+          resource_id: c.resourceId,
+        })),
+      );
       return items.map(() => undefined);
     },
   });
@@ -214,7 +302,7 @@ export function createIdempotencyStore(db: Db) {
     },
 
     /** Stores the reply to replay; only the attempt that holds the key can complete it. */
-    complete: (c: Completion): Promise<void> => completions.submit(c),
+    complete: (c: Completion): Promise<void> => completed.submit(c),
 
     /**
      * The attempt failed. A key that made its resource is left `interrupted`, so the next retry

@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { caseById, compiledPerSizeClass, padWithLast, range } from '../db/size-classes.js';
 import { runTogether } from '../db/together.js';
 import { AppError } from '../errors.js';
-import { recordResource } from '../idempotency/idempotency-store.js';
+import { recordResources } from '../idempotency/idempotency-store.js';
 import { createBatcher } from './batcher.js';
 import type { Order } from './order.js';
 import {
@@ -52,10 +52,15 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
     run: (items) =>
       outTradeNoUnique(items, () =>
         writeTransaction(db, async (trx) => {
-          // Each order's Idempotency-Key learns its order in the order's own commit (keys in one
-          // order across batches, so two batches never wait on each other's key rows).
-          const keyed = items.filter((i) => i.row.idempotencyClaim).sort((a, b) => claimOrder(a.row, b.row));
-          for (const { row } of keyed) await recordResource(trx, row.idempotencyClaim!, row.id);
+          // Each order's Idempotency-Key learns its order in the order's own commit, one
+          // statement for the batch. Each row it touches is held by that one attempt, so two
+          // batches never wait on each other's key rows.
+          await recordResources(
+            trx,
+            items.flatMap(({ row }) =>
+              row.idempotencyClaim ? [{ claim: row.idempotencyClaim, resourceId: row.id }] : [],
+            ),
+          );
           // The orders, then their events (SQLite checks each statement's foreign keys as it
           // ends); one statement on PostgreSQL, returning the orders (together.ts).
           const rows = await runTogether<OrdersTable>(
@@ -134,12 +139,6 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
       now: number,
     ): Promise<Order> => prepays.submit({ id, prepay, now }),
   };
-}
-
-function claimOrder(a: NewOrder, b: NewOrder): number {
-  const [x, y] = [a.idempotencyClaim!, b.idempotencyClaim!];
-  const [p, q] = [`${x.scope}\u0000${x.key}`, `${y.scope}\u0000${y.key}`];
-  return p < q ? -1 : p > q ? 1 : 0;
 }
 
 const OUT_TRADE_NO_KEY = { postgres: 'orders_out_trade_no_key', sqlite: 'orders.out_trade_no' };

@@ -20,7 +20,11 @@ for (const database of testDatabases()) {
         { now: 1000, ttlMs: HOUR },
       );
       expect(expiresAt).toBe(1000 + HOUR);
-      expect(await createSessionStore(handle.db).resolve(token, 2000)).toEqual({ userId, expiresAt });
+      expect(await createSessionStore(handle.db).resolve(token, 2000)).toEqual({
+        userId,
+        openid: expect.any(String),
+        expiresAt,
+      });
       const user = await handle.db
         .selectFrom('users')
         .selectAll()

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDbHandle, testDatabases } from '../../test/db/dialects.js';
-import { createSessionStore } from './session-store.js';
+import { statementsSent } from '../../test/db/pg-statements.js';
+import { createSessionStore, type ResolvedSession } from './session-store.js';
 import { createUserStore } from './user-store.js';
 
 const HOUR = 3_600_000;
@@ -29,7 +30,11 @@ for (const database of testDatabases()) {
     it('resolves a live token to its user until the moment it expires', async () => {
       const sessions = createSessionStore(handle.db);
       const { token } = await sessions.create(userId, { now: 10_000, ttlMs: HOUR });
-      expect(await sessions.resolve(token, 10_000 + HOUR - 1)).toEqual({ userId, expiresAt: 10_000 + HOUR });
+      expect(await sessions.resolve(token, 10_000 + HOUR - 1)).toEqual({
+        userId,
+        openid: 'o-sess',
+        expiresAt: 10_000 + HOUR,
+      });
       expect(await sessions.resolve(token, 10_000 + HOUR)).toBeNull();
     });
 
@@ -40,6 +45,40 @@ for (const database of testDatabases()) {
       expect(await sessions.resolve(token, 20_600)).toBeNull();
       const tampered = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
       expect(await sessions.resolve(tampered, 20_600)).toBeNull();
+    });
+
+    it('answers tokens asked together each by its own, in one look-up that joins the user', async () => {
+      const sessions = createSessionStore(handle.db);
+      const other = (await createUserStore(handle.db).upsertByOpenid({ openid: 'o-other', unionid: null }, 0))
+        .id;
+      const a = await sessions.create(userId, { now: 30_000, ttlMs: HOUR });
+      const b = await sessions.create(other, { now: 30_000, ttlMs: 10 });
+      const revoked = await sessions.create(other, { now: 30_000, ttlMs: HOUR });
+      await sessions.revoke(revoked.token, 30_001);
+      // b expires at 30_010: live for the caller whose clock reads 30_009, not for the one at 30_010.
+      const ask = () =>
+        Promise.all([
+          sessions.resolve(a.token, 30_009),
+          sessions.resolve(b.token, 30_009),
+          sessions.resolve(b.token, 30_010),
+          sessions.resolve(revoked.token, 30_009),
+          sessions.resolve('never-issued', 30_009),
+          sessions.resolve(a.token, 30_009),
+        ]);
+      let answers: (ResolvedSession | null)[] = [];
+      const sent = await statementsSent(async () => {
+        answers = await ask();
+      });
+      expect(answers.map((s) => s?.openid ?? null)).toEqual([
+        'o-sess',
+        'o-other',
+        null,
+        null,
+        null,
+        'o-sess',
+      ]);
+      expect(answers[1]).toEqual({ userId: other, openid: 'o-other', expiresAt: 30_010 });
+      if (database.name === 'postgres') expect(sent).toHaveLength(1);
     });
 
     it('gives every session a different token', async () => {

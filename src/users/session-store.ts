@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { batchesInFlight } from '../db/commit-group.js';
 import type { Db, SessionsTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
-import { compiledOnce } from '../db/size-classes.js';
+import { compiledPerSizeClass, padWithLast, range } from '../db/size-classes.js';
+import { createBatcher } from '../orders/batcher.js';
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
@@ -13,19 +15,47 @@ const TOKEN_BYTES = 32;
  * SQL console) does not let anyone act as a user. A lookup by hash is an index probe on a value
  * the attacker cannot choose, so it leaks nothing useful through timing.
  */
-/** Every authenticated request runs this look-up: compiled once per dialect. */
-const liveSession = compiledOnce((db: Db, value) =>
+/**
+ * Every authenticated request runs this look-up, session and user in one statement. Tokens asked
+ * together share one (a repeated hash pads it to its size class, see size-classes.ts); each
+ * caller then checks the expiry against its own clock reading.
+ */
+const liveSessions = compiledPerSizeClass((db: Db, size, slot) =>
   db
     .selectFrom('sessions')
-    .select(['user_id', 'expires_at'])
-    .where('token_hash', '=', value('tokenHash'))
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', value<number>('now'))
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select(['sessions.token_hash', 'sessions.user_id', 'sessions.expires_at', 'users.openid'])
+    .where(
+      'sessions.token_hash',
+      'in',
+      range(size).map((i) => slot(i, 'tokenHash') as unknown as string),
+    )
+    .where('sessions.revoked_at', 'is', null)
     .compile(),
 );
 
+type LiveSession = Pick<SessionsTable, 'token_hash' | 'user_id' | 'expires_at'> & { openid: string };
+
+/** Who a live token belongs to. */
+export interface ResolvedSession {
+  userId: string;
+  openid: string;
+  expiresAt: number;
+}
+
 export function createSessionStore(db: Db) {
   const dialect = dialectOf(db);
+  const lookUps = createBatcher<string, LiveSession | undefined>({
+    maxConcurrent: batchesInFlight(dialect),
+    async run(hashes) {
+      const padded = padWithLast(hashes);
+      const { rows } = await db.executeQuery<LiveSession>(
+        liveSessions(db, dialect, hashes.length).bind((i) => padded[i]),
+      );
+      const byHash = new Map(rows.map((row) => [row.token_hash, row]));
+      return hashes.map((hash) => byHash.get(hash));
+    },
+  });
   return {
     async create(
       userId: string,
@@ -36,13 +66,12 @@ export function createSessionStore(db: Db) {
       return { token, expiresAt };
     },
 
-    /** The session behind a token, or null when it is unknown, expired or revoked. */
-    async resolve(token: string, now: number): Promise<{ userId: string; expiresAt: number } | null> {
-      const { rows } = await db.executeQuery<Pick<SessionsTable, 'user_id' | 'expires_at'>>(
-        liveSession(db, dialect).bind({ tokenHash: hashToken(token), now }),
-      );
-      const row = rows[0];
-      return row ? { userId: row.user_id, expiresAt: row.expires_at } : null;
+    /** The session and user behind a token, or null when it is unknown, expired or revoked. */
+    async resolve(token: string, now: number): Promise<ResolvedSession | null> {
+      const row = await lookUps.submit(hashToken(token));
+      return row && row.expires_at > now
+        ? { userId: row.user_id, openid: row.openid, expiresAt: row.expires_at }
+        : null;
     },
 
     /** Revokes a live session; revoking twice keeps the first revocation time. */

@@ -1,6 +1,4 @@
 import type { Db, UsersTable } from '../db/database.js';
-import { dialectOf } from '../db/dialect-of.js';
-import { compiledOnce } from '../db/size-classes.js';
 import { timeOrderedUuid } from '../db/time-ordered-id.js';
 
 export interface User {
@@ -17,13 +15,7 @@ export type UserStore = ReturnType<typeof createUserStore>;
  * Users are keyed by WeChat's openid (per mini program); our own id is what everything else
  * references, so an openid never has to travel further than this table and the order row.
  */
-/** Order creation reads the user by id for each order: compiled once per dialect. */
-const userById = compiledOnce((db: Db, value) =>
-  db.selectFrom('users').selectAll().where('id', '=', value('id')).compile(),
-);
-
 export function createUserStore(db: Db) {
-  const dialect = dialectOf(db);
   return {
     /**
      * Creates the user on first login, or refreshes it. One statement (INSERT … ON CONFLICT), so
@@ -37,8 +29,7 @@ export function createUserStore(db: Db) {
     },
 
     async findById(id: string): Promise<User | undefined> {
-      const { rows } = await db.executeQuery<UsersTable>(userById(db, dialect).bind({ id }));
-      const row = rows[0];
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toUser(row);
     },
   };
