@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDbHandle, testDatabases } from '../../test/db/dialects.js';
 import { notificationRows } from '../orders/notification-log.js';
@@ -7,6 +8,18 @@ import type { WechatNotificationsTable } from './database.js';
 import { compiledInsert } from './size-classes.js';
 
 const insertNotifications = compiledInsert({ ...notificationRows, returning: true });
+
+/** An upsert that takes the new outcome and time, but only over an older row. */
+const upsertNotifications = compiledInsert<WechatNotificationsTable>({
+  ...notificationRows,
+  skipConflictsOn: undefined,
+  updateConflictsOn: {
+    columns: ['id'],
+    set: { outcome: sql.ref('excluded.outcome'), received_at: sql.ref('excluded.received_at') },
+    where: sql`wechat_notifications.received_at < excluded.received_at`,
+  },
+  returning: true,
+});
 
 let serial = 0;
 function notification(overrides: Partial<WechatNotificationsTable> = {}): WechatNotificationsTable {
@@ -88,6 +101,35 @@ for (const database of testDatabases()) {
       );
     });
 
+    it('updates a taken row where its condition holds, leaves it where not, and returns only rows written', async () => {
+      const older = notification({ outcome: 'paid', received_at: 1000 });
+      const newer = notification({ outcome: 'paid', received_at: 5000 });
+      await handle.db.executeQuery(insertNotifications(handle.db, database.name, [older, newer]));
+      const fresh = notification({ outcome: 'paid', received_at: 3000 });
+      const { rows } = await handle.db.executeQuery<WechatNotificationsTable>(
+        upsertNotifications(handle.db, database.name, [
+          { ...older, outcome: 'duplicate', received_at: 3000 },
+          { ...newer, outcome: 'duplicate', received_at: 3000 },
+          fresh,
+        ]),
+      );
+      expect(rows.map((r) => r.id).sort()).toEqual([older.id, fresh.id].sort());
+      const stored = await handle.db
+        .selectFrom('wechat_notifications')
+        .select(['id', 'outcome', 'received_at', 'event_type'])
+        .where('id', 'in', [older.id, newer.id, fresh.id])
+        .execute();
+      const byId = new Map(stored.map((r) => [r.id, { ...r, received_at: Number(r.received_at) }]));
+      // Only the columns in `set` change; the rest stay as stored.
+      expect(byId.get(older.id)).toMatchObject({
+        outcome: 'duplicate',
+        received_at: 3000,
+        event_type: older.event_type,
+      });
+      expect(byId.get(newer.id)).toMatchObject({ outcome: 'paid', received_at: 5000 });
+      expect(byId.get(fresh.id)).toMatchObject({ outcome: 'paid', received_at: 3000 });
+    });
+
     it('refuses a row whose first column is NULL, before anything is sent', async () => {
       const before = await count();
       expect(() =>
@@ -102,6 +144,15 @@ for (const database of testDatabases()) {
 }
 
 describe('compiledInsert statements', () => {
+  it('refuses a shape that both skips and updates its conflicts, when it is defined', () => {
+    expect(() =>
+      compiledInsert<WechatNotificationsTable>({
+        ...notificationRows,
+        updateConflictsOn: { columns: ['id'], set: { outcome: sql.ref('excluded.outcome') } },
+      }),
+    ).toThrow(/either skips or updates its conflicts/);
+  });
+
   it('has one text per size class, and a new text past a class boundary', async () => {
     const [database] = testDatabases();
     const handle = await database!.openMigrated();

@@ -178,9 +178,6 @@ export function valuesRows(
 
 function onConflict<Row>(shape: InsertShape<Row>): RawBuilder<unknown> {
   const columns = (names: readonly string[]) => sql.join(names.map((c) => sql.ref(c)));
-  if (shape.skipConflictsOn && shape.updateConflictsOn) {
-    throw new Error(`an INSERT into ${shape.table} either skips or updates its conflicts, not both`);
-  }
   if (shape.skipConflictsOn) return sql` on conflict (${columns(shape.skipConflictsOn)}) do nothing`;
   const update = shape.updateConflictsOn;
   if (!update) return sql``;
@@ -206,6 +203,9 @@ export function compiledInsert<Row extends object>(shape: InsertShape<Row>): Com
   const names = shape.columns.map(([name]) => name);
   const [first] = names;
   if (first === undefined) throw new Error(`an INSERT into ${shape.table} needs a column`);
+  if (shape.skipConflictsOn && shape.updateConflictsOn) {
+    throw new Error(`an INSERT into ${shape.table} either skips or updates its conflicts, not both`);
+  }
   const statement = compiledPerSizeClass((db: QueryExecutorProvider, size, slot) => {
     const selected = names.map((_, i) => sql.raw(`column${i + 1}`));
     const conflict = onConflict(shape);

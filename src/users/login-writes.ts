@@ -1,6 +1,7 @@
 import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
-import type { Db } from '../db/database.js';
+import type { Db, SessionsTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
+import { compiledInsert } from '../db/size-classes.js';
 import { createBatcher } from '../orders/batcher.js';
 import { newSession } from './session-store.js';
 import { upsertUsers } from './user-store.js';
@@ -18,6 +19,18 @@ interface LoginWrite {
   ttlMs: number;
 }
 
+/** The login batch's sessions, one INSERT compiled once per size class (size-classes.ts). */
+const insertSessions = compiledInsert<SessionsTable>({
+  table: 'sessions',
+  columns: [
+    ['token_hash', 'text'],
+    ['user_id', 'text'],
+    ['created_at', 'bigint'],
+    ['expires_at', 'bigint'],
+    ['revoked_at', 'bigint'],
+  ],
+});
+
 /**
  * What a login writes, the user (created or refreshed) and a new session, for every login that
  * arrives together in one transaction: one multi-row upsert, one multi-row insert, one commit
@@ -33,8 +46,9 @@ interface LoginWrite {
  * const { userId, token } = await logins.record({ openid, unionid: null }, { now, ttlMs: 7 * 86_400_000 });
  */
 export function createLoginWrites(db: Db, options: { maxConcurrent?: number } = {}) {
+  const dialect = dialectOf(db);
   const batch = createBatcher<LoginWrite, LoginRecord>({
-    maxConcurrent: options.maxConcurrent ?? batchesInFlight(dialectOf(db)),
+    maxConcurrent: options.maxConcurrent ?? batchesInFlight(dialect),
     run: (items) =>
       writeTransaction(db, async (trx) => {
         const users = await upsertUsers(
@@ -42,10 +56,13 @@ export function createLoginWrites(db: Db, options: { maxConcurrent?: number } = 
           items.map((i) => ({ ...i.who, now: i.now })),
         );
         const sessions = items.map((i) => newSession(users.get(i.who.openid)!.id, i));
-        await trx
-          .insertInto('sessions')
-          .values(sessions.map((s) => s.row))
-          .execute();
+        await trx.executeQuery(
+          insertSessions(
+            trx,
+            dialect,
+            sessions.map((s) => s.row),
+          ),
+        );
         return sessions.map((s) => ({ userId: s.row.user_id, token: s.token, expiresAt: s.expiresAt }));
       }),
   });

@@ -1,4 +1,7 @@
+import { sql } from 'kysely';
 import type { Db, UsersTable } from '../db/database.js';
+import { dialectOf } from '../db/dialect-of.js';
+import { compiledInsert } from '../db/size-classes.js';
 import { timeOrderedUuid } from '../db/time-ordered-id.js';
 
 export interface User {
@@ -42,6 +45,26 @@ export interface UserSeen {
   now: number;
 }
 
+/** The login batch's upsert, compiled once per size class (size-classes.ts). */
+const insertUsers = compiledInsert<UsersTable>({
+  table: 'users',
+  columns: [
+    ['id', 'text'],
+    ['openid', 'text'],
+    ['unionid', 'text'],
+    ['created_at', 'bigint'],
+    ['updated_at', 'bigint'],
+  ],
+  updateConflictsOn: {
+    columns: ['openid'],
+    set: {
+      unionid: sql`coalesce(excluded.unionid, users.unionid)`,
+      updated_at: sql.ref('excluded.updated_at'),
+    },
+  },
+  returning: true,
+});
+
 /**
  * Creates or refreshes several users in one statement (INSERT … ON CONFLICT … RETURNING), keyed
  * by openid. The same person twice in one call is written once: with the unionid if either
@@ -56,9 +79,10 @@ export async function upsertUsers(db: Db, seen: readonly UserSeen[]): Promise<Ma
       known ? { ...s, unionid: s.unionid ?? known.unionid, now: Math.max(s.now, known.now) } : s,
     );
   }
-  const rows = await db
-    .insertInto('users')
-    .values(
+  const { rows } = await db.executeQuery<UsersTable>(
+    insertUsers(
+      db,
+      dialectOf(db),
       [...byOpenid.values()].map((s) => ({
         id: timeOrderedUuid(s.now),
         openid: s.openid,
@@ -66,15 +90,8 @@ export async function upsertUsers(db: Db, seen: readonly UserSeen[]): Promise<Ma
         created_at: s.now,
         updated_at: s.now,
       })),
-    )
-    .onConflict((oc) =>
-      oc.column('openid').doUpdateSet((eb) => ({
-        unionid: eb.fn.coalesce('excluded.unionid', 'users.unionid'),
-        updated_at: eb.ref('excluded.updated_at'),
-      })),
-    )
-    .returningAll()
-    .execute();
+    ),
+  );
   return new Map(rows.map((row) => [row.openid, toUser(row)]));
 }
 
