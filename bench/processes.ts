@@ -106,6 +106,8 @@ export function serviceEnv(
     ...(process.env.SQLITE_CACHE_MB ? { SQLITE_CACHE_MB: process.env.SQLITE_CACHE_MB } : {}),
     // Likewise PostgreSQL's pool: `DATABASE_POOL_SIZE=4 npm run bench -- --db postgres`.
     ...(process.env.DATABASE_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE } : {}),
+    // glibc's malloc arenas, for measuring the service's native memory: `MALLOC_ARENA_MAX=2 npm run bench`.
+    ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
     // A diagnostic preload for the service only, such as bench/sqlite-cost.cjs.
     ...(process.env.BENCH_SERVICE_NODE_OPTIONS
       ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }

@@ -5,7 +5,7 @@ import {
   NotificationError,
   notifyReply,
   parseNotificationXml,
-  verifyPaymentNotification,
+  verifyNotificationFields,
 } from '../wechat/v2/notify.js';
 import type { V2SignType } from '../wechat/v2/sign.js';
 import { createNotifiedSettlement } from './notified-settlement.js';
@@ -57,22 +57,20 @@ export function createNotifyService(deps: NotifyServiceDeps) {
     return { ok: true, reply: SUCCESS_REPLY, outcome };
   }
 
-  /** The order the notification names, read before trusting it only to learn its algorithm. */
-  async function orderNamedIn(raw: Buffer): Promise<Order | undefined> {
-    const outTradeNo = parseNotificationXml(raw).out_trade_no;
-    return outTradeNo ? orders.findForNotification(outTradeNo) : undefined;
-  }
-
   return async function handle(raw: Buffer): Promise<NotifyOutcome> {
-    let n: ReturnType<typeof verifyPaymentNotification>;
+    let n: ReturnType<typeof verifyNotificationFields>;
     let order: Order | undefined;
     try {
-      order = await orderNamedIn(raw);
+      // Parsed once: the order it names is read before the notification is trusted, only to
+      // learn the algorithm that order was placed with.
+      const fields = parseNotificationXml(raw);
+      const outTradeNo = fields.out_trade_no;
+      order = outTradeNo ? await orders.findForNotification(outTradeNo) : undefined;
       // The order's own algorithm, never the one the sender claims: a notification signed
       // otherwise is refused (verifyV2 compares its sign_type with this one), so switching
       // WECHAT_SIGN_TYPE neither breaks old orders nor lets anyone downgrade them.
       const signType = orderSignType(order, settings.signType);
-      n = verifyPaymentNotification(raw, { key: settings.mchKey, signType });
+      n = verifyNotificationFields(fields, { key: settings.mchKey, signType });
     } catch (err) {
       if (!(err instanceof NotificationError)) throw err;
       if (err.code === 'NOT_SUCCESS') {

@@ -37,6 +37,7 @@ export {
   type PaymentNotification,
   parseNotificationXml,
   type VerifyNotificationOptions,
+  verifyNotificationFields,
   verifyPaymentNotification,
 } from './notify.js';
 export {

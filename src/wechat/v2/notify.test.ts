@@ -5,6 +5,8 @@ import {
   buildPaymentNotification,
   isSuccessfulNotifyReply,
   notifyReply,
+  parseNotificationXml,
+  verifyNotificationFields,
   verifyPaymentNotification,
 } from './notify.js';
 import { signV2, withSignV2 } from './sign.js';
@@ -46,6 +48,15 @@ describe('verifyPaymentNotification', () => {
       bankType: 'OTHERS',
       fields: { ...vectorB, sign: 'D27337D13232C28C4B4BB568719E2C5E' },
     });
+  });
+
+  it('verifies fields parsed beforehand exactly as it verifies the body, and refuses them tampered', () => {
+    const xml = buildXml({ ...vectorB, sign: 'D27337D13232C28C4B4BB568719E2C5E' });
+    const fields = parseNotificationXml(xml);
+    expect(verifyNotificationFields(fields, { key })).toEqual(verifyPaymentNotification(xml, { key }));
+    expect(codeOf(() => verifyNotificationFields({ ...fields, total_fee: '100' }, { key })).code).toBe(
+      'SIGN_ERROR',
+    );
   });
 
   it('defaults fee_type to CNY and keeps attach', () => {

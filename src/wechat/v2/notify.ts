@@ -90,7 +90,18 @@ export function verifyPaymentNotification(
   raw: Buffer | string,
   options: VerifyNotificationOptions,
 ): PaymentNotification {
-  const fields = parseNotificationXml(raw, options.maxBytes);
+  return verifyNotificationFields(parseNotificationXml(raw, options.maxBytes), options);
+}
+
+/**
+ * {@link verifyPaymentNotification} for fields already parsed by {@link parseNotificationXml}, so
+ * a caller that had to read a field first (the order it names) parses the body once.
+ * @throws {NotificationError} SIGN_ERROR | MISSING_FIELD | INVALID_FIELD | NOT_SUCCESS
+ */
+export function verifyNotificationFields(
+  fields: Record<string, string>,
+  options: Pick<VerifyNotificationOptions, 'key' | 'signType'>,
+): PaymentNotification {
   if (!verifyV2(fields, options.key, options.signType)) {
     throw new NotificationError('SIGN_ERROR', 'notification signature does not verify', { field: 'sign' });
   }
