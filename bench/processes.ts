@@ -86,7 +86,8 @@ export function serviceEnv(
   return {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
+    // warn by default, so a run measures the service and not its access log: `BENCH_LOG_LEVEL=info` for the default level.
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     DATABASE_URL: databaseUrl,
     WECHAT_APPID: c.appid,
     WECHAT_SECRET: c.secret,

@@ -1,6 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { ConsoleData } from '../admin/console-data.js';
 import type { ApiKeys } from '../api-keys/api-keys.js';
@@ -93,11 +99,29 @@ function fastifyTrustProxy(
   return [...trust];
 }
 
+/**
+ * Fastify's own log lines, less the two it writes for every request ("incoming request" and
+ * "request completed"): the request log writes one line per request instead (request-log.ts).
+ * A request that failed while its answer was being sent keeps Fastify's "request errored" line.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (error) super.requestCompleted(error, request, reply);
+  }
+}
+
 /** Builds the service's HTTP app without listening, so tests use inject() and production calls listen(). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const requestTimeout = deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
+    // One line per request, written by the request log (request-log.ts), instead of Fastify's two.
+    logController: new OneLinePerRequest(),
     trustProxy: fastifyTrustProxy(deps.trustProxy),
     bodyLimit: 16 * 1024,
     // A body that trickles in is cut off. Node checks these limits only every

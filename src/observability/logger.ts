@@ -27,7 +27,7 @@ export const REDACTED_PATHS = [
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -38,6 +38,33 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+  return redactingObjectsOnly(logger, REDACTED_PATHS);
+}
+
+type Stringifier = (value: unknown, ...rest: unknown[]) => string | undefined;
+
+/**
+ * With wildcard paths (`*.token`) pino runs every value of every line, and every child's
+ * bindings, through the redactor, and the redactor as pino calls it parses each path again even
+ * for a string or a number: 13 µs per line of six short fields, against 0.5 µs without redaction
+ * (docs/performance.md, seventh pass). A value that is not an object has no property to redact,
+ * so it is written as pino writes it without redaction; objects still go through the redactor.
+ * A top-level path (`password`, no dot) censors the value itself whatever its type, so its
+ * stringifier is left alone.
+ */
+export function redactingObjectsOnly(logger: Logger, paths: readonly string[]): Logger {
+  const { stringifiersSym, stringifySym } = pino.symbols;
+  const holder = logger as unknown as Record<symbol, unknown>;
+  const stringifiers = holder[stringifiersSym] as Record<string | symbol, Stringifier>;
+  const stringify = holder[stringifySym] as Stringifier;
+  const wholeValue = new Set(paths.filter((p) => !/[.[]/.test(p)));
+  for (const key of [...Object.keys(stringifiers), ...Object.getOwnPropertySymbols(stringifiers)]) {
+    const redact = stringifiers[key];
+    if (typeof redact !== 'function' || (typeof key === 'string' && wholeValue.has(key))) continue;
+    stringifiers[key] = (value, ...rest) =>
+      typeof value === 'object' && value !== null ? redact(value, ...rest) : stringify(value, ...rest);
+  }
+  return logger;
 }
 
 /**

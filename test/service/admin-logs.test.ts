@@ -35,9 +35,17 @@ for (const database of testDatabases()) {
         };
       }
 
+      const warnings: string[] = [];
+      const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+
       beforeAll(async () => {
         db = await database.openMigrated();
-        h = await startHarness(db, { version });
+        process.on('warning', onWarning);
+        try {
+          h = await startHarness(db, { version });
+        } finally {
+          process.off('warning', onWarning);
+        }
       });
       afterAll(async () => {
         await h?.close();
@@ -65,6 +73,35 @@ for (const database of testDatabases()) {
         expect(Number.isNaN(Date.parse(read.time))).toBe(false);
         expect(read.durationMs).toBeGreaterThanOrEqual(0);
         expect(created.seq).toBeLessThan(notified.seq);
+      });
+
+      it('starts without a deprecation warning from its options', () => {
+        expect(warnings.filter((w) => /deprecat/i.test(w))).toEqual([]);
+      });
+
+      it("writes one log line per answered request, with its request id, and not Fastify's two", async () => {
+        const from = h.logs.length;
+        const { token } = await h.login();
+        const { order } = await buy(token);
+        expect((await h.api('GET', `/api/orders/${order.id}?token=${admin}`, token)).status).toBe(200);
+        expect((await h.api('GET', '/healthz')).status).toBe(200);
+        const lines = h.logs.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>);
+        expect(lines.filter((l) => l.msg === 'incoming request' || l.msg === 'request completed')).toEqual(
+          [],
+        );
+        const access = lines.filter((l) => l.msg === 'request');
+        const created = access.find((l) => l.path === '/api/orders');
+        expect(created).toMatchObject({ level: 30, method: 'POST', status: 201, orderId: order.id });
+        expect(created?.reqId).toEqual(expect.any(String));
+        expect(created?.ms).toEqual(expect.any(Number));
+        // The query string, here a token in the wrong place, never reaches the line.
+        const read = access.find((l) => l.path === `/api/orders/${order.id}`);
+        expect(read).toMatchObject({ level: 30, method: 'GET', status: 200 });
+        expect(JSON.stringify(access)).not.toContain(admin);
+        // A health check is a debug line: at the default level it writes nothing.
+        expect(access.find((l) => l.path === '/healthz')).toMatchObject({ level: 20, status: 200 });
+        // Each request's line carries its own id.
+        expect(new Set(access.map((l) => l.reqId)).size).toBe(access.length);
       });
 
       it('logs a refusal as a warning with its error code, and filters by the lowest level', async () => {
