@@ -130,6 +130,19 @@ for (const database of testDatabases()) {
       expect(byId.get(fresh.id)).toMatchObject({ outcome: 'paid', received_at: 3000 });
     });
 
+    it('returns only the columns it is asked for', async () => {
+      const insertReturningIds = compiledInsert<WechatNotificationsTable>({
+        ...notificationRows,
+        returning: ['id'],
+      });
+      const rows = [notification(), notification()];
+      const { rows: written } = await handle.db.executeQuery(
+        insertReturningIds(handle.db, database.name, rows),
+      );
+      expect(written).toHaveLength(2);
+      expect(written.map((r) => Object.keys(r as object))).toEqual([['id'], ['id']]);
+    });
+
     it('refuses a row whose first column is NULL, before anything is sent', async () => {
       const before = await count();
       expect(() =>

@@ -157,8 +157,8 @@ export interface InsertShape<Row> {
     set: Readonly<Partial<Record<keyof Row & string, RawBuilder<unknown>>>>;
     where?: RawBuilder<unknown>;
   };
-  /** `RETURNING *`: the rows written, in no particular order. */
-  returning?: boolean;
+  /** `RETURNING *`, or these columns: the rows written, in no particular order. */
+  returning?: boolean | readonly (keyof Row & string)[];
 }
 
 /**
@@ -209,7 +209,11 @@ export function compiledInsert<Row extends object>(shape: InsertShape<Row>): Com
   const statement = compiledPerSizeClass((db: QueryExecutorProvider, size, slot) => {
     const selected = names.map((_, i) => sql.raw(`column${i + 1}`));
     const conflict = onConflict(shape);
-    const returning = shape.returning ? sql` returning *` : sql``;
+    const returning = Array.isArray(shape.returning)
+      ? sql` returning ${sql.join(shape.returning.map((c) => sql.ref(c)))}`
+      : shape.returning
+        ? sql` returning *`
+        : sql``;
     return sql`insert into ${sql.table(shape.table)} (${sql.join(names.map((c) => sql.ref(c)))})
       select ${sql.join(selected)} from ${valuesRows(shape.columns, size, slot)} as batch
       where column1 is not null${conflict}${returning}`.compile(db);

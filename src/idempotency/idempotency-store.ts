@@ -84,7 +84,7 @@ const insertClaims = compiledInsert<IdempotencyKeysTable>({
     ),
     where: sql`idempotency_keys.expires_at <= excluded.claimed_at`,
   },
-  returning: true,
+  returning: ['scope', 'key'],
 });
 
 /**
@@ -96,26 +96,26 @@ const insertClaims = compiledInsert<IdempotencyKeysTable>({
 function heldRowsUpdate(
   values: readonly (readonly [string, ColumnType])[],
   set: RawBuilder<unknown>,
-  returning: RawBuilder<unknown>,
+  more: { where?: RawBuilder<unknown>; returning?: RawBuilder<unknown> } = {},
 ) {
+  const where = more.where ? sql` and ${more.where}` : sql``;
+  const returning = more.returning ? sql` returning ${more.returning}` : sql``;
   const columns = [['scope', 'text'], ['key', 'text'], ['claimed_at', 'bigint'], ...values] as const;
   const named = columns.map(([name], i) => sql`${sql.raw(`column${i + 1}`)} as ${sql.ref(name)}`);
+  const heldByBatchRow = sql`idempotency_keys.scope = batch.scope and idempotency_keys.key = batch.key
+    and idempotency_keys.claimed_at = batch.claimed_at and idempotency_keys.state = 'in_flight'`;
   return compiledPerSizeClass((db: QueryExecutorProvider, size, slot) =>
     sql`update idempotency_keys set ${set}
       from (select ${sql.join(named)} from ${valuesRows(columns, size, slot)} as v) as batch
-      where idempotency_keys.scope = batch.scope and idempotency_keys.key = batch.key
-        and idempotency_keys.claimed_at = batch.claimed_at and idempotency_keys.state = 'in_flight'
-      ${returning}`.compile(db),
+      where ${heldByBatchRow}${where}${returning}`.compile(db),
   );
 }
 
 /** Each attempt's resource, where the attempt still holds its key and no resource is recorded. */
-const resourceRecords = heldRowsUpdate(
-  [['resource_id', 'text']],
-  sql`resource_id = batch.resource_id`,
-  sql`and idempotency_keys.resource_id is null
-    returning idempotency_keys.scope, idempotency_keys.key, idempotency_keys.claimed_at`,
-);
+const resourceRecords = heldRowsUpdate([['resource_id', 'text']], sql`resource_id = batch.resource_id`, {
+  where: sql`idempotency_keys.resource_id is null`,
+  returning: sql`idempotency_keys.scope, idempotency_keys.key, idempotency_keys.claimed_at`,
+});
 
 /** Each attempt's reply; a resource already recorded stays (the completion's is only a fallback). */
 const completions = heldRowsUpdate(
@@ -128,7 +128,6 @@ const completions = heldRowsUpdate(
   sql`state = 'done', completed_at = batch.now, response_status = batch.status,
     response_body = batch.body,
     resource_id = coalesce(idempotency_keys.resource_id, batch.resource_id)`,
-  sql``,
 );
 
 /** Binds a held-rows update to a batch: the claim's fields, then `cells(item)`'s. */
@@ -205,7 +204,7 @@ export function createIdempotencyStore(db: Db) {
       const first = firstOfEach(items, keyOf);
       const made = [...first.values()];
       // One statement: committed by itself on PostgreSQL, in the commit group on SQLite.
-      const { rows } = await writeStatement<IdempotencyKeysTable>(
+      const { rows } = await writeStatement<Pick<IdempotencyKeysTable, 'scope' | 'key'>>(
         db,
         insertClaims(
           db,
