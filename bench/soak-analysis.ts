@@ -21,6 +21,10 @@ export interface ResourceTrend {
   early: number;
   late: number;
   max: number;
+  /** The lowest count in the first and in the last quarter after warm-up: what stays. */
+  earlyFloor: number;
+  lateFloor: number;
+  /** The floor rose: more than a couple, and more than 10 %. */
   grows: boolean;
 }
 
@@ -65,11 +69,19 @@ export function analyzeSoak(samples: readonly SoakSample[], durationS: number): 
   const types = [...new Set(samples.flatMap((s) => Object.keys(s.resources)))].sort();
   const resources = types.map((type) => {
     const count = (s: SoakSample) => s.resources[type] ?? 0;
-    const early = mean(steady.slice(0, quarter), count);
-    const late = mean(steady.slice(-quarter), count);
+    const [head, tail] = [steady.slice(0, quarter), steady.slice(-quarter)];
+    const early = mean(head, count);
+    const late = mean(tail, count);
     const max = Math.max(0, ...samples.map(count));
-    // Sockets come and go with the load; growth means more than a couple and more than 10 %.
-    return { type, early, late, max, grows: late - early > Math.max(2, early * 0.1) };
+    // A sample counts what is active at that instant, and most of it comes and goes with the
+    // load: sockets, the timers of calls in flight, the setImmediate of a batch about to run.
+    // What leaks stays, so it raises the lowest count; the work in flight does not (its count
+    // moved from 0 to 0–8 in one soak when the sampling instant drifted into the busy part of the
+    // load's cycle). Growth: the floor rose by more than a couple and more than 10 %.
+    const earlyFloor = Math.min(...head.map(count));
+    const lateFloor = Math.min(...tail.map(count));
+    const grows = lateFloor - earlyFloor > Math.max(2, earlyFloor * 0.1);
+    return { type, early, late, max, earlyFloor, lateFloor, grows };
   });
   return {
     samples: samples.length,

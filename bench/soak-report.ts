@@ -57,11 +57,11 @@ export function renderSoak(
       (t) => `| ${t.measure} | ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`,
     ),
     '',
-    '| active resource | after warm-up (mean) | at the end (mean) | max | growing |',
+    '| active resource | after warm-up: mean, lowest | at the end: mean, lowest | max | growing (the lowest rose) |',
     '|---|--:|--:|--:|---|',
     ...a.resources.map(
       (r) =>
-        `| ${r.type} | ${r.early.toFixed(1)} | ${r.late.toFixed(1)} | ${r.max} | ${r.grows ? 'YES' : 'no'} |`,
+        `| ${r.type} | ${r.early.toFixed(1)}, ${r.earlyFloor} | ${r.late.toFixed(1)}, ${r.lateFloor} | ${r.max} | ${r.grows ? 'YES' : 'no'} |`,
     ),
     '',
   ].join('\n');

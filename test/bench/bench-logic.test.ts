@@ -12,6 +12,7 @@ import type { LoadResult } from '../../bench/load.js';
 import { type PreparedOrder, prepareOrders } from '../../bench/prepare.js';
 import { shortenPlaceholders } from '../../bench/query-plans.js';
 import { evaluateTargets, type Row } from '../../bench/report.js';
+import { analyzeSoak, type SoakSample } from '../../bench/soak-analysis.js';
 import { checkCredits } from '../../bench/verify.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { type DbHandle, openDatabase } from '../../src/db/open.js';
@@ -260,5 +261,63 @@ describe('bench credit check', () => {
       expect(body).toMatch(/<sign>[0-9A-F]{64}<\/sign><\/xml>$/);
     }
     expect(new Set(orders.map((o) => o.transactionId)).size).toBe(3);
+  });
+});
+
+describe('bench soak analysis', () => {
+  /** 121 samples 5 s apart (a 10-minute soak), with the resources `at(i)` gives. */
+  const soak = (
+    at: (i: number) => Record<string, number>,
+    rss = (_i: number) => 170 * 2 ** 20,
+  ): SoakSample[] =>
+    Array.from({ length: 121 }, (_, i) => ({
+      t: i * 5,
+      rss: rss(i),
+      heapUsed: 40 * 2 ** 20,
+      heapTotal: 60 * 2 ** 20,
+      external: 0,
+      resources: at(i),
+    }));
+  const trend = (samples: SoakSample[], type: string) =>
+    analyzeSoak(samples, 600).resources.find((r) => r.type === type)!;
+
+  it('flags a timer that is never cleared: its lowest count keeps rising', () => {
+    expect(
+      trend(
+        soak((i) => ({ Timeout: Math.floor(i / 10) })),
+        'Timeout',
+      ).grows,
+    ).toBe(true);
+  });
+
+  it('does not flag work in flight whose count depends on the sampling instant', () => {
+    // Zero while the samples fall between bursts, then 0–8 once they drift into them.
+    const inFlight = (i: number) => (i < 80 ? 0 : [0, 3, 8, 2, 5][i % 5]!);
+    const samples = soak((i) => ({ Immediate: inFlight(i), Timeout: inFlight(i + 1) }));
+    expect(trend(samples, 'Immediate')).toMatchObject({ grows: false, earlyFloor: 0, lateFloor: 0 });
+    expect(trend(samples, 'Timeout').grows).toBe(false);
+    expect(trend(samples, 'Immediate').late).toBeGreaterThan(2);
+  });
+
+  it('tells sockets that come and go with the load from sockets that stay', () => {
+    const noisy = soak((i) => ({ TCPSocketWrap: 50 + ((i * 7) % 21) }));
+    const leaking = soak((i) => ({ TCPSocketWrap: 50 + Math.floor(i / 8) + ((i * 7) % 5) }));
+    expect(trend(noisy, 'TCPSocketWrap').grows).toBe(false);
+    expect(trend(leaking, 'TCPSocketWrap').grows).toBe(true);
+  });
+
+  it('measures RSS growth from the tenth after warm-up to the last tenth', () => {
+    const mb = 2 ** 20;
+    const a = analyzeSoak(
+      soak(
+        () => ({}),
+        (i) => (i < 60 ? 160 : 176) * mb,
+      ),
+      600,
+    );
+    expect(a.warmupS).toBe(120);
+    expect(a.rssAfterWarmup).toBe(160 * mb);
+    expect(a.rssAtEnd).toBe(176 * mb);
+    expect(a.rssGrowth).toBeCloseTo(0.1, 5);
   });
 });
