@@ -30,3 +30,11 @@ export function isUniqueViolation(err: unknown, target?: { postgres: string; sql
   }
   return false;
 }
+
+/** True when `err` is a FOREIGN KEY violation (a row that names a row that is not there). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code } = err as DriverError;
+  // PostgreSQL: SQLSTATE 23503 foreign_key_violation; better-sqlite3: its extended result code.
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}

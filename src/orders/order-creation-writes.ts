@@ -1,10 +1,10 @@
 import type { Transaction } from 'kysely';
-import { writeTransaction } from '../db/commit-group.js';
+import { writeStatement, writeTransaction } from '../db/commit-group.js';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
-import { isUniqueViolation } from '../db/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
 import { caseById, compiledPerSizeClass, padWithLast, range } from '../db/size-classes.js';
-import { runTogether } from '../db/together.js';
+import { runTogether, together } from '../db/together.js';
 import { AppError } from '../errors.js';
 import { recordResources } from '../idempotency/idempotency-store.js';
 import { createBatcher } from './batcher.js';
@@ -20,7 +20,9 @@ import {
 import { OrderNotFoundError } from './order-store-errors.js';
 
 /** The batch's prepay_ids, one UPDATE per batch (a text per size class, see size-classes.ts). */
-const prepayUpdate = compiledPerSizeClass((trx: Transaction<Database>, size, slot) =>
+type Writer = Db | Transaction<Database>;
+
+const prepayUpdate = compiledPerSizeClass((trx: Writer, size, slot) =>
   trx
     .updateTable('orders')
     .set({
@@ -99,36 +101,53 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
   >({
     ...concurrency,
     key: (p) => p.id,
-    run: (items) =>
-      writeTransaction(db, async (trx) => {
-        // An order named twice in a batch (two refreshes at once) is written once, with the
-        // last of them, as one UPDATE after the other would have left it; both callers then
-        // answer with what is stored. RETURNING: nobody reads the order again.
-        const latest = [...new Map(items.map((item) => [item.id, item])).values()];
-        const padded = padWithLast(latest);
-        const { rows } = await trx.executeQuery<OrdersTable>(
-          prepayUpdate(trx, dialect, latest.length).bind((i, key) => {
-            const { id, prepay, now } = padded[i]!;
-            if (key === 'id') return id;
-            if (key === 'now') return now;
-            return prepay[key as keyof typeof prepay];
-          }),
-        );
+    async run(items) {
+      // An order named twice in a batch (two refreshes at once) is written once, with the last
+      // of them, as one UPDATE after the other would have left it; both callers then answer
+      // with what is stored, and each has its 'prepaid' event. RETURNING: nobody reads the order
+      // again.
+      const latest = [...new Map(items.map((item) => [item.id, item])).values()];
+      const padded = padWithLast(latest);
+      const statements = (trx: Writer) => [
+        prepayUpdate(trx, dialect, latest.length).bind((i, key) => {
+          const { id, prepay, now } = padded[i]!;
+          if (key === 'id') return id;
+          if (key === 'now') return now;
+          return prepay[key as keyof typeof prepay];
+        }),
+        insertOrderEvents(
+          trx,
+          dialect,
+          items.map(({ id, prepay, now }) => orderEventRow(id, 'prepaid', prepay, now)),
+        ),
+      ];
+      const saved = (rows: readonly OrdersTable[]) => {
         const byId = new Map(rows.map((row) => [row.id, toOrder(row)]));
-        const saved = items.map(({ id }) => {
+        return items.map(({ id }) => {
           const order = byId.get(id);
           if (!order) throw new OrderNotFoundError(id);
           return order;
         });
-        await trx.executeQuery(
-          insertOrderEvents(
-            trx,
-            dialect,
-            items.map(({ id, prepay, now }) => orderEventRow(id, 'prepaid', prepay, now)),
-          ),
-        );
-        return saved;
-      }),
+      };
+      if (dialect === 'postgres') {
+        // One statement, committed by itself (together.ts): the events' foreign key fails it
+        // if an order is missing, and the batcher then reruns each alone, so that one fails.
+        const [both] = together(dialect, statements(db), 0);
+        try {
+          return saved((await writeStatement<OrdersTable>(db, both!)).rows);
+        } catch (err) {
+          if (items.length === 1 && isForeignKeyViolation(err)) throw new OrderNotFoundError(items[0]!.id);
+          throw err;
+        }
+      }
+      // SQLite: the UPDATE, then the events once the orders are known to exist.
+      return writeTransaction(db, async (trx) => {
+        const [update, events] = statements(trx);
+        const orders = saved((await trx.executeQuery<OrdersTable>(update!)).rows);
+        await trx.executeQuery(events!);
+        return orders;
+      });
+    },
   });
 
   return {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDbHandle, testDatabases } from '../../test/db/dialects.js';
+import { statementsSent } from '../../test/db/pg-statements.js';
 import { createUserStore } from '../users/user-store.js';
 import { createOutbox } from '../webhooks/outbox.js';
 import { createOrderStore, type NewOrder, type OrderStore } from './order-store.js';
@@ -83,6 +84,34 @@ for (const database of testDatabases()) {
         { prepayId: 'wx-first', prepayExpiresAt: T0 + 1 },
         { prepayId: 'wx-last', prepayExpiresAt: T0 + 3 },
       ]);
+    });
+
+    it('writes the prepay_ids of orders that arrive together, and their events, in one statement on PostgreSQL', async () => {
+      const saved = await Promise.all([400, 401, 402].map((n) => orders.insert(order(n), T0)));
+      let prepaid: Awaited<ReturnType<OrderStore['savePrepay']>>[] = [];
+      const sent = await statementsSent(async () => {
+        prepaid = await Promise.all(
+          saved.map((o, n) =>
+            orders.savePrepay(o.id, { prepayId: `wx-one-${n}`, prepayExpiresAt: T0 }, T0 + 1),
+          ),
+        );
+      });
+      expect(prepaid.map((o) => o.prepayId)).toEqual(['wx-one-0', 'wx-one-1', 'wx-one-2']);
+      for (const o of saved)
+        expect((await orders.events(o.id)).map((e) => e.type)).toEqual(['created', 'prepaid']);
+      if (database.name === 'postgres') expect(sent).toHaveLength(1);
+    });
+
+    it('fails a missing order alone when its prepay_id is the only one', async () => {
+      await expect(
+        orders.savePrepay(`batch-${database.name}-nowhere`, { prepayId: 'wx-n', prepayExpiresAt: T0 }, T0),
+      ).rejects.toMatchObject({ name: 'OrderNotFoundError' });
+      const events = await handle.db
+        .selectFrom('order_events')
+        .select('id')
+        .where('order_id', '=', `batch-${database.name}-nowhere`)
+        .execute();
+      expect(events).toEqual([]);
     });
 
     it('fails only a missing order when its prepay_id shares a batch with others', async () => {
