@@ -1,13 +1,8 @@
+import { batchedLookUp } from '../db/batched-look-up.js';
 import { batchesInFlight, writeStatement } from '../db/commit-group.js';
 import type { Db, WechatNotificationsTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
-import {
-  compiledInsert,
-  compiledPerSizeClass,
-  type InsertShape,
-  padWithLast,
-  range,
-} from '../db/size-classes.js';
+import { compiledInsert, compiledPerSizeClass, type InsertShape, range } from '../db/size-classes.js';
 import { createBatcher } from './batcher.js';
 
 export interface LoggedNotification {
@@ -83,21 +78,11 @@ export function createNotificationLog(db: Db) {
     },
   });
 
-  const seen = createBatcher<string, boolean>({
-    maxConcurrent: batchesInFlight(dialect),
-    async run(ids) {
-      const padded = padWithLast(ids);
-      const { rows } = await db.executeQuery<{ id: string }>(
-        seenNotifications(db, dialect, ids.length).bind((i) => padded[i]),
-      );
-      const found = new Set(rows.map((r) => r.id));
-      return ids.map((id) => found.has(id));
-    },
-  });
+  const seen = batchedLookUp<{ id: string }>(db, seenNotifications, (row) => row.id);
 
   return {
-    has(id: string): Promise<boolean> {
-      return seen.submit(id);
+    async has(id: string): Promise<boolean> {
+      return (await seen(id)) !== undefined;
     },
     record(entry: LoggedNotification, now: number): Promise<void> {
       return writes.submit({ ...entry, now });

@@ -108,19 +108,17 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
       // again.
       const latest = [...new Map(items.map((item) => [item.id, item])).values()];
       const padded = padWithLast(latest);
-      const statements = (trx: Writer) => [
-        prepayUpdate(trx, dialect, latest.length).bind((i, key) => {
-          const { id, prepay, now } = padded[i]!;
-          if (key === 'id') return id;
-          if (key === 'now') return now;
-          return prepay[key as keyof typeof prepay];
-        }),
-        insertOrderEvents(
-          trx,
-          dialect,
-          items.map(({ id, prepay, now }) => orderEventRow(id, 'prepaid', prepay, now)),
-        ),
-      ];
+      const update = prepayUpdate(db, dialect, latest.length).bind((i, key) => {
+        const { id, prepay, now } = padded[i]!;
+        if (key === 'id') return id;
+        if (key === 'now') return now;
+        return prepay[key as keyof typeof prepay];
+      });
+      const events = insertOrderEvents(
+        db,
+        dialect,
+        items.map(({ id, prepay, now }) => orderEventRow(id, 'prepaid', prepay, now)),
+      );
       const saved = (rows: readonly OrdersTable[]) => {
         const byId = new Map(rows.map((row) => [row.id, toOrder(row)]));
         return items.map(({ id }) => {
@@ -132,7 +130,7 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
       if (dialect === 'postgres') {
         // One statement, committed by itself (together.ts): the events' foreign key fails it
         // if an order is missing, and the batcher then reruns each alone, so that one fails.
-        const [both] = together(dialect, statements(db), 0);
+        const [both] = together(dialect, [update, events], 0);
         try {
           return saved((await writeStatement<OrdersTable>(db, both!)).rows);
         } catch (err) {
@@ -142,9 +140,8 @@ export function createOrderCreationWrites(db: Db, concurrency: { maxConcurrent: 
       }
       // SQLite: the UPDATE, then the events once the orders are known to exist.
       return writeTransaction(db, async (trx) => {
-        const [update, events] = statements(trx);
-        const orders = saved((await trx.executeQuery<OrdersTable>(update!)).rows);
-        await trx.executeQuery(events!);
+        const orders = saved((await trx.executeQuery<OrdersTable>(update)).rows);
+        await trx.executeQuery(events);
         return orders;
       });
     },

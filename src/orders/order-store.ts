@@ -1,9 +1,10 @@
 import type { Transaction } from 'kysely';
+import { batchedLookUp } from '../db/batched-look-up.js';
 import { batchesInFlight, writeTransaction } from '../db/commit-group.js';
 import type { Database, Db, OrdersTable } from '../db/database.js';
 import { dialectOf } from '../db/dialect-of.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { compiledPerSizeClass, padWithLast, range } from '../db/size-classes.js';
+import { compiledPerSizeClass, range } from '../db/size-classes.js';
 import type { WebhookEventType } from '../webhooks/event-types.js';
 import { paymentObject } from '../webhooks/objects.js';
 import type { Outbox } from '../webhooks/outbox.js';
@@ -189,17 +190,7 @@ export function createOrderStore(db: Db, outbox: Outbox) {
   // The notification path, batched (batcher.ts): one SELECT for the look-ups that arrive together,
   // and one transaction of a few statements for their payments (group commit).
   const concurrency = { maxConcurrent: batchesInFlight(dialect) };
-  const notifiedReads = createBatcher<string, OrdersTable | undefined>({
-    ...concurrency,
-    async run(outTradeNos) {
-      const padded = padWithLast(outTradeNos);
-      const { rows } = await db.executeQuery<OrdersTable>(
-        lookUpByOutTradeNo(db, dialect, outTradeNos.length).bind((i) => padded[i]),
-      );
-      const byNo = new Map(rows.map((r) => [r.out_trade_no, r]));
-      return outTradeNos.map((n) => byNo.get(n));
-    },
-  });
+  const notifiedRead = batchedLookUp<OrdersTable>(db, lookUpByOutTradeNo, (row) => row.out_trade_no);
   const notifiedPayments = createBatcher<NotifiedPayment, NotifiedResult>({
     ...concurrency,
     key: (p) => p.seen.id,
@@ -344,7 +335,7 @@ export function createOrderStore(db: Db, outbox: Outbox) {
      * SELECT … WHERE out_trade_no IN (…).
      */
     async findForNotification(outTradeNo: string): Promise<Order | undefined> {
-      const row = await notifiedReads.submit(outTradeNo);
+      const row = await notifiedRead(outTradeNo);
       return row && toOrder(row);
     },
 

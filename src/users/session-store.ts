@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { batchesInFlight } from '../db/commit-group.js';
+import { batchedLookUp } from '../db/batched-look-up.js';
 import type { Db, SessionsTable } from '../db/database.js';
-import { dialectOf } from '../db/dialect-of.js';
-import { compiledPerSizeClass, padWithLast, range } from '../db/size-classes.js';
-import { createBatcher } from '../orders/batcher.js';
+import { compiledPerSizeClass, range } from '../db/size-classes.js';
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
 
@@ -44,18 +42,7 @@ export interface ResolvedSession {
 }
 
 export function createSessionStore(db: Db) {
-  const dialect = dialectOf(db);
-  const lookUps = createBatcher<string, LiveSession | undefined>({
-    maxConcurrent: batchesInFlight(dialect),
-    async run(hashes) {
-      const padded = padWithLast(hashes);
-      const { rows } = await db.executeQuery<LiveSession>(
-        liveSessions(db, dialect, hashes.length).bind((i) => padded[i]),
-      );
-      const byHash = new Map(rows.map((row) => [row.token_hash, row]));
-      return hashes.map((hash) => byHash.get(hash));
-    },
-  });
+  const liveSession = batchedLookUp<LiveSession>(db, liveSessions, (row) => row.token_hash);
   return {
     async create(
       userId: string,
@@ -68,7 +55,7 @@ export function createSessionStore(db: Db) {
 
     /** The session and user behind a token, or null when it is unknown, expired or revoked. */
     async resolve(token: string, now: number): Promise<ResolvedSession | null> {
-      const row = await lookUps.submit(hashToken(token));
+      const row = await liveSession(hashToken(token));
       return row && row.expires_at > now
         ? { userId: row.user_id, openid: row.openid, expiresAt: row.expires_at }
         : null;
