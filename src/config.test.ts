@@ -116,3 +116,20 @@ describe('RECONCILE_DAILY', () => {
     });
   });
 });
+
+describe('LOG_SYNC', () => {
+  const logSync = (value: string | undefined) => loadConfig({ ...valid, LOG_SYNC: value });
+
+  it('is false unless set: lines are written asynchronously', () => {
+    expect(logSync(undefined)).toMatchObject({ ok: true, config: { logSync: false } });
+    expect(logSync('false')).toMatchObject({ ok: true, config: { logSync: false } });
+    expect(logSync('true')).toMatchObject({ ok: true, config: { logSync: true } });
+  });
+
+  it.each(['yes', '1', 'TRUE'])('refuses %j, saying what it takes', (value) => {
+    expect(logSync(value)).toEqual({
+      ok: false,
+      problems: [`LOG_SYNC must be true or false (it is ${JSON.stringify(value)})`],
+    });
+  });
+});

@@ -17,6 +17,8 @@ export interface Config {
   /** The most PostgreSQL connections one instance holds (DATABASE_POOL_SIZE); unused on SQLite. */
   databasePoolSize: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** LOG_SYNC: write each log line before going on (default false: asynchronous, see logDestination). */
+  logSync: boolean;
   wechat: WechatConfig;
   /** Bearer token for /admin routes; admin routes answer 401 to everyone when unset. */
   adminToken: string | undefined;
@@ -76,6 +78,7 @@ export const KNOWN_VARIABLES = [
   'SQLITE_CACHE_MB',
   'DATABASE_POOL_SIZE',
   'LOG_LEVEL',
+  'LOG_SYNC',
   'WECHAT_APPID',
   'WECHAT_SECRET',
   'WECHAT_MCHID',
@@ -284,6 +287,10 @@ export function loadConfig(
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     read.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const logSyncText = read.text('LOG_SYNC', 'false');
+  if (logSyncText !== 'true' && logSyncText !== 'false') {
+    read.problems.push(`LOG_SYNC must be true or false (it is ${JSON.stringify(logSyncText)})`);
+  }
   const databaseUrl = read.text('DATABASE_URL', DEFAULTS.databaseUrl);
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     read.problems.push('DATABASE_URL must start with sqlite: or postgres://');
@@ -308,6 +315,7 @@ export function loadConfig(
     sqliteCacheMb: read.integer('SQLITE_CACHE_MB', DEFAULTS.sqliteCacheMb, 1, 4096),
     databasePoolSize: read.integer('DATABASE_POOL_SIZE', DEFAULTS.databasePoolSize, 2, 1000),
     logLevel: logLevel as Config['logLevel'],
+    logSync: logSyncText === 'true',
     wechat: {
       apiVersion,
       appid,

@@ -22,6 +22,10 @@ export const ENV_DOCS: Readonly<Record<Known, { about: string; example: string }
     example: '10',
   },
   LOG_LEVEL: { about: 'fatal|error|warn|info|debug|trace|silent; debug also prints stacks', example: 'info' },
+  LOG_SYNC: {
+    about: 'true: write each log line before going on; false (default): asynchronously, flushed at exit',
+    example: 'false',
+  },
   WECHAT_APPID: { about: 'Mini Program appid (credential)', example: 'wx1234567890abcdef' },
   WECHAT_SECRET: { about: 'Mini Program AppSecret (credential)', example: '<from mp.weixin.qq.com>' },
   WECHAT_MCHID: { about: 'merchant id, 8 to 10 digits (credential)', example: '1900000109' },

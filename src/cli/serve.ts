@@ -1,7 +1,7 @@
 import { loadCatalogueFile } from '../catalogue/catalogue.js';
 import { type Config, DEFAULTS, loadConfig, SERVICE_VARIABLES } from '../config.js';
 import { createService, type Service } from '../main.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, logDestination } from '../observability/logger.js';
 import { parsePort, untilSignal } from './args.js';
 import type { CommandContext, CommandSpec, Io, Options } from './command.js';
 import type { Env } from './index.js';
@@ -67,7 +67,7 @@ export async function runServe(options: Options, context: CommandContext): Promi
     port,
     host: (options.host as string | undefined) ?? setup.config.host,
   };
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, logDestination({ sync: config.logSync }));
   let service: Service | undefined;
   try {
     service = await createService({ config, catalogue: setup.catalogue, log });

@@ -41,6 +41,72 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   return redactingObjectsOnly(logger, REDACTED_PATHS);
 }
 
+/** How much log output may wait in memory for a reader that has stopped reading (16 MiB). */
+export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+
+export interface LogDestinationOptions {
+  /** LOG_SYNC: write each line before the code that logged it goes on. */
+  sync: boolean;
+  /** A file descriptor to write to (default 1, standard output). */
+  fd?: number;
+  /** Asynchronous only: beyond this many bytes waiting, lines are dropped and counted. */
+  maxBufferedBytes?: number;
+}
+
+/**
+ * The service's standard output, for pino.
+ *
+ * By default lines are written asynchronously (pino's `sync: false` destination): a line is
+ * handed to the operating system by a write in libuv's thread pool, and the lines logged while
+ * that write is in flight go out together in the next one. A synchronous write makes the event
+ * loop wait for whoever reads standard output (journald, a container runtime, a pipe): once a
+ * reader that stopped reading lets the pipe fill, every request waits with it, payments
+ * included (docs/performance.md, eighth pass).
+ *
+ * The price: lines still waiting when the process is killed outright (SIGKILL, the OOM killer,
+ * a power cut) are lost. On any exit Node runs, including an uncaught exception and after
+ * SIGTERM's shutdown, pino writes what waits before the process ends. The database, not the
+ * log, is the record of every payment. `LOG_SYNC=true` writes each line before going on.
+ *
+ * If the reader stops, at most `maxBufferedBytes` wait; later lines are dropped and counted, and
+ * once the reader catches up a warning line says how many were lost.
+ *
+ * @example
+ * const log = createLogger(config.logLevel, logDestination({ sync: config.logSync }));
+ */
+export function logDestination(options: LogDestinationOptions): DestinationStream {
+  const dest = options.fd ?? 1;
+  if (options.sync) return pino.destination({ dest, sync: true });
+  const maxLength = options.maxBufferedBytes ?? LOG_BUFFER_MAX_BYTES;
+  const stream = pino.destination({ dest, sync: false, maxLength });
+  let dropped = 0;
+  let reporting = false;
+  stream.on('drop', () => {
+    dropped += 1;
+  });
+  // After each completed write: once the backlog is below half the limit, say what was lost.
+  stream.on('write', () => {
+    if (dropped === 0 || reporting) return;
+    reporting = true;
+    setImmediate(() => {
+      reporting = false;
+      if (dropped === 0 || writableLength(stream) > maxLength / 2) return;
+      const lost = dropped;
+      dropped = 0;
+      stream.write(
+        `${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, dropped: lost, msg: 'log lines dropped: standard output was not being read' })}\n`,
+      );
+    });
+  });
+  return stream;
+}
+
+/** Bytes waiting in a sonic-boom destination (its internal length; 0 if unknown). */
+function writableLength(stream: object): number {
+  const length = (stream as { _len?: unknown })._len;
+  return typeof length === 'number' ? length : 0;
+}
+
 type Stringifier = (value: unknown, ...rest: unknown[]) => string | undefined;
 
 /**

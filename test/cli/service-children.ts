@@ -15,6 +15,10 @@ export interface Child {
   /** The lines it printed that matched, by name. */
   found: Record<string, string>;
   output(): string;
+  /** Stops reading its standard output, as a log reader that has stalled would. */
+  pauseOutput(): void;
+  /** Reads its standard output again. */
+  resumeOutput(): void;
   stop(): Promise<void>;
 }
 
@@ -54,7 +58,14 @@ export async function startChild(
     child.stderr?.on('data', collect);
     child.once('exit', (code) => fail(new Error(`exited (${code}) before it was ready`)));
   });
-  return { pid: child.pid as number, found, output: () => text, stop: () => stop(child, exited) };
+  return {
+    pid: child.pid as number,
+    found,
+    output: () => text,
+    pauseOutput: () => child.stdout?.pause(),
+    resumeOutput: () => child.stdout?.resume(),
+    stop: () => stop(child, exited),
+  };
 }
 
 async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
@@ -95,6 +106,29 @@ export const SIM_WECHAT_ENV = {
   WECHAT_MCH_KEY: 'SimulatorTestKey0123456789abcdef',
 };
 export const SERVICE_ADMIN_TOKEN = 'admin-token-0123456789abcdef0123456789';
+
+/**
+ * `weapp-pay serve` alone on a free port: the simulator's v2 merchant, a SQLite file in `cwd`,
+ * and WeChat's real hosts (never contacted by the callers) unless `env` names others.
+ */
+export async function startServeAlone(
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ child: Child; port: number }> {
+  const port = await freePort();
+  const child = await startChild(['serve', '--port', String(port), '--host', '127.0.0.1'], {
+    cwd,
+    env: {
+      ...SIM_WECHAT_ENV,
+      WECHAT_NOTIFY_URL: 'https://shop.example.com/payment/wxnotify',
+      DATABASE_URL: `sqlite:${join(cwd, 'service.db')}`,
+      CATALOGUE_FILE: join(REPO, 'catalogue.example.json'),
+      ...env,
+    },
+    wait: { url: /weapp-pay service listening on (http:\/\/\S+)/ },
+  });
+  return { child, port };
+}
 
 /**
  * `weapp-pay simulate` (at 60× time) and `weapp-pay serve` against it on `databaseUrl`, on a port

@@ -4,10 +4,9 @@
  * WeChat is some other server. Each service is `weapp-pay serve` in a child process.
  */
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runCli, tempDir } from './cli-harness.js';
-import { type Child, freePort, startChild } from './service-children.js';
+import { runCli, tempDir } from './cli-harness.js';
+import { type Child, freePort, startServeAlone } from './service-children.js';
 
 const cleanups: (() => void)[] = [];
 const dir = tempDir(cleanups);
@@ -33,22 +32,9 @@ describe('weapp-pay trigger refuses anything but the simulator', { timeout: 120_
 
   /** `weapp-pay serve` with v2 credentials, talking to `wechat` (unset: WeChat's real hosts). */
   async function serve(wechat: string | undefined) {
-    const port = await freePort();
-    const here = tempDir(cleanups);
-    const child = await startChild(['serve', '--port', String(port), '--host', '127.0.0.1'], {
-      cwd: here,
-      env: {
-        WECHAT_APPID: 'wx1234567890abcdef',
-        WECHAT_SECRET: 'test-app-secret-0123456789abcdef',
-        WECHAT_MCHID: '1900000109',
-        WECHAT_MCH_KEY: 'SimulatorTestKey0123456789abcdef',
-        WECHAT_NOTIFY_URL: 'https://shop.example.com/payment/wxnotify',
-        ADMIN_TOKEN: 'admin-token-0123456789abcdef0123456789',
-        DATABASE_URL: `sqlite:${join(here, 'service.db')}`,
-        CATALOGUE_FILE: join(REPO, 'catalogue.example.json'),
-        ...(wechat && { WECHAT_PAY_BASE_URL: wechat, WECHAT_API_BASE_URL: wechat }),
-      },
-      wait: { url: /weapp-pay service listening on (http:\/\/\S+)/ },
+    const { child, port } = await startServeAlone(tempDir(cleanups), {
+      ADMIN_TOKEN: 'admin-token-0123456789abcdef0123456789',
+      ...(wechat && { WECHAT_PAY_BASE_URL: wechat, WECHAT_API_BASE_URL: wechat }),
     });
     children.push(child);
     return { url: `http://127.0.0.1:${port}`, token: 'admin-token-0123456789abcdef0123456789' };
