@@ -47,8 +47,6 @@ export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 export interface LogDestinationOptions {
   /** LOG_SYNC: write each line before the code that logged it goes on. */
   sync: boolean;
-  /** A file descriptor to write to (default 1, standard output). */
-  fd?: number;
   /** Asynchronous only: beyond this many bytes waiting, lines are dropped and counted. */
   maxBufferedBytes?: number;
 }
@@ -75,7 +73,7 @@ export interface LogDestinationOptions {
  * const log = createLogger(config.logLevel, logDestination({ sync: config.logSync }));
  */
 export function logDestination(options: LogDestinationOptions): DestinationStream {
-  const dest = options.fd ?? 1;
+  const dest = 1;
   if (options.sync) return pino.destination({ dest, sync: true });
   const maxLength = options.maxBufferedBytes ?? LOG_BUFFER_MAX_BYTES;
   const stream = pino.destination({ dest, sync: false, maxLength });
