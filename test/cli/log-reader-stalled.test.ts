@@ -22,8 +22,9 @@ describe('the service with a stalled log reader', { timeout: 120_000 }, () => {
     children.push(child);
     child.pauseOutput();
 
-    // Each refused look-up writes one access line of about 250 bytes: 3,000 of them are several
-    // times what the pipe and the reader's own buffer hold together (64 KiB each on Linux).
+    // Each refused look-up writes one access line of about 250 bytes: 3,000 of them (about
+    // 750 KB) are several times what the pipe (64 KiB on Linux) and the reader's stream buffer
+    // hold together.
     const requests = 3000;
     const before = child.output().length;
     let answered = 0;
