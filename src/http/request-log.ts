@@ -73,8 +73,8 @@ export function recordResponse(
  * The service's one log line per answered request, at the entry's level: `info` for the mini
  * program's and WeChat's requests, `warn` for a refusal, `error` for a failure, `debug` for reads
  * such as health checks and metrics scrapes. It replaces Fastify's two lines per request
- * ("incoming request", "request completed"), which together cost about 45 µs of CPU per
- * notification at the default `LOG_LEVEL=info` (docs/performance.md, seventh pass).
+ * ("incoming request", "request completed") with one that carries what both did and the outcome
+ * (docs/performance.md, seventh and eighth passes).
  */
 function accessLine(entry: LogEntry): Record<string, unknown> {
   const { method, path, status, durationMs, outcome, orderId } = entry;

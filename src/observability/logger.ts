@@ -73,10 +73,9 @@ export interface LogDestinationOptions {
  * const log = createLogger(config.logLevel, logDestination({ sync: config.logSync }));
  */
 export function logDestination(options: LogDestinationOptions): DestinationStream {
-  const dest = 1;
-  if (options.sync) return pino.destination({ dest, sync: true });
+  if (options.sync) return pino.destination({ dest: 1, sync: true });
   const maxLength = options.maxBufferedBytes ?? LOG_BUFFER_MAX_BYTES;
-  const stream = pino.destination({ dest, sync: false, maxLength });
+  const stream = pino.destination({ dest: 1, sync: false, maxLength });
   let dropped = 0;
   let reporting = false;
   stream.on('drop', () => {
