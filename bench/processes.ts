@@ -8,7 +8,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -144,10 +144,33 @@ export function startService(
     ...watch.env,
   };
   return startListening(
-    [...cpuProf(profileDir), ...preload, CLI, 'serve', '--port', '0', '--host', '127.0.0.1'],
+    [
+      ...serviceNodeArgs(process.env.BENCH_SERVICE_NODE_ARGS),
+      ...cpuProf(profileDir),
+      ...preload,
+      CLI,
+      'serve',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ],
     env,
     /listening on (http:\/\/\S+)/,
+    process.env.BENCH_SERVICE_STDOUT || undefined,
   );
+}
+
+/**
+ * BENCH_SERVICE_NODE_ARGS: node flags for the service process that NODE_OPTIONS refuses, such as
+ * `--trace-gc --trace-gc-nvp` or `--cpu-prof-interval 250`, separated by spaces. Their output to
+ * standard output is kept with BENCH_SERVICE_STDOUT=<file>.
+ *
+ * @example
+ * serviceNodeArgs(' --trace-gc  --trace-gc-nvp ') // ['--trace-gc', '--trace-gc-nvp']
+ */
+export function serviceNodeArgs(value: string | undefined): string[] {
+  return (value ?? '').split(/\s+/).filter((a) => a !== '');
 }
 
 export function startSimulator(): Promise<ServerProcess> {
@@ -206,6 +229,8 @@ export function startListening(
   args: string[],
   env: NodeJS.ProcessEnv,
   pattern: RegExp,
+  /** Where the process's standard output goes once it listens; by default it is read and dropped. */
+  stdoutFile?: string,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -224,7 +249,8 @@ export function startListening(
       clearTimeout(timer);
       child.stdout?.off('data', onData);
       // Keep draining both pipes: a child blocked on a full pipe would stall the benchmark.
-      child.stdout?.resume();
+      if (stdoutFile) child.stdout?.pipe(createWriteStream(stdoutFile, { flags: 'a' }));
+      else child.stdout?.resume();
       resolve(handle(child, match[1].replace(/\/$/, ''), exited, () => output));
     };
     child.stdout?.on('data', onData);
